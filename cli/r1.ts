@@ -1,0 +1,157 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { resolve } from 'node:path';
+import { Client } from '@temporalio/client';
+import { stackDown, stackStatus, stackUp } from '../infra/local/stack';
+import { connectClient, connectWorker } from '../infra/temporal-connection';
+import { temporalEnv, LOCAL } from '../schemas/environment';
+import { TASK_QUEUES, type QueueRole } from '../workflows/task-queues';
+import { createWorkers, runWorkers } from '../workers/worker';
+import { installRuntime } from '../workers/runtime';
+import { loadSpecFile, SpecError } from './spec-file';
+import { pipelineProgress, startPipeline } from './pipelines';
+
+// The AWS SDK versions we pin support Node 20; its notice about future releases is not for users.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+const USAGE = `r1: the DeepSeek-R1 recipe as durable Temporal workflows
+
+  r1 stack up|down|status          the embedded Temporal + S3 servers (127.0.0.1)
+  r1 worker [--queues a,b,c]       serve task queues: ${Object.keys(TASK_QUEUES).join(', ')} (default: all)
+  r1 start <spec.yaml> [--id ID]   validate a spec and start its pipeline (exit 2 if invalid)
+  r1 status <id>                   progress of a pipeline
+  r1 list                          pipelines known to Temporal
+  r1 demo                          stack up, a worker, and the example pipeline, end to end
+  r1 score <in.jsonl> [--rewards SPEC|PRESET] [-o out.jsonl]   score responses offline`;
+
+async function client(): Promise<Client> {
+  return new Client({ connection: await connectClient(), namespace: temporalEnv().namespace });
+}
+
+function uiLink(workflowId: string): string | null {
+  if (temporalEnv().external) return null;
+  return `http://127.0.0.1:${LOCAL.temporalUiPort}/namespaces/${LOCAL.namespace}/workflows/${encodeURIComponent(workflowId)}`;
+}
+
+async function stack(action: string | undefined): Promise<number> {
+  if (action === 'up') {
+    const info = await stackUp((line) => console.log(line));
+    console.log(`Temporal  ${info.temporalAddress}`);
+    if (info.temporalUi) console.log(`Web UI    ${info.temporalUi}`);
+    console.log(`S3        ${info.s3Endpoint} (bucket ${info.bucket})`);
+    console.log(`${info.started.length ? `started ${info.started.join(' and ')}` : 'already running'} in ${(info.coldStartMs / 1000).toFixed(1)}s`);
+    return 0;
+  }
+  if (action === 'down') {
+    const stopped = await stackDown();
+    console.log(stopped.length ? `stopped ${stopped.join(' and ')}` : 'nothing of ours was running');
+    return 0;
+  }
+  if (action === 'status') {
+    for (const c of await stackStatus()) {
+      console.log(`${c.component.padEnd(9)} ${c.running ? 'up  ' : 'down'}  ${c.managed.padEnd(8)} ${c.pid ? `pid ${c.pid}` : ''}  ${c.address}`);
+    }
+    return 0;
+  }
+  console.error('usage: r1 stack up|down|status');
+  return 2;
+}
+
+function parseQueues(value: string | undefined): QueueRole[] {
+  const roles = (value ?? Object.keys(TASK_QUEUES).join(',')).split(',').map((s) => s.trim());
+  for (const role of roles) {
+    if (!(role in TASK_QUEUES)) throw new Error(`unknown queue "${role}"; choose from ${Object.keys(TASK_QUEUES).join(', ')}`);
+  }
+  return roles as QueueRole[];
+}
+
+async function worker(queues: string | undefined): Promise<number> {
+  const roles = parseQueues(queues);
+  installRuntime('INFO');
+  const workers = await createWorkers({ connection: await connectWorker(), roles });
+  console.log(`worker serving ${roles.map((r) => TASK_QUEUES[r]).join(', ')}`);
+  await runWorkers(workers);
+  return 0;
+}
+
+async function start(specPath: string | undefined, id: string | undefined): Promise<number> {
+  if (!specPath) {
+    console.error('usage: r1 start <spec.yaml> [--id ID]');
+    return 2;
+  }
+  let spec;
+  try {
+    spec = loadSpecFile(resolve(specPath));
+  } catch (err) {
+    if (err instanceof SpecError) {
+      console.error(err.message);
+      return 2;
+    }
+    throw err;
+  }
+  const handle = await startPipeline(await client(), spec, id);
+  console.log(`started pipeline ${handle.workflowId} (run ${handle.firstExecutionRunId})`);
+  const link = uiLink(handle.workflowId);
+  if (link) console.log(`Temporal UI: ${link}`);
+  return 0;
+}
+
+async function status(id: string | undefined): Promise<number> {
+  if (!id) {
+    console.error('usage: r1 status <id>');
+    return 2;
+  }
+  const c = await client();
+  const description = await c.workflow.getHandle(id).describe();
+  console.log(`${id}: ${description.status.name}`);
+  if (description.status.name === 'RUNNING') console.log(JSON.stringify(await pipelineProgress(c, id), null, 2));
+  return 0;
+}
+
+async function list(): Promise<number> {
+  const c = await client();
+  for await (const wf of c.workflow.list({ query: `WorkflowType = 'r1Pipeline'` })) {
+    console.log(`${wf.workflowId.padEnd(32)} ${wf.status.name.padEnd(12)} ${wf.startTime.toISOString()}`);
+  }
+  return 0;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === 'score') {
+    const { runScore } = await import('./score');
+    return runScore(rest);
+  }
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: { id: { type: 'string' }, queues: { type: 'string' } },
+  });
+  switch (command) {
+    case 'stack':
+      return stack(positionals[0]);
+    case 'worker':
+      return worker(values.queues);
+    case 'start':
+      return start(positionals[0], values.id);
+    case 'status':
+      return status(positionals[0]);
+    case 'list':
+      return list();
+    case 'demo': {
+      const { runDemo } = await import('./demo');
+      return runDemo();
+    }
+    default:
+      console.log(USAGE);
+      return command === undefined || command === 'help' || command === '--help' ? 0 : 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,59 @@
+import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { parse as parseYaml } from 'yaml';
+import { PipelineSpecSchema, type PipelineSpec } from '../schemas/pipeline-spec';
+import { SUPPORTED_PHASES } from '../workflows/phases';
+
+/** A spec that cannot run, with every problem found (not just the first), each with its path. */
+export class SpecError extends Error {
+  override readonly name = 'SpecError';
+  constructor(
+    readonly source: string,
+    readonly problems: { path: string; message: string }[],
+  ) {
+    super(`${source} is not a valid pipeline spec:\n${problems.map((p) => `  - ${p.path || '(root)'}: ${p.message}`).join('\n')}`);
+  }
+}
+
+/** Validates a parsed spec object; throws SpecError listing every problem. */
+export function validateSpec(value: unknown, source = 'spec'): PipelineSpec {
+  const result = PipelineSpecSchema.safeParse(value);
+  if (!result.success) {
+    throw new SpecError(
+      source,
+      result.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
+    );
+  }
+  const unsupported = result.data.phases
+    .map((phase, i) => ({ phase, i }))
+    .filter(({ phase }) => !SUPPORTED_PHASES.includes(phase.kind));
+  if (unsupported.length > 0) {
+    throw new SpecError(
+      source,
+      unsupported.map(({ phase, i }) => ({ path: `phases.${i}.kind`, message: `phase kind "${phase.kind}" is not available in this build` })),
+    );
+  }
+  return result.data;
+}
+
+/** Reads a YAML or JSON spec file (JSON is YAML, so one parser serves both). */
+export function loadSpecFile(path: string): PipelineSpec {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new SpecError(path, [{ path: '', message: `cannot read file: ${(err as Error).message}` }]);
+  }
+  let value: unknown;
+  try {
+    value = parseYaml(text);
+  } catch (err) {
+    throw new SpecError(path, [{ path: '', message: `not YAML or JSON: ${(err as Error).message}` }]);
+  }
+  return validateSpec(value, path);
+}
+
+/** Stable hash of the validated spec, kept in the pipeline's memo for audit. */
+export function specHash(spec: PipelineSpec): string {
+  return createHash('sha256').update(JSON.stringify(spec)).digest('hex');
+}

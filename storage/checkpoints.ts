@@ -1,0 +1,126 @@
+import { CheckpointManifestSchema, type CheckpointManifest, type ManifestFile, type Producer } from '../schemas/manifest';
+import type { CheckpointRef } from '../schemas/refs';
+import type { Metrics } from '../schemas/metrics';
+import { ArtifactStore, sha256Hex, sha256OfFile } from './artifact-store';
+
+/**
+ * Checkpoints in S3:
+ *
+ *   <prefix>pipelines/<pipelineId>/checkpoints/<phase>/step-00000012/<sha256[:12]>-model.safetensors
+ *                                                                   .../manifest.json   (written last)
+ *
+ * The commit protocol writes every file first and the manifest last, so a checkpoint without a
+ * manifest does not exist. File keys carry their content hash: a zombie attempt still writing the
+ * same step can never overwrite the files a committed manifest points at.
+ */
+
+const MANIFEST = 'manifest.json';
+
+export function checkpointsPrefix(store: ArtifactStore, pipelineId: string, phase?: string): string {
+  return store.key(`pipelines/${pipelineId}/checkpoints/${phase === undefined ? '' : `${phase}/`}`);
+}
+
+function stepFolder(store: ArtifactStore, pipelineId: string, phase: string, step: number): string {
+  return `${checkpointsPrefix(store, pipelineId, phase)}step-${String(step).padStart(8, '0')}/`;
+}
+
+export interface CheckpointCommit {
+  pipelineId: string;
+  phase: string;
+  step: number;
+  /** File name -> contents, or a local path for large files (uploaded multipart). */
+  files: Record<string, Uint8Array | { path: string }>;
+  parent: CheckpointRef | null;
+  producer: Producer;
+  metrics: Metrics;
+}
+
+/**
+ * Commits a checkpoint once. Committing the same (pipeline, phase, step) again returns the
+ * checkpoint already there, untouched, with `created: false`: step numbers are idempotency keys.
+ */
+export async function commitCheckpoint(store: ArtifactStore, commit: CheckpointCommit): Promise<{ ref: CheckpointRef; created: boolean }> {
+  const folder = stepFolder(store, commit.pipelineId, commit.phase, commit.step);
+  const manifestKey = folder + MANIFEST;
+  const where = { pipelineId: commit.pipelineId, phase: commit.phase, step: commit.step };
+
+  // Checked before the (possibly large) uploads; the conditional put below closes the race.
+  if (await store.exists(manifestKey)) {
+    return { ref: { ...(await refOfManifest(store, manifestKey)), ...where }, created: false };
+  }
+
+  const files: ManifestFile[] = [];
+  for (const [name, content] of Object.entries(commit.files)) {
+    const ref =
+      content instanceof Uint8Array
+        ? (await store.putBytes(`${folder}${sha256Hex(content).slice(0, 12)}-${name}`, content)).ref
+        : await putLocalFile(store, folder, name, content.path);
+    const key = store.keyOf(ref.uri);
+    files.push({ name, key, bytes: ref.bytes, sha256: ref.sha256 });
+  }
+
+  const manifest: CheckpointManifest = CheckpointManifestSchema.parse({
+    formatVersion: 1,
+    ...where,
+    files,
+    parent: commit.parent,
+    producer: commit.producer,
+    createdAt: new Date().toISOString(),
+    metrics: commit.metrics,
+  });
+  const body = Buffer.from(JSON.stringify(manifest, null, 2));
+  const put = await store.putBytes(manifestKey, body, { ifAbsent: true });
+  if (!put.created) return { ref: { ...(await refOfManifest(store, manifestKey)), ...where }, created: false };
+  return { ref: { ...put.ref, ...where }, created: true };
+}
+
+async function putLocalFile(store: ArtifactStore, folder: string, name: string, path: string) {
+  const hashed = await sha256OfFile(path);
+  return store.putFile(`${folder}${hashed.sha256.slice(0, 12)}-${name}`, path, hashed);
+}
+
+async function refOfManifest(store: ArtifactStore, key: string) {
+  const body = await store.getBytes({ uri: store.uri(key) });
+  return { uri: store.uri(key), sha256: sha256Hex(body), bytes: body.length };
+}
+
+/** Reads and validates a manifest; its bytes are checked against the ref's hash first. */
+export async function readManifest(store: ArtifactStore, ref: { uri: string; sha256?: string }): Promise<CheckpointManifest> {
+  const body = await store.getBytes(ref);
+  const parsed = CheckpointManifestSchema.safeParse(JSON.parse(body.toString('utf8')));
+  if (!parsed.success) {
+    throw new Error(`manifest ${ref.uri} is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  }
+  return parsed.data;
+}
+
+/** Every file of a checkpoint, each verified against the manifest's hash. */
+export async function readCheckpointFiles(store: ArtifactStore, ref: CheckpointRef): Promise<Record<string, Buffer>> {
+  const manifest = await readManifest(store, ref);
+  const out: Record<string, Buffer> = {};
+  for (const file of manifest.files) out[file.name] = await store.getBytes({ uri: store.uri(file.key), sha256: file.sha256 });
+  return out;
+}
+
+export interface CheckpointListing {
+  step: number;
+  manifestKey: string;
+}
+
+/** Complete checkpoints of one phase, by step; folders without a manifest are not listed. */
+export async function listCheckpoints(store: ArtifactStore, pipelineId: string, phase: string): Promise<CheckpointListing[]> {
+  const found: CheckpointListing[] = [];
+  for await (const { key } of store.list(checkpointsPrefix(store, pipelineId, phase))) {
+    const match = /\/step-(\d{8})\/manifest\.json$/.exec(key);
+    if (match) found.push({ step: Number(match[1]), manifestKey: key });
+  }
+  return found.sort((a, b) => a.step - b.step);
+}
+
+/** The latest complete checkpoint of a phase, or null when it has none. */
+export async function latestCheckpoint(store: ArtifactStore, pipelineId: string, phase: string): Promise<CheckpointRef | null> {
+  const all = await listCheckpoints(store, pipelineId, phase);
+  const last = all.at(-1);
+  if (!last) return null;
+  return { ...(await refOfManifest(store, last.manifestKey)), pipelineId, phase, step: last.step };
+}

@@ -1,0 +1,73 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { loadSpecFile, SpecError, validateSpec } from '../../cli/spec-file';
+
+const model = { config: { vocabSize: 260, hiddenSize: 32, intermediateSize: 64, numLayers: 1, numHeads: 2, numKvHeads: 1, maxSeqLen: 64 } };
+const datasets = { math: { kind: 'inline', rows: [{ prompt: '1+1?', answer: '2' }] } };
+const valid = { model, datasets, phases: [] };
+
+function problemsOf(spec: unknown): { path: string; message: string }[] {
+  try {
+    validateSpec(spec);
+  } catch (err) {
+    assert.ok(err instanceof SpecError, String(err));
+    return err.problems;
+  }
+  assert.fail('spec was accepted');
+}
+
+const sft = { kind: 'sft', dataset: 'math', steps: 10, batchSize: 4, optimizer: { lr: 1e-3 } };
+
+const badSpecs: { why: string; spec: unknown; path: string }[] = [
+  { why: 'missing model', spec: { datasets, phases: [] }, path: 'model' },
+  { why: 'wrong type', spec: { ...valid, seed: 'seven' }, path: 'seed' },
+  { why: 'unknown phase kind', spec: { ...valid, phases: [{ kind: 'ppo', dataset: 'math' }] }, path: 'phases.0.kind' },
+  { why: 'negative step count', spec: { ...valid, phases: [{ ...sft, steps: -3 }] }, path: 'phases.0.steps' },
+  { why: 'zero batch', spec: { ...valid, phases: [{ ...sft, batchSize: 0 }] }, path: 'phases.0.batchSize' },
+  { why: 'undeclared dataset', spec: { ...valid, phases: [{ ...sft, dataset: 'nope' }] }, path: 'phases.0.dataset' },
+  { why: 'model heads not divisible', spec: { ...valid, model: { config: { ...model.config, numKvHeads: 3 } } }, path: 'model' },
+  { why: 'unknown top-level field', spec: { ...valid, modle: {} }, path: '' },
+  { why: 'bad dataset uri', spec: { ...valid, datasets: { math: { kind: 's3', uri: 'http://x' } } }, path: 'datasets.math.uri' },
+  { why: 'bad pipeline id', spec: { ...valid, id: 'has spaces' }, path: 'id' },
+  { why: 'group size of one', spec: { ...valid, phases: [{ kind: 'grpo', dataset: 'math', steps: 1, promptsPerStep: 1, groupSize: 1, maxNewTokens: 8, optimizer: { lr: 1e-3 }, rewards: [{ name: 'format' }] }] }, path: 'phases.0.groupSize' },
+  { why: 'negative learning rate', spec: { ...valid, phases: [{ ...sft, optimizer: { lr: -1 } }] }, path: 'phases.0.optimizer.lr' },
+];
+
+for (const { why, spec, path } of badSpecs) {
+  test(`rejects a spec with ${why}, naming ${path || 'the root'}`, () => {
+    const problems = problemsOf(spec);
+    assert.ok(
+      problems.some((p) => p.path.startsWith(path)),
+      `expected a problem at "${path}", got ${JSON.stringify(problems)}`,
+    );
+  });
+}
+
+test('every problem is listed, not just the first', () => {
+  const problems = problemsOf({ datasets, phases: [{ ...sft, steps: -1, batchSize: 0 }] });
+  const paths = problems.map((p) => p.path);
+  for (const path of ['model', 'phases.0.steps', 'phases.0.batchSize']) assert.ok(paths.includes(path), JSON.stringify(paths));
+});
+
+test('YAML and JSON files both load, with defaults filled in', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'r1-spec-'));
+  writeFileSync(join(dir, 'spec.yaml'), stringify(valid));
+  writeFileSync(join(dir, 'spec.json'), JSON.stringify(valid));
+  const fromYaml = loadSpecFile(join(dir, 'spec.yaml'));
+  const fromJson = loadSpecFile(join(dir, 'spec.json'));
+  assert.deepEqual(fromYaml, fromJson);
+  assert.equal(fromYaml.seed, 0);
+  assert.deepEqual(fromYaml.tokenizer, { kind: 'byte' });
+  assert.deepEqual(fromYaml.compute, { device: { kind: 'cpu' } });
+});
+
+test('a file that is not YAML is rejected naming the file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'r1-spec-'));
+  const path = join(dir, 'broken.yaml');
+  writeFileSync(path, 'model: [unclosed');
+  assert.throws(() => loadSpecFile(path), (err: unknown) => err instanceof SpecError && err.message.includes(path));
+});

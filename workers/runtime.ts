@@ -1,0 +1,10 @@
+import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
+
+let installed = false;
+
+/** Sets the Temporal SDK's log level once per process; must run before any worker connects. */
+export function installRuntime(level: LogLevel = 'INFO'): void {
+  if (installed) return;
+  Runtime.install({ logger: new DefaultLogger(level) });
+  installed = true;
+}

@@ -1,0 +1,3 @@
+/** Every workflow the worker registers (the bundle's entry point). */
+export { r1Pipeline } from './pipeline';
+export { prepareDatasets } from './prepare-datasets';
