@@ -2,7 +2,7 @@
 # Sets up what the code-execution reward's sandbox (rewards/sandbox.ts) needs, then checks that it
 # really isolates here. Safe to run again: installs only what is missing.
 #
-#   bubblewrap   bwrap: user, pid, network, ipc and uts namespaces and the read-only file layout
+#   bubblewrap   bwrap >= 0.8: user, pid, network, ipc and uts namespaces and the read-only file layout
 #   util-linux   prlimit (CPU, memory, process, file-size limits) and setpriv (run as nobody when root)
 #   python3      /usr/bin/python3, the interpreter the sandbox runs Python programs with
 #
@@ -32,6 +32,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" ||
     fail "apt-get install ${missing[*]} failed"
 fi
+
+version=$(bwrap --version | awk '{print $2}')
+[ "$(printf '%s\n' 0.8.0 "$version" | sort -V | head -n1)" = 0.8.0 ] ||
+  fail "bubblewrap $version is too old: the sandbox needs 0.8.0 or later (--disable-userns; Debian 12, Ubuntu 24.04)"
 
 # The same namespaces, layout and identity as rewards/sandbox.ts; root drops to nobody as it does there.
 as_nobody=()

@@ -1,0 +1,167 @@
+import { casCompare } from './math/cas';
+import { cleanAnswer, hasForeignNumeral, readScalar, type Scalar } from './math/normalize';
+import { plainNumber, type PlainNumber } from './math/number';
+import { shapeOf, type Shape } from './math/structure';
+
+export { warmUpCas } from './math/cas';
+
+/**
+ * Whether a predicted answer equals the gold answer, in the spirit of Hugging Face math-verify.
+ *
+ * Pipeline: reject what must not be read (too long, non-ASCII numerals) → strip presentation
+ * (normalize.ts) → split containers (structure.ts) → compare each value: plain numbers without
+ * the CAS (number.ts), everything else in the CAS thread (cas.ts), under one deadline.
+ *
+ * Rules worth knowing:
+ * - Numbers: |a - b| <= max(absTol, relTol * max(|a|, |b|)); integers compare exactly.
+ *   Defaults relTol 1e-9, absTol 1e-12: a rounded answer (3.14 for π, 0.333 for 1/3) is wrong.
+ * - Percentages: `p%` equals both p and p/100 (`50%` = `50` = `0.5`), but `0.5` ≠ `50` when
+ *   neither side has a percent sign; with a sign on both sides, the numbers compare directly.
+ * - Units (`\text{cm}`, `5 cm`), degree signs (`90^\circ` = 90; not converted to radians),
+ *   `$`, `\left`/`\right` and spacing are ignored; `x = 3` reads as 3.
+ * - Containers: see structure.ts (tuples and intervals ordered with matching brackets, sets
+ *   and bare lists unordered). A single value equals a one-element set.
+ * - Text answers match ignoring spaces, and words of two or more letters ignoring case (`Yes` =
+ *   `yes`, `(B)` = `B`); a single letter keeps its case (`X` ≠ `x`).
+ * - Non-ASCII numerals anywhere (fullwidth, Arabic-Indic, mathematical bold, superscripts) make
+ *   the answer wrong: reason 'non-ASCII numeral'.
+ * - Time: each call ends by `timeoutMs` (default 1,000 ms) with reason 'timeout'; the CAS
+ *   thread's one-time start-up is not counted.
+ */
+export interface MathEquivalenceOptions {
+  relTol?: number;
+  absTol?: number;
+  timeoutMs?: number;
+}
+
+export interface MathVerdict {
+  equal: boolean;
+  reason: string;
+}
+
+export const DEFAULT_REL_TOL = 1e-9;
+export const DEFAULT_ABS_TOL = 1e-12;
+export const DEFAULT_TIMEOUT_MS = 1_000;
+/** Longer answers are not read at all: real final answers are short, and this bounds all work. */
+export const MAX_ANSWER_CHARS = 1_000;
+const MAX_ITEMS = 64;
+const MAX_NESTING = 8;
+const WORD = /^[a-zA-Z]{2,}$/;
+
+interface Context {
+  relTol: number;
+  absTol: number;
+  deadline: number;
+}
+
+export function mathEquivalent(pred: string, gold: string, opts: MathEquivalenceOptions = {}): MathVerdict {
+  try {
+    if (pred.length > MAX_ANSWER_CHARS) return wrong('answer too long');
+    if (gold.length > MAX_ANSWER_CHARS) return wrong('gold too long');
+    if (hasForeignNumeral(pred)) return wrong('non-ASCII numeral in answer');
+    if (hasForeignNumeral(gold)) return wrong('non-ASCII numeral in gold');
+    const ctx: Context = {
+      relTol: opts.relTol ?? DEFAULT_REL_TOL,
+      absTol: opts.absTol ?? DEFAULT_ABS_TOL,
+      deadline: Date.now() + (opts.timeoutMs ?? DEFAULT_TIMEOUT_MS),
+    };
+    return compareAnswers(cleanAnswer(pred), cleanAnswer(gold), ctx, 0);
+  } catch (err) {
+    return wrong(`error: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+function compareAnswers(pred: string, gold: string, ctx: Context, depth: number): MathVerdict {
+  if (pred === '') return wrong('empty answer');
+  if (pred === gold) return right('identical');
+  if (depth > MAX_NESTING) return wrong('nested too deeply');
+  const [p, g] = [shapeOf(pred), shapeOf(gold)];
+  if (p.kind === 'value' && g.kind === 'value') return compareValues(readScalar(p.text), readScalar(g.text), ctx);
+  if (p.kind === 'value' && g.kind === 'set' && g.items.length === 1) return compareAnswers(pred, g.items[0], ctx, depth + 1);
+  if (g.kind === 'value' && p.kind === 'set' && p.items.length === 1) return compareAnswers(p.items[0], gold, ctx, depth + 1);
+  if (p.kind === 'value' || g.kind === 'value' || p.kind !== g.kind) return wrong(`${p.kind} vs ${g.kind}`);
+  return compareContainers(p, g, ctx, depth);
+}
+
+type Container = Exclude<Shape, { kind: 'value' }>;
+
+function compareContainers(p: Container, g: Container, ctx: Context, depth: number): MathVerdict {
+  const same = (a: string, b: string) => compareAnswers(a, b, ctx, depth + 1);
+  if (p.kind === 'sequence' || g.kind === 'sequence') {
+    if (p.kind !== 'sequence' || g.kind !== 'sequence') return wrong(`${p.kind} vs ${g.kind}`);
+    if (p.open !== g.open || p.close !== g.close) return wrong(`brackets ${p.open}${p.close} vs ${g.open}${g.close}`);
+    if (p.items.length !== g.items.length) return wrong(`${p.items.length} items vs ${g.items.length}`);
+    for (let i = 0; i < p.items.length; i++) {
+      const verdict = same(p.items[i], g.items[i]);
+      if (!verdict.equal) return verdict.reason === 'timeout' ? verdict : wrong(`item ${i + 1}: ${verdict.reason}`);
+    }
+    return right('same sequence');
+  }
+  const [a, b] = [p.items, g.items];
+  if (a.length > MAX_ITEMS || b.length > MAX_ITEMS) return wrong('too many items');
+  // Unordered: every item on each side has an equal item on the other (repeats do not count).
+  for (const [from, to] of [[a, b], [b, a]]) {
+    for (const item of from) {
+      if (!to.some((other) => same(item, other).equal)) {
+        return Date.now() > ctx.deadline ? wrong('timeout') : wrong(`no match for ${item}`);
+      }
+    }
+  }
+  return right(`same ${p.kind}`);
+}
+
+function compareValues(p: Scalar, g: Scalar, ctx: Context): MathVerdict {
+  if (p.latex === '') return wrong('empty answer');
+  const [a, b] = [plainNumber(p.latex), plainNumber(g.latex)];
+  if (a && b) return compareNumbers(a, p.percent, b, g.percent, ctx);
+  if (p.percent === g.percent && sameText(p.latex, g.latex)) return right('same text');
+  if (Date.now() > ctx.deadline) return wrong('timeout');
+
+  const readings = casReadings(p, g);
+  let last: MathVerdict = wrong('no reading');
+  for (const [pred, gold] of readings) {
+    last = casCompare({ pred, gold, relTol: ctx.relTol, absTol: ctx.absTol }, ctx.deadline);
+    if (last.equal || last.reason === 'timeout') return last;
+  }
+  return last;
+}
+
+function compareNumbers(a: PlainNumber, aPercent: boolean, b: PlainNumber, bPercent: boolean, ctx: Context): MathVerdict {
+  if (aPercent === bPercent && a.integer !== null && b.integer !== null) {
+    return a.integer === b.integer ? right('same integer') : wrong('different integers');
+  }
+  const close = (x: number, y: number) => x === y || Math.abs(x - y) <= Math.max(ctx.absTol, ctx.relTol * Math.max(Math.abs(x), Math.abs(y)));
+  const readsEqual =
+    aPercent === bPercent ? close(a.value, b.value)
+    : aPercent ? close(a.value, b.value) || close(a.value / 100, b.value)
+    : close(a.value, b.value) || close(a.value, b.value / 100);
+  return readsEqual ? right('numerically equal') : wrong('different numbers');
+}
+
+/**
+ * The CAS readings of a value pair: as read, then under the percentage rule, then (when `v =`
+ * was read off either side) the equations themselves, so `y = 2x - 3` still equals `2x - y = 3`.
+ */
+function casReadings(p: Scalar, g: Scalar): Array<[string, string]> {
+  const readings: Array<[string, string]> = [[p.latex, g.latex]];
+  const asFraction = (latex: string) => `\\frac{${latex}}{100}`;
+  if (p.percent && !g.percent) readings.push([asFraction(p.latex), g.latex]);
+  if (g.percent && !p.percent) readings.push([p.latex, asFraction(g.latex)]);
+  if (p.equation !== null || g.equation !== null) readings.push([p.equation ?? p.latex, g.equation ?? g.latex]);
+  return readings;
+}
+
+/** Same text ignoring spaces; ignoring case too for words (`Yes`, `Even`), never for symbols (`X` ≠ `x`). */
+function sameText(a: string, b: string): boolean {
+  const [x, y] = [a.replace(/ /g, ''), b.replace(/ /g, '')];
+  if (x === y) return true;
+  return WORD.test(x) && x.toLowerCase() === y.toLowerCase();
+}
+
+function right(reason: string): MathVerdict {
+  return { equal: true, reason };
+}
+
+function wrong(reason: string): MathVerdict {
+  return { equal: false, reason };
+}

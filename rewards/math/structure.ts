@@ -1,0 +1,85 @@
+/**
+ * Splits a cleaned answer into its outer shape, so that containers are compared by their own
+ * rules and only single values reach the number reader or the CAS:
+ *
+ * - `(a, b)`, `[a, b]`, `[a, b)`, `(a, b]`: a bracketed sequence, ordered. Tuples, points and
+ *   intervals are the same thing here: items compare in order and the brackets must match, so
+ *   open and closed ends matter and `(1, 2)` the point equals `(1, 2)` the open interval.
+ * - `\{a, b\}`: a set, unordered, repeats ignored.
+ * - `a, b` with no brackets: a list of answers (`x = 1, x = 2`), compared as a set. A bare
+ *   `1,000` (digit groups of exactly three) is one number, not a list.
+ * - `A \cup B`: a union, unordered.
+ * - anything else, including `(x + 1)`: one value.
+ */
+export type Shape =
+  | { kind: 'value'; text: string }
+  | { kind: 'sequence'; open: string; close: string; items: string[] }
+  | { kind: 'set'; items: string[] }
+  | { kind: 'union'; items: string[] };
+
+const THOUSANDS = /^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$/;
+const OPENERS = new Set(['(', '[', '{']);
+const CLOSERS = new Set([')', ']', '}']);
+
+export function shapeOf(text: string): Shape {
+  const s = text.trim();
+  const union = splitTopLevel(s, '\\cup');
+  if (union.length > 1) return { kind: 'union', items: union };
+
+  if (s.startsWith('\\{') && s.endsWith('\\}') && closesAtEnd(s, 0)) {
+    return { kind: 'set', items: splitTopLevel(s.slice(2, -2), ',') };
+  }
+  if ((s[0] === '(' || s[0] === '[') && (s.endsWith(')') || s.endsWith(']')) && closesAtEnd(s, 0)) {
+    const items = splitTopLevel(s.slice(1, -1), ',');
+    if (items.length > 1) return { kind: 'sequence', open: s[0], close: s[s.length - 1], items };
+    return s[0] === '(' && s.endsWith(')') ? shapeOf(items[0]) : { kind: 'value', text: s };
+  }
+  if (!THOUSANDS.test(s)) {
+    const items = splitTopLevel(s, ',');
+    if (items.length > 1) return { kind: 'set', items };
+  }
+  return { kind: 'value', text: s };
+}
+
+/**
+ * Pieces of `s` between top-level occurrences of `separator` (outside any bracket or brace).
+ * Brackets of any kind pair with closers of any kind, so `[1, 2)` nests correctly.
+ */
+export function splitTopLevel(s: string, separator: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (c === '\\') {
+      if (depth === 0 && s.startsWith(separator, i) && !/[a-zA-Z]/.test(s[i + separator.length] ?? '')) {
+        parts.push(s.slice(start, i).trim());
+        start = i + separator.length;
+        i = start - 1;
+        continue;
+      }
+      i++; // `\{` is a bracket here too: skip only the backslash
+      if (OPENERS.has(s[i])) depth++;
+      else if (CLOSERS.has(s[i])) depth--;
+    } else if (OPENERS.has(c)) depth++;
+    else if (CLOSERS.has(c)) depth--;
+    else if (depth === 0 && c === separator) {
+      parts.push(s.slice(start, i).trim());
+      start = i + 1;
+    }
+  }
+  parts.push(s.slice(start).trim());
+  return parts;
+}
+
+/** Whether the bracket opened at `open` is closed by the last character of `s`. */
+function closesAtEnd(s: string, open: number): boolean {
+  let depth = 0;
+  for (let i = open; i < s.length; i++) {
+    let c = s[i];
+    if (c === '\\') c = s[++i] ?? '';
+    if (OPENERS.has(c)) depth++;
+    else if (CLOSERS.has(c) && --depth === 0) return i === s.length - 1;
+  }
+  return false;
+}

@@ -1,0 +1,149 @@
+/**
+ * Answer pairs with the verdict mathEquivalent must give under default options.
+ * Each row: [prediction, gold, equal?]. Grouped by what they exercise.
+ */
+export type Pair = [pred: string, gold: string, equal: boolean];
+
+export const MATH_PAIRS: Record<string, Pair[]> = {
+  integers: [
+    ['5', '5', true], ['5', '6', false], ['05', '5', true], ['+5', '5', true], ['0', '0', true],
+    ['0', '-0', true], ['12', '21', false], ['100', '10', false], ['7', '7.0', true], ['7', '7.000001', false],
+    ['123456789012345678901234567890', '123456789012345678901234567890', true],
+    ['123456789012345678901234567891', '123456789012345678901234567890', false],
+    ['1000000', '1000001', false], ['  42 ', '42', true], ['42.', '42', true],
+  ],
+  decimals: [
+    ['0.5', '.5', true], ['0.5', '0.50', true], ['3.14', '3.14', true], ['3.14', '3.141', false],
+    ['0.1', '0.10000000000', true], ['2.5', '5/2', true], ['0.333', '\\frac{1}{3}', false],
+    ['0.3333333333333', '\\frac{1}{3}', true], ['1.25', '\\frac{5}{4}', true], ['0.2', '0.02', false],
+    ['-0.75', '-\\frac{3}{4}', true], ['0.75', '-\\frac{3}{4}', false],
+  ],
+  thousands: [
+    ['1,000', '1000', true], ['1,000,000', '1000000', true], ['12,345.6', '12345.6', true],
+    ['1{,}000', '1000', true], ['1\\,000', '1000', true], ['1,000', '100', false], ['10,000', '1000', false],
+    ['-1,234', '-1234', true], ['1,234', '1235', false],
+  ],
+  negatives: [
+    ['-3', '-3', true], ['-3', '3', false], ['\u22123', '-3', true], ['- 3', '-3', true],
+    ['-(3)', '-3', true], ['-\\frac{1}{2}', '-0.5', true], ['\\frac{-1}{2}', '-0.5', true],
+    ['\\frac{1}{-2}', '-0.5', true], ['-x', 'x', false], ['-(x-1)', '1-x', true],
+  ],
+  scientific: [
+    ['1e5', '100000', true], ['1.5e-3', '0.0015', true], ['1.5E3', '1500', true],
+    ['1.5\\times10^{3}', '1500', true], ['1.5 \\times 10^3', '1500', true], ['2.5\\cdot 10^{-2}', '0.025', true],
+    ['3\\times10^{8}', '300000000', true], ['3\\times10^{8}', '30000000', false], ['6.02 \\times 10^{23}', '6.02e23', true],
+    ['10^{3}', '1000', true], ['10^3', '100', false], ['1e5', '1e6', false], ['1e400', '1e401', false],
+    ['2\\times10^{400}', '3\\times10^{400}', false],
+  ],
+  fractions: [
+    ['\\frac{1}{2}', '0.5', true], ['\\frac12', '1/2', true], ['\\dfrac{3}{4}', '0.75', true], ['\\tfrac{3}{4}', '3/4', true],
+    ['\\frac{2}{4}', '\\frac{1}{2}', true], ['\\frac{1}{2}', '\\frac{1}{3}', false], ['6/8', '3/4', true],
+    ['\\frac{10}{3}', '3\\frac{1}{3}', true], ['\\frac{22}{7}', '\\pi', false], ['\\frac{1}{0}', '1', false],
+    ['\\frac{\\sqrt{2}}{2}', '\\frac{1}{\\sqrt{2}}', true], ['\\frac{a}{b}', '\\frac{b}{a}', false],
+    ['\\frac{x}{2}', '0.5x', true], ['1/3', '0.3', false], ['\\frac{3}{4}', '\\frac{4}{3}', false],
+    ['\\dfrac{\\pi}{4}', '\\frac{\\pi}{4}', true], ['\\left(\\frac{1}{2}\\right)', '0.5', true],
+  ],
+  'mixed numbers': [
+    ['2\\frac{1}{2}', '2.5', true], ['2 1/2', '5/2', true], ['-2\\frac{1}{2}', '-2.5', true], ['2\\frac12', '2.5', true],
+    ['3\\frac{1}{4}', '3.25', true], ['3\\frac{1}{4}', '3.75', false], ['1\\frac{2}{3}', '\\frac{5}{3}', true], ['2 1/2', '2', false],
+  ],
+  percentages: [
+    ['50\\%', '0.5', true], ['50%', '50', true], ['50', '50\\%', true], ['0.5', '50\\%', true], ['50\\%', '50\\%', true],
+    ['0.5', '50', false], ['50\\%', '5', false], ['25\\%', '\\frac{1}{4}', true], ['12.5\\%', '0.125', true],
+    ['50 percent', '0.5', true], ['20\\%', '0.25', false], ['100\\%', '1', true],
+  ],
+  'units and text': [
+    ['5\\text{ cm}', '5', true], ['5 \\text{cm}', '5', true], ['5\\mathrm{cm}', '5', true], ['5 cm', '5', true],
+    ['12 inches', '12', true], ['12 inches', '13', false], ['\\$5', '5', true], ['5\\text{ dollars}', '5', true],
+    ['\\text{Yes}', 'yes', true], ['\\text{No}', 'yes', false], ['\\textbf{Even}', 'even', true],
+    ['3 \\text{ m}^2', '3', false], ['10\\text{ km/h}', '10', true], ['\\$1,000', '1000', true],
+    ['\\text{(B)}', 'B', true], ['(B)', 'B', true], ['(C)', 'B', false], ['\\mbox{12 apples}', '12', false],
+  ],
+  'x = 3': [
+    ['x = 3', '3', true], ['x=3', '3', true], ['3', 'x=3', true], ['y = 3', '3', true], ['x = 4', '3', false],
+    ['x_1 = 5', '5', true], ['\\theta = 30^\\circ', '30', true], ['f(x) = 2x+1', '2x+1', true],
+    ['x = \\frac{6}{2} = 3', '3', true], ['x^2 = 9', '3', false], ['a = 1, b = 2', '1, 2', true],
+  ],
+  degrees: [
+    ['90^\\circ', '90', true], ['90^{\\circ}', '90', true], ['90\u00b0', '90', true], ['45^\\circ', '90', false],
+    ['30 degrees', '30', true], ['60\\degree', '60', true], ['180^\\circ', '180^\\circ', true],
+  ],
+  roots: [
+    ['\\sqrt{2}', '\\sqrt{2}', true], ['\\sqrt{8}', '2\\sqrt{2}', true], ['\\sqrt{2}', '1.4142136', false],
+    ['\\sqrt{2}', '1.4142135623730951', true], ['\\sqrt{3}', '\\sqrt{2}', false], ['\\sqrt[3]{8}', '2', true],
+    ['\\sqrt{12}', '2\\sqrt{3}', true], ['3\\sqrt{2}', '\\sqrt{18}', true], ['\\sqrt{2}/2', '\\frac{\\sqrt2}{2}', true],
+    ['\u221a2', '\\sqrt{2}', true], ['\\sqrt{x^2}', 'x', false], ['\\sqrt{4}', '2', true], ['\\sqrt{4}', '-2', false],
+    ['2+\\sqrt{3}', '\\sqrt{3}+2', true], ['\\frac{1}{\\sqrt{3}}', '\\frac{\\sqrt{3}}{3}', true],
+  ],
+  pi: [
+    ['\\pi', '\\pi', true], ['2\\pi', '\\pi+\\pi', true], ['\\frac{\\pi}{2}', '\\pi/2', true], ['\\pi', '3.14', false],
+    ['\\pi', '3.141592653589793', true], ['\u03c0', '\\pi', true], ['4\\pi', '\\pi', false], ['\\pi r^2', 'r^2\\pi', true],
+    ['\\frac{3\\pi}{4}', '0.75\\pi', true], ['2\\pi', '\\tau', false],
+  ],
+  constants: [
+    ['e^{i\\pi}', '-1', true], ['\\sqrt{-4}', '2i', true], ['i^2', '-1', true], ['\\ln e', '1', true],
+    ['\\log_2 8', '3', true], ['\\log_{10} 1000', '3', true], ['\\cos(\\pi)', '-1', true], ['\\sin(\\pi/6)', '\\frac12', true],
+    ['\\tan(\\pi/4)', '1', true], ['5!', '120', true], ['\\binom{5}{2}', '10', false], ['\\infty', '\\infty', true],
+    ['-\\infty', '\\infty', false], ['e', '2.718', false], ['|-3|', '3', true],
+  ],
+  intervals: [
+    ['[1,2)', '[1,2)', true], ['[1,2)', '(1,2)', false], ['[1,2]', '[1,2)', false], ['(1,2]', '(1,2]', true],
+    ['(0, \\infty)', '(0,\\infty)', true], ['(-\\infty, 3]', '(-\\infty,3]', true], ['(-\\infty, 3)', '(-\\infty,3]', false],
+    ['\\left[1, 2\\right)', '[1,2)', true], ['[\\frac12, 1]', '[0.5, 1]', true], ['[0.5, 1]', '[1, 0.5]', false],
+    ['(1,2) \\cup (3,4)', '(3,4) \\cup (1,2)', true], ['(1,2) \\cup (3,4)', '(1,2) \\cup [3,4]', false],
+    ['(-\\infty,0)\\cup(0,\\infty)', '(-\\infty, 0) \\cup (0, \\infty)', true], ['[1,2)', '1,2', false],
+    ['(\\sqrt{2}, 2]', '(1.4142135623730951, 2]', true], ['[0,100]', '[0, 100]', true], ['[0,100]', '[0,10]', false],
+    ['(2, 5)', '(2, 5]', false], ['[-1, 1]', '[-1,1]', true], ['(1, 2)\u222a(3, 4)', '(1,2)\\cup(3,4)', true],
+  ],
+  tuples: [
+    ['(1, 2)', '(1,2)', true], ['(1, 2)', '(2, 1)', false], ['(1,2,3)', '(1,2,3)', true], ['(1,2,3)', '(1,2)', false],
+    ['(\\frac12, 3)', '(0.5, 3)', true], ['(0.5, 3)', '(3, 0.5)', false], ['(x, y)', '(x,y)', true],
+    ['(1,2)', '[1,2]', false], ['(-1, \\sqrt{2})', '(-1,\\sqrt2)', true], ['(2x, 3)', '(x+x, 3)', true],
+    ['\\left( 3, -4 \\right)', '(3,-4)', true], ['(3, -4)', '(3, 4)', false], ['((1,2),(3,4))', '((1,2),(3,4))', true],
+    ['((1,2),(3,4))', '((3,4),(1,2))', false], ['(1, 2, 3, 4)', '(1, 2, 3, 5)', false],
+  ],
+  sets: [
+    ['\\{1,2\\}', '\\{2,1\\}', true], ['\\{1,2\\}', '\\{1,2,3\\}', false], ['\\{1,2,2\\}', '\\{1,2\\}', true],
+    ['\\{-1, 1\\}', '\\{1, -1\\}', true], ['\\{\\frac12\\}', '\\{0.5\\}', true], ['1, 2', '2, 1', true],
+    ['x = 1, x = 2', '1, 2', true], ['x=1 \\text{ or } x=2', '2, 1', true], ['1, 2, 3', '1, 2', false],
+    ['\\{3\\}', '3', true], ['3', '\\{3\\}', true], ['\\{a, b\\}', '\\{b, a\\}', true], ['\\{1,2\\}', '(1,2)', false],
+    ['\\{\\sqrt2, -\\sqrt2\\}', '\\{-\\sqrt{2}, \\sqrt{2}\\}', true], ['-2, 3', '3, -2', true], ['-2, 3', '2, -3', false],
+    ['\\{\\}', '\\{1\\}', false], ['1 \\text{ and } 2', '1, 2', true],
+  ],
+  algebra: [
+    ['x^2+2x+1', '(x+1)^2', true], ['x^2+2x+1', '(x-1)^2', false], ['2x', 'x+x', true], ['2x', 'x^2', false],
+    ['\\frac{x^2-1}{x-1}', 'x+1', true], ['(a+b)^2', 'a^2+2ab+b^2', true], ['(a+b)^2', 'a^2+b^2', false],
+    ['\\sin^2 x + \\cos^2 x', '1', true], ['2\\sin x\\cos x', '\\sin(2x)', true], ['\\sin x', '\\cos x', false],
+    ['e^{x}e^{y}', 'e^{x+y}', true], ['\\ln(xy)', '\\ln x + \\ln y', false], ['\\ln(x^2)', '2\\ln x', false],
+    ['x^{1/2}', '\\sqrt{x}', true], ['\\frac{1}{x}', 'x^{-1}', true], ['3x+2', '2+3x', true], ['3x+2', '3x-2', false],
+    ['x y', 'yx', true], ['\\frac{x}{y}', '\\frac{y}{x}', false], ['(x+1)(x-1)', 'x^2-1', true],
+    ['|x|', '\\sqrt{x^2}', true], ['|x|', 'x', false], ['x^3-1', '(x-1)(x^2+x+1)', true], ['2^{x+1}', '2\\cdot 2^x', true],
+    ['\\frac{n(n+1)}{2}', '\\frac{n^2+n}{2}', true], ['n!', 'n', false], ['\\cos(2x)', '1-2\\sin^2 x', true],
+    ['\\frac{1}{x+1}', '\\frac{1}{x}+1', false], ['a\\cdot b', 'ab', true], ['a \\times b', 'ba', true],
+    ['x^2', 'x\u00b2', false], ['\\exp(x)', 'e^x', true], ['4x^2-9', '(2x-3)(2x+3)', true], ['x+1', 'x+1.0000001', false],
+  ],
+  equations: [
+    ['y = 2x+1', 'y = 1+2x', true], ['x^2+y^2=1', 'y^2+x^2=1', true], ['x^2+y^2=1', '2x^2+2y^2=2', true],
+    ['x^2+y^2=1', 'x^2+y^2=2', false], ['y=2x+1', 'y=2x-1', false], ['2x - y = 3', 'y = 2x - 3', true],
+    ['x + y = 1', 'x - y = 1', false], ['x^2 = 4', 'x^2 - 4 = 0', true],
+  ],
+  relations: [
+    ['x \\le 3', 'x \\le 3', true], ['x \\leq 3', 'x \\le 3', true], ['x < 3', 'x \\le 3', false], ['x > 2', 'x < 2', false],
+  ],
+  'multiple choice and words': [
+    ['A', 'A', true], ['A', 'B', false], ['(A)', '(A)', true], ['\\text{A}', 'A', true], ['yes', 'Yes', true],
+    ['Yes', 'No', false], ['\\text{odd}', 'Odd', true], ['X', 'x', false], ['\\text{even}', '\\text{odd}', false],
+  ],
+  'unicode look-alikes': [
+    ['\uff13', '3', false], ['\u0663', '3', false], ['\ud835\udfd1', '3', false], ['\u00b3', '3', false],
+    ['\u00bd', '0.5', false], ['1\uff10', '10', false], ['\u06f5', '5', false], ['\u0967', '1', false],
+    ['3', '3', true], ['\u2212 5', '-5', true], ['2\u00d73', '6', true], ['6\u00f72', '3', true], ['2\u22c53', '6', true],
+    ['x\u00b7y', 'xy', true], ['\u221e', '\\infty', true], ['3', '\uff13', false], ['\u0031\u20e3', '1', false],
+  ],
+  'malformed and empty': [
+    ['', '5', false], ['   ', '5', false], ['\\frac{1}{', '0.5', false], ['((((', '1', false], ['}', '1', false],
+    ['5)', '5', false], ['\\boxed{5}', '5', true], ['$5$', '5', true], ['\\(5\\)', '5', true], ['\\[5\\]', '5', true],
+    ['5.', '5', true], ['The answer is 5', '5', false], ['5, ', '5', false], ['\\frac{}{}', '1', false],
+    ['NaN', 'NaN', true], ['NaN', '5', false], ['Infinity', '5', false], ['0x10', '16', false],
+  ],
+};
