@@ -1,10 +1,29 @@
 import { ArtifactStore } from '../storage/artifact-store';
 import { datasetActivities } from './build-dataset';
+import { curateActivities } from './curate';
+import { modelInitActivities } from './model-init';
+import { PolicyPool } from './policy-pool';
+import { rolloutActivities } from './rollouts';
+import { sftActivities } from './train-sft';
+import { grpoActivities } from './train-grpo';
+import { TrainerHost } from './trainer-host';
 
-/** Every activity of the product, bound to its dependencies. Workflows `import type` this. */
-export function createActivities(store: ArtifactStore) {
+/**
+ * Every activity of the product, bound to this process's store, trainer host and policy pool.
+ * Workflows `import type` the result. `claimTrainer` runs on the shared compute queue and answers
+ * with this process's own queue, where the phase then sends its training steps.
+ */
+export function createActivities(store: ArtifactStore, host = new TrainerHost(), pool = new PolicyPool(store)) {
   return {
     ...datasetActivities(store),
+    ...curateActivities(store),
+    ...modelInitActivities(store),
+    ...rolloutActivities(store, pool),
+    ...sftActivities(store, host),
+    ...grpoActivities(store, host),
+    async claimTrainer(): Promise<string> {
+      return host.queue;
+    },
   };
 }
 

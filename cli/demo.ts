@@ -4,7 +4,7 @@ import { stackUp } from '../infra/local/stack';
 import { projectRoot } from '../infra/local/paths';
 import { connectClient, connectWorker } from '../infra/temporal-connection';
 import { temporalEnv, LOCAL } from '../schemas/environment';
-import { createWorkers } from '../workers/worker';
+import { createWorkers, runWorkers } from '../workers/worker';
 import { installRuntime } from '../workers/runtime';
 import type { PipelineResult } from '../workflows/pipeline';
 import { loadSpecFile } from './spec-file';
@@ -17,8 +17,8 @@ export async function runDemo(specPath = resolve(projectRoot, 'examples', 'minim
   const info = await stackUp((line) => console.log(line));
   console.log(`stack ready in ${(info.coldStartMs / 1000).toFixed(1)}s: Temporal ${info.temporalAddress}, S3 ${info.s3Endpoint}`);
 
-  const workers = await createWorkers({ connection: await connectWorker(), roles: ['orchestration', 'cpu', 'compute'] });
-  const running = Promise.all(workers.map((w) => w.run()));
+  const group = await createWorkers({ connection: await connectWorker(), roles: ['orchestration', 'cpu', 'compute'] });
+  const running = runWorkers(group);
   try {
     const client = new Client({ connection: await connectClient(), namespace: temporalEnv().namespace });
     const handle = await startPipeline(client, spec, `demo-${Date.now().toString(36)}`);
@@ -30,7 +30,7 @@ export async function runDemo(specPath = resolve(projectRoot, 'examples', 'minim
     console.log('done. `npm run r1 -- stack down` stops the embedded servers.');
     return 0;
   } finally {
-    workers.forEach((w) => w.shutdown());
+    group.workers.forEach((w) => w.shutdown());
     await running;
   }
 }

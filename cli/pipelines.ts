@@ -1,6 +1,7 @@
 import { Client, WorkflowIdReusePolicy } from '@temporalio/client';
 import type { PipelineSpec } from '../schemas/pipeline-spec';
-import type { r1Pipeline, Progress } from '../workflows/pipeline';
+import type { r1Pipeline } from '../workflows/pipeline';
+import type { Progress } from '../workflows/messages';
 import { R1Phase, R1Pipeline, R1Status, R1Step } from '../workflows/search-attributes';
 import { TASK_QUEUES } from '../workflows/task-queues';
 import { specHash } from './spec-file';

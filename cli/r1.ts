@@ -68,9 +68,9 @@ function parseQueues(value: string | undefined): QueueRole[] {
 async function worker(queues: string | undefined): Promise<number> {
   const roles = parseQueues(queues);
   installRuntime('INFO');
-  const workers = await createWorkers({ connection: await connectWorker(), roles });
-  console.log(`worker serving ${roles.map((r) => TASK_QUEUES[r]).join(', ')}`);
-  await runWorkers(workers);
+  const group = await createWorkers({ connection: await connectWorker(), roles });
+  console.log(`worker serving ${group.workers.map((w) => w.options.taskQueue).join(', ')}`);
+  await runWorkers(group);
   return 0;
 }
 

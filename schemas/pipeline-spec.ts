@@ -52,6 +52,8 @@ export const OptimizerSchema = z.strictObject({
   gradClip: z.number().positive().default(1),
 });
 
+export type Optimizer = z.infer<typeof OptimizerSchema>;
+
 const trainingLoop = {
   steps: positiveInt,
   batchSize: positiveInt,
@@ -110,6 +112,8 @@ export const GrpoPhaseSchema = z.strictObject({
   checkpointEvery: positiveInt.default(10),
   evalEvery: nonNegativeInt.default(0),
   eval: EvalSettingsSchema.optional(),
+  /** Steps per workflow run before continue-as-new; by default, when Temporal suggests it. */
+  continueAsNewEvery: positiveInt.optional(),
 });
 
 export const RejectionSamplingPhaseSchema = z.strictObject({
@@ -122,7 +126,7 @@ export const RejectionSamplingPhaseSchema = z.strictObject({
   keepPerPrompt: positiveInt.default(1),
   /** Optional general (non-reasoning) SFT data mixed in, as a share of the final dataset. */
   general: z.strictObject({ dataset: datasetName, share: probability }).optional(),
-  /** R1 retrains from the base checkpoint; `current` fine-tunes the RL checkpoint instead. */
+  /** R1 retrains the base model (the last pretraining result, else the starting model); `current` fine-tunes the RL checkpoint instead. */
   sftFrom: z.enum(['base', 'current']).default('base'),
   sft: z.strictObject(trainingLoop),
   eval: EvalSettingsSchema.optional(),
@@ -181,6 +185,12 @@ export const PipelineSpecSchema = z
     /** Run in order. A spec without phases only prepares and stores its datasets. */
     phases: z.array(PhaseSchema),
     compute: z.strictObject({ device: deviceSchema }).default({ device: { kind: 'cpu' } }),
+    timeouts: z
+      .strictObject({
+        /** A trainer or rollout worker silent this long is taken for dead and replaced. */
+        heartbeatSeconds: positiveInt.default(30),
+      })
+      .default({ heartbeatSeconds: 30 }),
   })
   .superRefine((spec, ctx) => {
     const declared = new Set(Object.keys(spec.datasets));

@@ -1,84 +1,171 @@
 import {
+  allHandlersFinished,
   ApplicationFailure,
-  defineQuery,
+  condition,
+  rootCause,
   executeChild,
   setCurrentDetails,
   setHandler,
+  startChild,
   upsertSearchAttributes,
   workflowInfo,
+  type ChildWorkflowHandle,
 } from '@temporalio/workflow';
 import type { DatasetRef } from '../activities/build-dataset';
-import type { PipelineSpec } from '../schemas/pipeline-spec';
+import type { Phase, PipelineSpec } from '../schemas/pipeline-spec';
 import type { CheckpointRef } from '../schemas/refs';
-import type { Metrics } from '../schemas/metrics';
+import { compute } from './activities';
+import { distillationPhase } from './distillation-phase';
+import { evalPhase } from './eval-phase';
+import { grpoPhase } from './grpo-phase';
+import { pausedSignal, pauseUpdate, phaseProgressSignal, progressQuery, resumeUpdate, stopAfterPhaseUpdate, type Progress } from './messages';
+import type { PhaseInput, PhaseResult } from './phase-input';
 import { prepareDatasets } from './prepare-datasets';
-import { R1Phase, R1Pipeline, R1Status, R1Step, type PipelineStatus } from './search-attributes';
+import { rejectionSamplingPhase } from './rejection-sampling-phase';
+import { R1Phase, R1Pipeline, R1Status, R1Step } from './search-attributes';
+import { sftPhase } from './sft-phase';
 
 export interface PipelineInput {
   /** Validated by the client; the workflow trusts it. */
   spec: PipelineSpec;
-}
-
-export interface PhaseResult {
-  index: number;
-  kind: string;
-  checkpoint: CheckpointRef | null;
-  metrics: Metrics;
+  /** Phases finished by an earlier run of this pipeline (`r1 restart`): they are not run again. */
+  completed?: PhaseResult[];
 }
 
 export interface PipelineResult {
   datasets: Record<string, DatasetRef>;
+  initial: CheckpointRef;
   phases: PhaseResult[];
+  stoppedEarly: boolean;
 }
 
-export interface Progress {
-  status: PipelineStatus;
-  phase: string;
-  step: number;
-  metrics: Metrics;
-  checkpoint: CheckpointRef | null;
-}
-
-export const progressQuery = defineQuery<Progress>('progress');
+/** The workflow that runs each phase kind. */
+const PHASE_WORKFLOWS = {
+  pretrain: sftPhase,
+  sft: sftPhase,
+  grpo: grpoPhase,
+  'rejection-sampling': rejectionSamplingPhase,
+  distill: distillationPhase,
+  eval: evalPhase,
+} satisfies Record<Phase['kind'], (input: never) => Promise<PhaseResult>>;
 
 /**
- * The R1 recipe as one parent workflow: datasets first, then each phase of the spec as a child
- * workflow with a deterministic id (`<pipelineId>/<index>-<kind>`), each phase starting from the
- * checkpoint the previous one returned.
+ * The R1 recipe as one parent workflow: datasets, the starting model, then each phase of the
+ * spec as a child workflow with a deterministic id (`<pipelineId>/<index>-<kind>`), each phase
+ * starting from the checkpoint the previous one returned.
  */
 export async function r1Pipeline(input: PipelineInput): Promise<PipelineResult> {
   const pipelineId = workflowInfo().workflowId;
-  const progress: Progress = { status: 'running', phase: 'datasets', step: 0, metrics: {}, checkpoint: null };
-  setHandler(progressQuery, () => progress);
+  const spec = input.spec;
+  const progress: Progress = { status: 'running', phase: 'datasets', step: 0, totalSteps: 0, metrics: {}, checkpoint: null, finished: [] };
+  let paused = false;
+  let stopRequested = false;
+  let running: ChildWorkflowHandle<(input: PhaseInput) => Promise<PhaseResult>> | undefined;
 
-  const report = (update: Partial<Progress>) => {
-    Object.assign(progress, update);
+  const publish = () => {
+    const status = paused ? 'paused' : progress.status;
     upsertSearchAttributes([
       { key: R1Pipeline, value: pipelineId },
       { key: R1Phase, value: progress.phase },
       { key: R1Step, value: progress.step },
-      { key: R1Status, value: progress.status },
+      { key: R1Status, value: status },
     ]);
-    setCurrentDetails(`**${progress.status}**: phase ${progress.phase}, step ${progress.step}`);
+    const metrics = Object.entries(progress.metrics)
+      .slice(0, 6)
+      .map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(4)}`)
+      .join(', ');
+    setCurrentDetails(`**${status}** · phase \`${progress.phase}\` · step ${progress.step}/${progress.totalSteps}${metrics ? ` · ${metrics}` : ''}`);
+  };
+  const setPaused = async (value: boolean) => {
+    paused = value;
+    publish();
+    if (running) await running.signal(pausedSignal, value);
+    return { ...progress, status: paused ? ('paused' as const) : progress.status };
   };
 
-  report({});
+  setHandler(progressQuery, () => ({ ...progress, status: paused ? 'paused' : progress.status }));
+  setHandler(phaseProgressSignal, (p) => {
+    Object.assign(progress, { step: p.step, totalSteps: p.totalSteps, metrics: p.metrics, checkpoint: p.checkpoint ?? progress.checkpoint });
+    publish();
+  });
+  setHandler(pauseUpdate, () => setPaused(true));
+  setHandler(resumeUpdate, () => setPaused(false));
+  setHandler(stopAfterPhaseUpdate, () => {
+    stopRequested = true;
+    return progress;
+  });
+
+  publish();
   const datasets = await executeChild(prepareDatasets, {
     workflowId: `${pipelineId}/datasets`,
-    args: [{ pipelineId, datasets: input.spec.datasets }],
+    args: [{ pipelineId, datasets: spec.datasets }],
     typedSearchAttributes: [
       { key: R1Pipeline, value: pipelineId },
       { key: R1Phase, value: 'datasets' },
     ],
-    staticSummary: `prepare ${Object.keys(input.spec.datasets).length} datasets`,
+    staticSummary: `prepare ${Object.keys(spec.datasets).length} datasets`,
   });
+  const initial = await compute.initModel.executeWithOptions({ summary: 'starting model' }, [{ pipelineId, model: spec.model, name: 'init' }]);
 
   const phases: PhaseResult[] = [];
-  for (const [index, phase] of input.spec.phases.entries()) {
-    // The client refuses specs with phases this build cannot run, so reaching here is a bug.
-    throw ApplicationFailure.nonRetryable(`phase ${index} (${phase.kind}) has no workflow in this build`, 'UnsupportedPhase');
+  let base = initial;
+  let baseModel = initial;
+  for (const [index, phase] of spec.phases.entries()) {
+    const name = `${index}-${phase.kind}`;
+    const done = input.completed?.find((r) => r.name === name);
+    if (done) {
+      phases.push(done);
+      base = done.checkpoint;
+      if (phase.kind === 'pretrain') baseModel = done.checkpoint;
+      continue;
+    }
+    if (stopRequested) break;
+    await condition(() => !paused);
+    Object.assign(progress, { phase: name, step: 0, totalSteps: 'steps' in phase ? phase.steps : 0, metrics: {} });
+    publish();
+
+    const phaseInput: PhaseInput = {
+      pipelineId,
+      name,
+      index,
+      phase,
+      spec: { seed: spec.seed, chatTemplate: spec.chatTemplate, tokenizer: spec.tokenizer, compute: spec.compute, timeouts: spec.timeouts },
+      base,
+      baseModel,
+      datasets,
+    };
+    const workflow = PHASE_WORKFLOWS[phase.kind] as (input: PhaseInput) => Promise<PhaseResult>;
+    running = await startChild(workflow, {
+      workflowId: `${pipelineId}/${name}`,
+      args: [phaseInput],
+      typedSearchAttributes: [
+        { key: R1Pipeline, value: pipelineId },
+        { key: R1Phase, value: name },
+        { key: R1Step, value: 0 },
+      ],
+      staticSummary: `${pipelineId} phase ${index}: ${phase.kind}`,
+    });
+    if (paused) await running.signal(pausedSignal, true);
+    let result: PhaseResult;
+    try {
+      result = await running.result();
+    } catch (err) {
+      progress.status = 'failed';
+      publish();
+      throw ApplicationFailure.nonRetryable(`phase ${name} failed: ${rootCause(err)}`, 'PhaseFailed', { phase: name });
+    } finally {
+      running = undefined;
+    }
+    phases.push(result);
+    base = result.checkpoint;
+    if (phase.kind === 'pretrain') baseModel = result.checkpoint;
+    progress.finished.push({ phase: name, metrics: result.metrics });
+    Object.assign(progress, { checkpoint: result.checkpoint, metrics: result.metrics });
   }
 
-  report({ status: 'completed', phase: 'done' });
-  return { datasets, phases };
+  const stoppedEarly = phases.length < spec.phases.length;
+  Object.assign(progress, { status: 'completed', phase: stoppedEarly ? 'stopped' : 'done' });
+  publish();
+  await condition(allHandlersFinished);
+  return { datasets, initial, phases, stoppedEarly };
 }

@@ -1,7 +1,7 @@
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { Client } from '@temporalio/client';
 import { connectClient, connectWorker } from '../../infra/temporal-connection';
-import { createWorkers } from '../../workers/worker';
+import { createWorkers, runWorkers } from '../../workers/worker';
 import { installRuntime } from '../../workers/runtime';
 import { temporalEnv } from '../../schemas/environment';
 import type { QueueRole } from '../../workflows/task-queues';
@@ -22,12 +22,12 @@ export async function testClient(): Promise<Client> {
 /** Runs real workers for the given queues while `fn` runs, then shuts them down. */
 export async function withWorkers<T>(roles: QueueRole[], fn: () => Promise<T>): Promise<T> {
   installRuntime('WARN');
-  const workers = await createWorkers({ connection: await connectWorker(), roles, workflowBundle: await workflowBundle() });
-  const running = Promise.all(workers.map((w) => w.run()));
+  const group = await createWorkers({ connection: await connectWorker(), roles, workflowBundle: await workflowBundle() });
+  const running = runWorkers(group);
   try {
     return await fn();
   } finally {
-    workers.forEach((w) => w.shutdown());
+    group.workers.forEach((w) => w.shutdown());
     await running;
   }
 }

@@ -1,0 +1,74 @@
+import type { DatasetRow, PipelineSpec } from '../schemas/pipeline-spec';
+import { renderChat, type ChatTemplateName } from '../engine/chat-template';
+import { ByteTokenizer, loadHfTokenizer, type Tokenizer } from '../engine/tokenizer';
+import { Rng } from '../engine/rng';
+
+/**
+ * Dataset rows -> token sequences for the engine. Every choice here is a pure function of the
+ * rows, the seed and the step, so a step replayed after a crash sees exactly the same batch.
+ */
+
+export function tokenizerFor(spec: PipelineSpec['tokenizer']): Tokenizer {
+  return spec.kind === 'byte' ? new ByteTokenizer() : loadHfTokenizer(spec.path);
+}
+
+export interface Example {
+  tokens: Int32Array;
+  /** 1 where the loss trains on the token. */
+  lossMask: Uint8Array;
+}
+
+function withBos(tok: Tokenizer, ids: number[]): number[] {
+  return tok.bosId === undefined ? ids : [tok.bosId, ...ids];
+}
+
+/** The prompt as the model sees it: BOS, the chat template around the question. */
+export function promptTokens(tok: Tokenizer, template: ChatTemplateName, prompt: string): Int32Array {
+  return Int32Array.from(withBos(tok, tok.encode(renderChat(template, prompt))));
+}
+
+/** Plain text, every token trained on (the demo's pretraining). */
+export function pretrainExample(tok: Tokenizer, row: DatasetRow, maxLen: number, where: string): Example {
+  if (row.text === undefined) throw new Error(`${where}: pretraining needs a "text" field`);
+  const ids = [...withBos(tok, tok.encode(row.text)), tok.eosId].slice(0, maxLen);
+  return { tokens: Int32Array.from(ids), lossMask: Uint8Array.from(ids, (_, i) => (i === 0 ? 0 : 1)) };
+}
+
+/** Prompt + completion; only the completion (and its EOS) is trained on. */
+export function sftExample(tok: Tokenizer, template: ChatTemplateName, row: DatasetRow, maxLen: number, where: string): Example {
+  if (row.prompt === undefined || row.completion === undefined) throw new Error(`${where}: SFT needs "prompt" and "completion" fields`);
+  const prompt = Array.from(promptTokens(tok, template, row.prompt));
+  const ids = [...prompt, ...tok.encode(row.completion), tok.eosId].slice(0, maxLen);
+  return { tokens: Int32Array.from(ids), lossMask: Uint8Array.from(ids, (_, i) => (i < prompt.length ? 0 : 1)) };
+}
+
+/**
+ * Row indices of the batch at `step` (counting from 1): epochs walk the data in an order shuffled
+ * by (seed, epoch), so the data cursor is the step number and nothing else.
+ */
+export function batchIndices(rows: number, batchSize: number, seed: number, step: number): number[] {
+  const out: number[] = [];
+  for (let k = (step - 1) * batchSize; out.length < batchSize; k++) {
+    const epoch = Math.floor(k / rows);
+    out.push(epochOrder(rows, seed, epoch)[k % rows]);
+  }
+  return out;
+}
+
+const orders = new Map<string, number[]>();
+
+function epochOrder(rows: number, seed: number, epoch: number): number[] {
+  const key = `${rows}/${seed}/${epoch}`;
+  let order = orders.get(key);
+  if (!order) {
+    const rng = new Rng(seed * 1_000_003 + epoch);
+    order = Array.from({ length: rows }, (_, i) => i);
+    for (let i = rows - 1; i > 0; i--) {
+      const j = Math.floor(rng.next() * (i + 1));
+      [order[i], order[j]] = [order[j], order[i]];
+    }
+    if (orders.size > 64) orders.clear();
+    orders.set(key, order);
+  }
+  return order;
+}

@@ -1,0 +1,22 @@
+import type { PipelineSpec } from '../schemas/pipeline-spec';
+import type { CheckpointRef } from '../schemas/refs';
+import type { ArtifactStore } from '../storage/artifact-store';
+import { readManifest } from '../storage/checkpoints';
+import { commitTrainerState, freshState, loadTrainerState } from './model-checkpoints';
+
+/** The checkpoint phase 0 starts from: new random weights, or an existing checkpoint checked end to end. */
+export function modelInitActivities(store: ArtifactStore) {
+  return {
+    async initModel(input: { pipelineId: string; model: PipelineSpec['model']; name: string }): Promise<CheckpointRef> {
+      if ('checkpoint' in input.model) {
+        const { ref } = await store.adopt(input.model.checkpoint);
+        const manifest = await readManifest(store, ref);
+        const checkpoint = { ...ref, pipelineId: manifest.pipelineId, phase: manifest.phase, step: manifest.step };
+        await loadTrainerState(store, checkpoint); // every file hash-checked, shapes checked, before any phase runs
+        return checkpoint;
+      }
+      const state = freshState(input.model.config, input.model.seed);
+      return commitTrainerState(store, { pipelineId: input.pipelineId, phase: input.name, step: 0 }, state, null, {});
+    },
+  };
+}

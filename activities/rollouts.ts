@@ -1,0 +1,208 @@
+import { withHeartbeats } from './heartbeat';
+import { extractAnswer } from '../rewards/extract';
+import { scoreBatch } from '../rewards/compose';
+import type { Device } from '../schemas/device';
+import type { Metrics } from '../schemas/metrics';
+import type { PipelineSpec } from '../schemas/pipeline-spec';
+import type { CheckpointRef, ArtifactRef } from '../schemas/refs';
+import type { RewardSpec, SampleScore } from '../schemas/rewards';
+import type { ArtifactStore } from '../storage/artifact-store';
+import type { DatasetRef } from './build-dataset';
+import { loadDataset } from './datasets';
+import { batchIndices, promptTokens, tokenizerFor } from './examples';
+import type { PolicyPool } from './policy-pool';
+import { throwIfCancelled } from './train-sft';
+
+/** One sampled completion, as stored in rollouts/<phase>/step-N/shard-k.jsonl. */
+export interface Rollout {
+  row: number;
+  sample: number;
+  gold?: string;
+  promptTokens: number[];
+  tokens: number[];
+  /** Behaviour log-probs, one per completion token. */
+  logprobs: number[];
+  text: string;
+  finishReason: 'eos' | 'stop' | 'length';
+}
+
+export interface Sampling {
+  maxNewTokens: number;
+  temperature: number;
+  topP: number;
+  topK: number;
+}
+
+export interface GenerateInput {
+  pipelineId: string;
+  phase: string;
+  step: number;
+  shard: number;
+  shards: number;
+  policy: CheckpointRef;
+  dataset: DatasetRef;
+  /** Prompts of this step: `promptsPerStep` rows chosen by (seed, step), split over the shards... */
+  promptsPerStep: number;
+  /** ...or, when set, the dataset rows [from, to) (rejection sampling and distillation walk the whole set). */
+  range?: { from: number; to: number };
+  samplesPerPrompt: number;
+  sampling: Sampling;
+  seed: number;
+  chatTemplate: PipelineSpec['chatTemplate'];
+  tokenizer: PipelineSpec['tokenizer'];
+  device: Device;
+}
+
+/** The R1 format ends with the answer block; nothing after it earns anything. */
+const STOP = ['</answer>'];
+
+export function encodeJsonlOf(items: unknown[]): Buffer {
+  return Buffer.from(items.map((x) => JSON.stringify(x)).join('\n') + (items.length ? '\n' : ''));
+}
+
+export function decodeJsonlOf<T>(body: Buffer): T[] {
+  return body
+    .toString('utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as T);
+}
+
+/** Rows of shard `shard` of `shards` among this step's prompts; whole groups stay together. */
+export function shardRows(rows: number, input: Pick<GenerateInput, 'promptsPerStep' | 'seed' | 'step' | 'shard' | 'shards'>): number[] {
+  const all = batchIndices(rows, input.promptsPerStep, input.seed, input.step);
+  const per = Math.ceil(all.length / input.shards);
+  return all.slice(input.shard * per, (input.shard + 1) * per);
+}
+
+async function sample(pool: PolicyPool, store: ArtifactStore, input: Omit<GenerateInput, 'pipelineId' | 'phase'>, rowsToUse: number[]): Promise<Rollout[]> {
+  const rows = await loadDataset(store, input.dataset);
+  const tok = tokenizerFor(input.tokenizer);
+  const engine = await pool.get(input.policy, { seed: input.seed, device: input.device, tokenizer: input.tokenizer });
+  const prompts: Int32Array[] = [];
+  const meta: { row: number; sample: number }[] = [];
+  for (const row of rowsToUse) {
+    const prompt = rows[row].prompt;
+    if (prompt === undefined) throw new Error(`${input.dataset.uri} row ${row + 1}: no "prompt" to sample from`);
+    const ids = promptTokens(tok, input.chatTemplate, prompt);
+    for (let s = 0; s < input.samplesPerPrompt; s++) {
+      prompts.push(ids);
+      meta.push({ row, sample: s });
+    }
+  }
+  if (prompts.length === 0) return [];
+  const generations = await engine.generate(prompts, {
+    maxNewTokens: input.sampling.maxNewTokens,
+    temperature: input.sampling.temperature,
+    topP: input.sampling.topP,
+    topK: input.sampling.topK,
+    stopStrings: STOP,
+    // Rollouts of a step are a function of (seed, step, shard): a replayed step samples the same.
+    seed: (input.seed * 1_000_003 + input.step * 1009 + input.shard) % 2 ** 31,
+  });
+  return generations.map((g, i) => ({
+    ...meta[i],
+    gold: rows[meta[i].row].answer,
+    promptTokens: Array.from(prompts[i]),
+    tokens: Array.from(g.tokens),
+    logprobs: Array.from(g.logprobs),
+    text: g.text,
+    finishReason: g.finishReason,
+  }));
+}
+
+function mean(xs: number[]): number {
+  return xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length;
+}
+
+/** pass@1 (mean accuracy), maj@k (majority answer per prompt), format rate and mean length. */
+export function evalMetrics(rollouts: Rollout[], scores: SampleScore[]): Metrics {
+  const byRow = new Map<number, { answer: string | null; correct: number }[]>();
+  rollouts.forEach((r, i) => {
+    const extracted = extractAnswer(r.text);
+    const list = byRow.get(r.row) ?? [];
+    list.push({ answer: extracted.answer?.replace(/\s+/g, '') ?? null, correct: scores[i].breakdown.accuracy?.value ?? 0 });
+    byRow.set(r.row, list);
+  });
+  let majCorrect = 0;
+  for (const samples of byRow.values()) {
+    const votes = new Map<string, { count: number; correct: number }>();
+    for (const s of samples) {
+      if (s.answer === null) continue;
+      const v = votes.get(s.answer) ?? { count: 0, correct: s.correct };
+      v.count += 1;
+      votes.set(s.answer, v);
+    }
+    const winner = [...votes.values()].sort((a, b) => b.count - a.count)[0];
+    majCorrect += winner?.correct ?? 0;
+  }
+  return {
+    pass1: mean(scores.map((s) => s.breakdown.accuracy?.value ?? 0)),
+    majK: byRow.size ? majCorrect / byRow.size : 0,
+    formatRate: mean(scores.map((s) => s.breakdown.format?.value ?? 0)),
+    meanLength: mean(rollouts.map((r) => r.tokens.length)),
+    reward: mean(scores.map((s) => s.reward)),
+    samples: rollouts.length,
+  };
+}
+
+export function rolloutActivities(store: ArtifactStore, pool: PolicyPool) {
+  return {
+    /** Samples completions for one shard of a step's prompts and stores them; returns the ref. */
+    generateRollouts: (input: GenerateInput): Promise<{ ref: ArtifactRef; samples: number; meanLength: number }> => withHeartbeats(async (progress) => {
+      progress({ step: input.step, shard: input.shard });
+      const rows = (await loadDataset(store, input.dataset)).length;
+      const chosen = input.range
+        ? Array.from({ length: Math.min(input.range.to, rows) - input.range.from }, (_, i) => input.range!.from + i)
+        : shardRows(rows, input);
+      const rollouts = await sample(pool, store, input, chosen);
+      const key = store.key(`pipelines/${input.pipelineId}/rollouts/${input.phase}/step-${String(input.step).padStart(8, '0')}/shard-${input.shard}.jsonl`);
+      const { ref } = await store.putBytes(key, encodeJsonlOf(rollouts));
+      return { ref, samples: rollouts.length, meanLength: mean(rollouts.map((r) => r.tokens.length)) };
+    }),
+
+    /** Scores every rollout of a step with the spec's rewards; a failing reward scores 0 with its reason. */
+    verifyRollouts: (input: { pipelineId: string; phase: string; step: number; rollouts: ArtifactRef[]; rewards: RewardSpec }): Promise<{ ref: ArtifactRef; metrics: Metrics }> => withHeartbeats(async (progress) => {
+      const rollouts: Rollout[] = [];
+      for (const ref of input.rollouts) rollouts.push(...decodeJsonlOf<Rollout>(await store.getBytes(ref)));
+      progress({ step: input.step, samples: rollouts.length });
+      const scores = await scoreBatch(
+        rollouts.map((r) => ({ response: r.text, gold: r.gold, completionTokens: r.tokens.length, truncated: r.finishReason === 'length' })),
+        input.rewards,
+      );
+      const key = store.key(`pipelines/${input.pipelineId}/rewards/${input.phase}/step-${String(input.step).padStart(8, '0')}.jsonl`);
+      const { ref } = await store.putBytes(key, encodeJsonlOf(scores));
+      return { ref, metrics: evalMetrics(rollouts, scores) };
+    }),
+
+    /** Held-out evaluation of a policy: k samples per prompt over the whole dataset. */
+    evaluate: (input: {
+      policy: CheckpointRef;
+      dataset: DatasetRef;
+      samples: number;
+      sampling: Sampling;
+      rewards: RewardSpec;
+      seed: number;
+      chatTemplate: PipelineSpec['chatTemplate'];
+      tokenizer: PipelineSpec['tokenizer'];
+      device: Device;
+    }): Promise<Metrics> => withHeartbeats(async (progress) => {
+      const rows = (await loadDataset(store, input.dataset)).length;
+      const rollouts: Rollout[] = [];
+      const chunk = 32; // prompts per generation batch, so that heartbeats keep flowing
+      for (let start = 0; start < rows; start += chunk) {
+        throwIfCancelled();
+        progress({ evaluated: start, of: rows });
+        const indices = Array.from({ length: Math.min(chunk, rows - start) }, (_, i) => start + i);
+        rollouts.push(
+          ...(await sample(pool, store, { ...input, step: 0, shard: start, shards: 1, promptsPerStep: indices.length, samplesPerPrompt: input.samples }, indices)),
+        );
+      }
+      const scores = await scoreBatch(
+        rollouts.map((r) => ({ response: r.text, gold: r.gold, completionTokens: r.tokens.length, truncated: r.finishReason === 'length' })),
+        input.rewards,
+      );
+      return evalMetrics(rollouts, scores);
+    }),
+  };
+}

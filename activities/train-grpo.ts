@@ -1,0 +1,158 @@
+import { withHeartbeats } from './heartbeat';
+import { computeAdvantages } from '../engine/advantages';
+import { learningRate } from '../engine/schedule';
+import type { Device } from '../schemas/device';
+import type { Metrics } from '../schemas/metrics';
+import type { Optimizer, PipelineSpec } from '../schemas/pipeline-spec';
+import type { ArtifactRef, CheckpointRef } from '../schemas/refs';
+import type { SampleScore } from '../schemas/rewards';
+import type { ArtifactStore } from '../storage/artifact-store';
+import { latestCheckpoint, readManifest } from '../storage/checkpoints';
+import { commitTrainerState } from './model-checkpoints';
+import { decodeJsonlOf, type Rollout } from './rollouts';
+import { resumeTrainer, throwIfCancelled } from './train-sft';
+import type { LiveTrainer, TrainerHost } from './trainer-host';
+
+/** The data of one GRPO step: its rollouts (all shards, in order) and their scores. */
+export interface GrpoStepData {
+  step: number;
+  rollouts: ArtifactRef[];
+  rewards: ArtifactRef;
+}
+
+export interface GrpoStepInput {
+  pipelineId: string;
+  phase: string;
+  base: CheckpointRef;
+  /**
+   * Every step since the phase's last committed checkpoint, this one last. A trainer that lost
+   * its memory restores that checkpoint and replays them: each step is applied exactly once.
+   */
+  pending: GrpoStepData[];
+  commit: boolean;
+  totalSteps: number;
+  groupSize: number;
+  optimizer: Optimizer;
+  epsLow: number;
+  epsHigh: number;
+  beta: number;
+  lossAggregation: 'grpo' | 'dapo' | 'dr_grpo';
+  scaleRewards: 'group' | 'batch' | 'none';
+  dynamicSampling: boolean;
+  maxNewTokens: number;
+  seed: number;
+  tokenizer: PipelineSpec['tokenizer'];
+  device: Device;
+}
+
+export interface GrpoStepResult {
+  step: number;
+  /** Weights after this step, for the next step's rollouts (no optimizer state). */
+  policy: CheckpointRef;
+  /** Set when this step committed a full checkpoint. */
+  checkpoint: CheckpointRef | null;
+  metrics: Metrics;
+}
+
+export const policyPhase = (phase: string) => `${phase}.policy`;
+
+async function applyStep(store: ArtifactStore, trainer: LiveTrainer, input: GrpoStepInput, data: GrpoStepData): Promise<Metrics> {
+  const rollouts: Rollout[] = [];
+  for (const ref of data.rollouts) rollouts.push(...decodeJsonlOf<Rollout>(await store.getBytes(ref)));
+  const scores = decodeJsonlOf<SampleScore>(await store.getBytes(data.rewards));
+  if (scores.length !== rollouts.length) throw new Error(`step ${data.step}: ${rollouts.length} rollouts but ${scores.length} scores`);
+
+  const advantages = computeAdvantages(scores.map((s) => s.reward), input.groupSize, input.scaleRewards);
+  // Keep groups that carry a gradient (dynamic sampling) and samples the rewards did not mask.
+  const keep: number[] = [];
+  for (let g = 0; g < rollouts.length; g += input.groupSize) {
+    const group = scores.slice(g, g + input.groupSize).map((s) => s.reward);
+    if (input.dynamicSampling && group.every((r) => r === group[0])) continue;
+    for (let i = g; i < g + input.groupSize; i++) if (!scores[i].mask && rollouts[i].tokens.length > 0) keep.push(i);
+  }
+  const rewardMean = scores.reduce((a, s) => a + s.reward, 0) / Math.max(1, scores.length);
+  if (keep.length === 0) {
+    // Nothing to learn from; the step still counts so that step numbers stay aligned.
+    trainer.step = data.step;
+    return { reward: rewardMean, kept: 0, loss: 0, kl: 0, clipLow: 0, clipHigh: 0, entropy: 0, gradNorm: 0 };
+  }
+
+  // Token-aligned arrays over prompt + completion; only completion tokens enter the loss.
+  const kept = keep.map((i) => rollouts[i]);
+  const sequences = kept.map((r) => Int32Array.from([...r.promptTokens, ...r.tokens]));
+  const completionMask = kept.map((r, j) => Uint8Array.from(sequences[j], (_, t) => (t >= r.promptTokens.length ? 1 : 0)));
+  const oldLogprobs = kept.map((r, j) => {
+    const out = new Float32Array(sequences[j].length);
+    out.set(r.logprobs, r.promptTokens.length);
+    return out;
+  });
+  const refLogprobs = input.beta > 0 ? await trainer.engine.logprobs(sequences, 'reference') : undefined;
+  const o = input.optimizer;
+  const lr = learningRate(data.step, { lr: o.lr, warmupSteps: o.warmupSteps, minLrRatio: o.minLrRatio, totalSteps: input.totalSteps });
+  const m = await trainer.engine.grpoStep(
+    { sequences, completionMask, oldLogprobs, refLogprobs, advantages: Float32Array.from(keep, (i) => advantages[i]) },
+    {
+      lr, beta1: o.beta1, beta2: o.beta2, weightDecay: o.weightDecay, gradClip: o.gradClip,
+      epsLow: input.epsLow, epsHigh: input.epsHigh, beta: input.beta, lossAggregation: input.lossAggregation, maxLen: input.maxNewTokens,
+    },
+  );
+  trainer.step = data.step;
+  return { reward: rewardMean, kept: keep.length, lr, ...m };
+}
+
+export function grpoActivities(store: ArtifactStore, host: TrainerHost) {
+  return {
+    /**
+     * Applies the last of `input.pending` on this worker's trainer (replaying earlier ones only
+     * when the trainer had to be restored), publishes the new policy for rollouts and, when asked,
+     * commits a full checkpoint. A retried call for a step already applied applies nothing.
+     */
+    trainGrpoStep: (input: GrpoStepInput): Promise<GrpoStepResult> => withHeartbeats(async (progress) => {
+      const target = input.pending[input.pending.length - 1].step;
+      const committed = await latestCheckpoint(store, input.pipelineId, input.phase);
+      const published = await latestCheckpoint(store, input.pipelineId, policyPhase(input.phase));
+      if (committed && committed.step >= target && published && published.step >= target) {
+        return { step: target, policy: published, checkpoint: committed, metrics: (await readManifest(store, committed)).metrics };
+      }
+
+      let trainer = host.get(input.phase);
+      const basis = (committed ?? input.base).uri;
+      const lastCommitted = committed?.step ?? 0;
+      if (!trainer || trainer.basis !== basis || trainer.step < lastCommitted || trainer.step > target) {
+        trainer = (await resumeTrainer(store, host, input, { withReference: input.beta > 0 })).trainer;
+      }
+
+      let metrics: Metrics = {};
+      for (const data of input.pending) {
+        if (data.step <= trainer.step) continue;
+        throwIfCancelled();
+        metrics = await applyStep(store, trainer, input, data);
+        progress({ step: data.step });
+      }
+      if (Object.keys(metrics).length === 0 && published?.step === target) {
+        metrics = (await readManifest(store, published)).metrics; // applied before, response lost
+      }
+
+      const state = await trainer.engine.exportState();
+      const policy = await commitTrainerState(
+        store,
+        { pipelineId: input.pipelineId, phase: policyPhase(input.phase), step: target },
+        { config: state.config, weights: state.weights },
+        committed ?? input.base,
+        metrics,
+      );
+      let checkpoint: CheckpointRef | null = null;
+      if (input.commit) {
+        checkpoint = await commitTrainerState(
+          store,
+          { pipelineId: input.pipelineId, phase: input.phase, step: target },
+          { ...state, extra: { seed: input.seed } },
+          committed ?? input.base,
+          metrics,
+        );
+        trainer.basis = checkpoint.uri;
+      }
+      return { step: target, policy, checkpoint, metrics };
+    }),
+  };
+}

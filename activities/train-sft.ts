@@ -1,0 +1,139 @@
+import { Context } from '@temporalio/activity';
+import { withHeartbeats } from './heartbeat';
+import { learningRate } from '../engine/schedule';
+import type { Device } from '../schemas/device';
+import type { Metrics } from '../schemas/metrics';
+import type { Optimizer, PipelineSpec } from '../schemas/pipeline-spec';
+import type { CheckpointRef } from '../schemas/refs';
+import type { ArtifactStore } from '../storage/artifact-store';
+import { latestCheckpoint, readManifest } from '../storage/checkpoints';
+import type { DatasetRef } from './build-dataset';
+import { loadDataset } from './datasets';
+import { batchIndices, pretrainExample, sftExample, tokenizerFor } from './examples';
+import { commitTrainerState, loadTrainerState } from './model-checkpoints';
+import type { LiveTrainer, TrainerHost } from './trainer-host';
+
+export interface SftStepsInput {
+  pipelineId: string;
+  /** The phase's name in storage and its trainer's key: `<index>-<kind>`. */
+  phase: string;
+  kind: 'pretrain' | 'sft';
+  /** The checkpoint the phase starts from (step 0 of its lineage). */
+  base: CheckpointRef;
+  /** Train until this many steps are applied in the phase, then commit a checkpoint. */
+  toStep: number;
+  totalSteps: number;
+  dataset: DatasetRef;
+  batchSize: number;
+  optimizer: Optimizer;
+  seed: number;
+  chatTemplate: PipelineSpec['chatTemplate'];
+  tokenizer: PipelineSpec['tokenizer'];
+  device: Device;
+}
+
+export interface StepsResult {
+  step: number;
+  checkpoint: CheckpointRef;
+  metrics: Metrics;
+}
+
+/**
+ * Brings the phase's trainer in this process to the latest committed checkpoint of the phase:
+ * kept in memory when it already stands there, restored from S3 otherwise (a new process, or one
+ * whose memory is off the committed lineage). Returns null when `toStep` is already committed.
+ */
+export async function resumeTrainer(
+  store: ArtifactStore,
+  host: TrainerHost,
+  input: { pipelineId: string; phase: string; base: CheckpointRef; seed: number; device: Device; tokenizer: PipelineSpec['tokenizer'] },
+  opts: { withReference: boolean },
+): Promise<{ trainer: LiveTrainer; latest: CheckpointRef | null }> {
+  const latest = await latestCheckpoint(store, input.pipelineId, input.phase);
+  const basis = latest ?? input.base;
+  const live = host.get(input.phase);
+  if (live && live.basis === basis.uri && live.step === (latest?.step ?? 0)) return { trainer: live, latest };
+
+  const baseState = await loadTrainerState(store, input.base);
+  // A phase starts with a fresh optimizer; a checkpoint of this phase brings its own.
+  const state = latest ? await loadTrainerState(store, latest) : { config: baseState.config, weights: baseState.weights };
+  const trainer = await host.start(input.phase, state, {
+    seed: input.seed,
+    device: input.device,
+    tokenizer: input.tokenizer,
+    basis: basis.uri,
+    step: latest?.step ?? 0,
+    reference: opts.withReference ? baseState : undefined,
+  });
+  return { trainer, latest };
+}
+
+export function throwIfCancelled(): void {
+  const signal = Context.current().cancellationSignal;
+  if (signal.aborted) throw signal.reason ?? new Error('cancelled');
+}
+
+export function sftActivities(store: ArtifactStore, host: TrainerHost) {
+  return {
+    /**
+     * Applies SFT (or pretraining) steps up to `toStep` on this worker's trainer and commits a
+     * checkpoint there. Step numbers are idempotency keys: steps already in the committed lineage
+     * are never applied again, and a retry after a crash replays from the last checkpoint, seeing
+     * the same batches (they depend only on seed and step).
+     */
+    trainSftSteps: (input: SftStepsInput): Promise<StepsResult> => withHeartbeats(async (progress) => {
+      const done = await latestCheckpoint(store, input.pipelineId, input.phase);
+      if (done && done.step >= input.toStep) {
+        return { step: done.step, checkpoint: done, metrics: (await readManifest(store, done)).metrics };
+      }
+      const { trainer, latest } = await resumeTrainer(store, host, input, { withReference: false });
+      const rows = await loadDataset(store, input.dataset);
+      const tok = tokenizerFor(input.tokenizer);
+      const o = input.optimizer;
+
+      let lossSum = 0;
+      let tokens = 0;
+      let steps = 0;
+      const began = Date.now();
+      let last = { loss: NaN, gradNorm: NaN, lr: 0 };
+      for (let step = trainer.step + 1; step <= input.toStep; step++) {
+        throwIfCancelled();
+        const batch = batchIndices(rows.length, input.batchSize, input.seed, step).map((i) => {
+          const where = `${input.dataset.uri} row ${i + 1}`;
+          return input.kind === 'pretrain'
+            ? pretrainExample(tok, rows[i], trainer.config.maxSeqLen, where)
+            : sftExample(tok, input.chatTemplate, rows[i], trainer.config.maxSeqLen, where);
+        });
+        const lr = learningRate(step, { lr: o.lr, warmupSteps: o.warmupSteps, minLrRatio: o.minLrRatio, totalSteps: input.totalSteps });
+        const m = await trainer.engine.sftStep(
+          { sequences: batch.map((e) => e.tokens), lossMask: batch.map((e) => e.lossMask) },
+          { lr, beta1: o.beta1, beta2: o.beta2, weightDecay: o.weightDecay, gradClip: o.gradClip },
+        );
+        trainer.step = step;
+        lossSum += m.loss;
+        tokens += m.tokens;
+        steps += 1;
+        last = { loss: m.loss, gradNorm: m.gradNorm, lr };
+        progress({ step, loss: m.loss });
+      }
+
+      const metrics: Metrics = {
+        loss: last.loss,
+        meanLoss: lossSum / Math.max(1, steps),
+        gradNorm: last.gradNorm,
+        lr: last.lr,
+        tokensPerSecond: tokens / Math.max(1e-3, (Date.now() - began) / 1000),
+      };
+      const state = await trainer.engine.exportState();
+      const checkpoint = await commitTrainerState(
+        store,
+        { pipelineId: input.pipelineId, phase: input.phase, step: input.toStep },
+        { ...state, extra: { dataCursor: input.toStep, seed: input.seed } },
+        latest ?? input.base,
+        metrics,
+      );
+      trainer.basis = checkpoint.uri;
+      return { step: input.toStep, checkpoint, metrics };
+    }),
+  };
+}

@@ -1,0 +1,84 @@
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import { Engine } from '../engine/engine';
+import type { TrainerState } from '../engine/checkpoint';
+import type { Device } from '../schemas/device';
+import { modelConfigSchema, type ModelConfig } from '../schemas/model';
+import type { PipelineSpec } from '../schemas/pipeline-spec';
+
+/**
+ * The trainers living in one worker process. A phase's training steps all go to the same
+ * process through its worker-specific task queue (`queue`), so weights and optimizer state stay
+ * in memory between steps instead of round-tripping through S3.
+ *
+ * Each trainer remembers which checkpoint lineage it continues (`basis`, the uri of the last
+ * checkpoint it restored or committed) and how many steps it has applied on top. Training
+ * activities compare that with the latest committed checkpoint before trusting the memory.
+ */
+export interface LiveTrainer {
+  engine: Engine;
+  config: ModelConfig;
+  basis: string;
+  step: number;
+}
+
+export class TrainerHost {
+  /** This process's own task queue; `claimTrainer` hands it to a phase. */
+  readonly queue = `r1-trainer-${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+  private readonly trainers = new Map<string, LiveTrainer>();
+
+  constructor(private readonly maxTrainers = 1) {}
+
+  get(key: string): LiveTrainer | undefined {
+    return this.trainers.get(key);
+  }
+
+  /** Starts a trainer for `key` from a saved state, evicting the oldest when the host is full. */
+  async start(
+    key: string,
+    state: TrainerState,
+    opts: { seed: number; device: Device; tokenizer: PipelineSpec['tokenizer']; basis: string; step: number; reference?: TrainerState },
+  ): Promise<LiveTrainer> {
+    await this.drop(key);
+    while (this.trainers.size >= this.maxTrainers) await this.drop(this.trainers.keys().next().value!);
+    const engine = await Engine.start({
+      config: state.config,
+      seed: opts.seed,
+      weights: (opts.reference ?? state).weights,
+      device: opts.device,
+      tokenizer: opts.tokenizer,
+    });
+    if (opts.reference) {
+      // The KL term's reference is the phase's starting policy; the state continues from there.
+      await engine.snapshotReference();
+    }
+    if (opts.reference || state.optimizer || state.rng) {
+      await engine.importState({
+        config: state.config,
+        weights: state.weights,
+        optimizer: state.optimizer ?? zeroOptimizer(state),
+        rng: state.rng ?? (await engine.exportState()).rng,
+      });
+    }
+    const trainer = { engine, config: modelConfigSchema.parse(state.config), basis: opts.basis, step: opts.step };
+    this.trainers.set(key, trainer);
+    return trainer;
+  }
+
+  async drop(key: string): Promise<void> {
+    const trainer = this.trainers.get(key);
+    if (!trainer) return;
+    this.trainers.delete(key);
+    await trainer.engine.close();
+  }
+
+  async close(): Promise<void> {
+    for (const key of [...this.trainers.keys()]) await this.drop(key);
+  }
+}
+
+function zeroOptimizer(state: TrainerState) {
+  const zeros = () =>
+    Object.fromEntries(Object.entries(state.weights).map(([k, t]) => [k, { dims: [...t.dims], data: new Float32Array(t.data.length) }]));
+  return { m: zeros(), v: zeros(), step: 0 };
+}

@@ -1,0 +1,54 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { InferenceSession } from 'onnxruntime-node';
+import { deviceSchema, type Device } from '../schemas/device';
+
+export type { Device };
+
+/**
+ * Files the CUDA execution provider loads from beside onnxruntime-node's binding. The npm package
+ * ships only the CPU binaries; a GPU image adds these two, of the same onnxruntime version (1.30.0):
+ *  - run onnxruntime-node's install script with the CUDA flavour while building the image (the
+ *    environment variable overrides this repo's .npmrc `onnxruntime-node-install=skip`):
+ *      ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js
+ *    It downloads Microsoft.ML.OnnxRuntime.Gpu.Linux from NuGet into the binding folder; or
+ *  - copy libonnxruntime_providers_cuda.so and libonnxruntime_providers_shared.so from that NuGet
+ *    package (runtimes/linux-x64/native/) or the matching onnxruntime GPU release into
+ *    node_modules/onnxruntime-node/bin/napi-v6/linux/x64/.
+ * The CUDA 12 runtime and cuDNN 9 libraries must also be on the loader path.
+ */
+const CUDA_PROVIDER_FILES = ['libonnxruntime_providers_shared.so', 'libonnxruntime_providers_cuda.so'];
+
+/** Creates an onnxruntime session for a serialized ONNX model on the given device. */
+export async function createSession(model: Uint8Array, device: Device): Promise<InferenceSession> {
+  const d = deviceSchema.parse(device);
+  if (d.kind === 'cpu') {
+    // onnxruntime-node rejects an intraOpNumThreads that is present but undefined.
+    return InferenceSession.create(model, { executionProviders: ['cpu'], ...(d.threads !== undefined && { intraOpNumThreads: d.threads }) });
+  }
+  // onnxruntime would fail with a bare "Failed to load shared library"; name what is missing instead.
+  const missing = CUDA_PROVIDER_FILES.filter((f) => !fs.existsSync(path.join(bindingDir(), f)));
+  if (missing.length > 0) {
+    throw new Error(
+      `CUDA device requested, but ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} missing from ${bindingDir()}. ` +
+        `The onnxruntime-node package ships CPU binaries only; add them while building the image with ` +
+        `ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js, or copy both provider libraries of ` +
+        `onnxruntime ${onnxruntimeVersion()} there (see engine/device.ts).`,
+    );
+  }
+  try {
+    return await InferenceSession.create(model, { executionProviders: [{ name: 'cuda', deviceId: d.deviceId ?? 0 }] });
+  } catch (err) {
+    throw new Error(`could not start onnxruntime's CUDA execution provider (device ${d.deviceId ?? 0}): ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** The folder holding onnxruntime_binding.node, where onnxruntime looks for provider libraries. */
+function bindingDir(): string {
+  const pkgDir = path.dirname(require.resolve('onnxruntime-node/package.json'));
+  return path.join(pkgDir, 'bin', 'napi-v6', process.platform, process.arch);
+}
+
+function onnxruntimeVersion(): string {
+  return (require('onnxruntime-node/package.json') as { version: string }).version;
+}

@@ -1,0 +1,45 @@
+/**
+ * The engine as the rest of the product sees it: a trainer (trainer.ts) running on its own
+ * thread, with each trainer function forwarded as an async method. Arguments are copied to the
+ * thread; typed arrays in results come back without copying.
+ */
+import { EngineThread } from './thread';
+import type * as trainer from './trainer';
+
+type Trainer = typeof trainer;
+type Result<K extends keyof Trainer> = Promise<Awaited<ReturnType<Trainer[K]>>>;
+
+export class Engine {
+  private constructor(private readonly thread: EngineThread) {}
+
+  /** Starts a thread, loads the trainer on it and initialises it. */
+  static async start(opts: trainer.InitOptions & { intraOpThreads?: number }): Promise<Engine> {
+    const { intraOpThreads, ...init } = opts;
+    const thread = await EngineThread.start(require.resolve('./trainer'), intraOpThreads ? { intraOpThreads } : {});
+    const engine = new Engine(thread);
+    try {
+      await engine.call('init', init);
+    } catch (err) {
+      await thread.terminate();
+      throw err;
+    }
+    return engine;
+  }
+
+  sftStep(...args: Parameters<Trainer['sftStep']>) { return this.call('sftStep', ...args); }
+  grpoStep(...args: Parameters<Trainer['grpoStep']>) { return this.call('grpoStep', ...args); }
+  logprobs(...args: Parameters<Trainer['logprobs']>) { return this.call('logprobs', ...args); }
+  snapshotReference() { return this.call('snapshotReference'); }
+  generate(...args: Parameters<Trainer['generate']>) { return this.call('generate', ...args); }
+  exportState() { return this.call('exportState'); }
+  importState(...args: Parameters<Trainer['importState']>) { return this.call('importState', ...args); }
+
+  /** Stops the thread; the trainer's state is gone unless exported first. */
+  close(): Promise<void> {
+    return this.thread.terminate();
+  }
+
+  private call<K extends keyof Trainer>(fn: K, ...args: Parameters<Trainer[K]>): Result<K> {
+    return this.thread.call(fn, ...args);
+  }
+}

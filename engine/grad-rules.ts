@@ -1,0 +1,147 @@
+/**
+ * One gradient rule per differentiable op: given the node and the gradient of its output,
+ * emit the gradients of its inputs (undefined for inputs that carry no gradient, like indices).
+ * Broadcasting ops sum their gradient back to each input's shape with `sumTo`.
+ */
+import { Graph, Node, Value } from './onnx/builder';
+import { Dim, dimProduct, formatDims, sameDims } from './onnx/shape';
+
+export type GradientRule = (g: Graph, node: Node, dy: Value) => (Value | undefined)[];
+
+/** Sums a broadcast gradient back to the shape of the input that was broadcast. */
+export function sumTo(g: Graph, x: Value, dims: readonly Dim[]): Value {
+  let y = x;
+  const extra = y.dims.length - dims.length;
+  if (extra > 0) y = g.reduceSum(y, [...Array(extra).keys()]);
+  const axes = dims.flatMap((d, i) => (d === 1 && y.dims[i] !== 1 ? [i] : []));
+  if (axes.length > 0) y = g.reduceSum(y, axes, true);
+  if (!sameDims(y.dims, dims)) throw new Error(`sumTo: ${x.name} ${formatDims(x.dims)} does not reduce to ${formatDims(dims)}`);
+  return y;
+}
+
+function intAttr(n: Node, name: string): number {
+  const a = n.attrs[name];
+  if (a?.kind !== 'int') throw new Error(`${n.op} node ${n.name} has no int attribute ${name}`);
+  return a.value;
+}
+
+/** The gradient of a reduction, spread back over the reduced axes. */
+function unreduce(g: Graph, n: Node, dy: Value): Value {
+  const x = n.inputs[0];
+  let y = dy;
+  if (!n.args!.keepdims) for (const a of n.args!.axes!) y = g.unsqueeze(y, a);
+  return g.expand(y, x.dims);
+}
+
+export const gradientRules: Record<string, GradientRule> = {
+  Identity: (_g, _n, dy) => [dy],
+  Add: (g, n, dy) => [sumTo(g, dy, n.inputs[0].dims), sumTo(g, dy, n.inputs[1].dims)],
+  Sub: (g, n, dy) => [sumTo(g, dy, n.inputs[0].dims), sumTo(g, g.neg(dy), n.inputs[1].dims)],
+  Mul: (g, n, dy) => {
+    const [a, b] = n.inputs;
+    return [sumTo(g, g.mul(dy, b), a.dims), sumTo(g, g.mul(dy, a), b.dims)];
+  },
+  Div: (g, n, dy) => {
+    const [a, b] = n.inputs;
+    const y = n.outputs[0];
+    return [sumTo(g, g.div(dy, b), a.dims), sumTo(g, g.neg(g.mul(dy, g.div(y, b))), b.dims)];
+  },
+  Neg: (g, _n, dy) => [g.neg(dy)],
+  Exp: (g, n, dy) => [g.mul(dy, n.outputs[0])],
+  Log: (g, n, dy) => [g.div(dy, n.inputs[0])],
+  Sqrt: (g, n, dy) => [g.div(g.mul(dy, g.scalar(0.5, dy.dtype)), n.outputs[0])],
+  Reciprocal: (g, n, dy) => {
+    const y = n.outputs[0];
+    return [g.neg(g.mul(dy, g.mul(y, y)))];
+  },
+  Sigmoid: (g, n, dy) => {
+    const y = n.outputs[0];
+    return [g.mul(dy, g.mul(y, g.sub(g.scalar(1, y.dtype), y)))];
+  },
+  // Ties send the whole gradient to the first input.
+  Min: (g, n, dy) => {
+    const [a, b] = n.inputs;
+    const first = g.lessOrEqual(a, b);
+    const zero = g.scalar(0, dy.dtype);
+    return [sumTo(g, g.where(first, dy, zero), a.dims), sumTo(g, g.where(first, zero, dy), b.dims)];
+  },
+  Max: (g, n, dy) => {
+    const [a, b] = n.inputs;
+    const first = g.lessOrEqual(b, a);
+    const zero = g.scalar(0, dy.dtype);
+    return [sumTo(g, g.where(first, dy, zero), a.dims), sumTo(g, g.where(first, zero, dy), b.dims)];
+  },
+  Where: (g, n, dy) => {
+    const [cond, a, b] = n.inputs;
+    const zero = g.scalar(0, dy.dtype);
+    return [undefined, sumTo(g, g.where(cond, dy, zero), a.dims), sumTo(g, g.where(cond, zero, dy), b.dims)];
+  },
+  MatMul: (g, n, dy) => {
+    const [a, b] = n.inputs;
+    const da = sumTo(g, g.matmul(dy, g.transposeLast(b)), a.dims);
+    if (b.dims.length === 2 && a.dims.length > 2) {
+      // A weight shared by every row: one 2-D product over all rows, not a batch of [k,n] products.
+      const rows = dimProduct(a.dims.slice(0, -1));
+      const a2 = g.reshape(a, [rows, a.dims.at(-1)!]);
+      const dy2 = g.reshape(dy, [rows, dy.dims.at(-1)!]);
+      return [da, g.matmul(g.transposeLast(a2), dy2)];
+    }
+    return [da, sumTo(g, g.matmul(g.transposeLast(a), dy), b.dims)];
+  },
+  Transpose: (g, n, dy) => {
+    const perm = n.attrs.perm.kind === 'ints' ? n.attrs.perm.value : [];
+    const inverse = perm.map((_, i) => perm.indexOf(i));
+    return [g.transpose(dy, inverse)];
+  },
+  Reshape: (g, n, dy) => [g.reshape(dy, n.inputs[0].dims), undefined],
+  Unsqueeze: (g, n, dy) => [g.reshape(dy, n.inputs[0].dims), undefined],
+  Squeeze: (g, n, dy) => [g.reshape(dy, n.inputs[0].dims), undefined],
+  Expand: (g, n, dy) => [sumTo(g, dy, n.inputs[0].dims), undefined],
+  Concat: (g, n, dy) => {
+    const axis = intAttr(n, 'axis');
+    let at = 0;
+    return n.inputs.map((x) => {
+      const size = x.dims[axis];
+      if (typeof size !== 'number') throw new Error(`Concat gradient: axis ${axis} of ${x.name} is symbolic`);
+      at += size;
+      return g.slice(dy, axis, at - size, at);
+    });
+  },
+  Slice: (g, n, dy) => {
+    const { axis, start } = n.args!;
+    const d = n.inputs[0].dims[axis!];
+    if (start === undefined || typeof d !== 'number') throw new Error(`Slice gradient: ${n.inputs[0].name} is sliced on a symbolic dim`);
+    const size = dy.dims[axis!] as number;
+    return [g.pad(dy, axis!, start, d - start - size)];
+  },
+  Pad: (g, n, dy) => {
+    const { axis, before } = n.args!;
+    return [g.slice(dy, axis!, before!, before! + (n.inputs[0].dims[axis!] as number)), undefined];
+  },
+  ReduceSum: (g, n, dy) => [unreduce(g, n, dy), undefined],
+  ReduceMean: (g, n, dy) => {
+    const x = n.inputs[0];
+    const count = g.count(n.args!.axes!.map((a) => x.dims[a]));
+    return [g.div(unreduce(g, n, dy), count), undefined];
+  },
+  Softmax: (g, n, dy) => {
+    const y = n.outputs[0];
+    const axis = intAttr(n, 'axis');
+    return [g.mul(y, g.sub(dy, g.reduceSum(g.mul(dy, y), [axis], true)))];
+  },
+  LogSoftmax: (g, n, dy) => {
+    const y = n.outputs[0];
+    const axis = intAttr(n, 'axis');
+    return [g.sub(dy, g.mul(g.exp(y), g.reduceSum(dy, [axis], true)))];
+  },
+  // An embedding lookup: each picked row receives its output gradients (repeats add up).
+  Gather: (g, n, dy) => {
+    const [data, indices] = n.inputs;
+    const rows = g.unsqueeze(g.cast(indices, 'int64'), -1);
+    return [g.scatterAddRows(g.zerosLike(data), rows, dy), undefined];
+  },
+  GatherElements: (g, n, dy) => {
+    const [x, indices] = n.inputs;
+    return [g.scatterAddElements(g.zerosLike(x), indices, dy, intAttr(n, 'axis')), undefined];
+  },
+};

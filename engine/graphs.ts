@@ -1,0 +1,123 @@
+/**
+ * The graphs the product runs. Batch and sequence dims are symbolic, so one session per graph
+ * serves every batch. Parameters are graph inputs named as in Hugging Face safetensors; a train
+ * step also takes `m.<name>`/`v.<name>` and returns `new.<name>`, `new.m.<name>`, `new.v.<name>`.
+ *
+ * Batch inputs (B sequences right-padded to T):
+ *   ids, targets, positions [B, T] int32 (targets[t] = ids[t+1]); attentionMask, lossMask [B, T] float.
+ */
+import type { ModelConfig } from '../schemas/model';
+import { gradients } from './autodiff';
+import { GrpoOutputs, LossAggregation, grpoLoss, meanEntropy, sftLoss, tokenLogprobs } from './losses';
+import { headDim, decoder, lmHead, parameterInputs, parameterShapes, KeyValue } from './model';
+import { FloatType, Graph, Value } from './onnx/builder';
+import { adamW } from './optimizer';
+
+/** Hyperparameter inputs of every train step (rank-0 floats). */
+export const ADAMW_INPUTS = ['step', 'lr', 'beta1', 'beta2', 'eps', 'weightDecay', 'gradClip'] as const;
+export const GRPO_INPUTS = ['epsLow', 'epsHigh', 'beta', 'maxLen'] as const;
+export const SFT_METRICS = ['loss', 'gradNorm'] as const;
+export const GRPO_METRICS = ['loss', 'gradNorm', 'kl', 'clipLow', 'clipHigh', 'entropy'] as const;
+
+function sequenceInputs(g: Graph) {
+  return {
+    ids: g.input('ids', 'int32', ['B', 'T']),
+    targets: g.input('targets', 'int32', ['B', 'T']),
+    positions: g.input('positions', 'int32', ['B', 'T']),
+    attentionMask: g.input('attentionMask', g.float, ['B', 'T']),
+  };
+}
+
+/** Model forward up to per-target log-probs. */
+function forward(g: Graph, cfg: ModelConfig, params: Record<string, Value>, s: ReturnType<typeof sequenceInputs>) {
+  const { hidden } = decoder(g, cfg, params, s);
+  return tokenLogprobs(g, lmHead(g, cfg, params, hidden), s.targets);
+}
+
+/** logprobs [B, T]: log p(targets[t] | ids[<=t]). For old and reference policies. */
+export function logprobsGraph(cfg: ModelConfig, float: FloatType = 'float32'): Graph {
+  const g = new Graph(float);
+  const params = parameterInputs(g, cfg);
+  g.output(forward(g, cfg, params, sequenceInputs(g)).logprobs, 'logprobs');
+  return g;
+}
+
+/**
+ * One generation step with a KV cache: takes T new tokens after P cached ones (P = 0 for the
+ * prefill) and returns the logits of the last position [B, V] and `present.<i>.key|value`
+ * [B, kvHeads, P+T, headDim]. attentionMask covers all P+T keys; its dim is named "P+T",
+ * which is how Concat names the cache length, so the shapes line up symbolically.
+ */
+export function decodeGraph(cfg: ModelConfig, float: FloatType = 'float32'): Graph {
+  const g = new Graph(float);
+  const params = parameterInputs(g, cfg);
+  const ids = g.input('ids', 'int32', ['B', 'T']);
+  const positions = g.input('positions', 'int32', ['B', 'T']);
+  const attentionMask = g.input('attentionMask', float, ['B', 'P+T']);
+  const cacheDims = ['B', cfg.numKvHeads, 'P', headDim(cfg)];
+  const past: KeyValue[] = [];
+  for (let i = 0; i < cfg.numLayers; i++) {
+    past.push({ key: g.input(`past.${i}.key`, float, cacheDims), value: g.input(`past.${i}.value`, float, cacheDims) });
+  }
+  const { hidden, present } = decoder(g, cfg, params, { ids, positions, attentionMask, past });
+  g.output(g.squeeze(lmHead(g, cfg, params, g.slice(hidden, 1, -1)), 1), 'logits');
+  present.forEach((kv, i) => {
+    g.output(kv.key, `present.${i}.key`);
+    g.output(kv.value, `present.${i}.value`);
+  });
+  return g;
+}
+
+/** SFT step: masked token cross-entropy, its gradient and an AdamW update. */
+export function sftStepGraph(cfg: ModelConfig, float: FloatType = 'float32'): Graph {
+  const g = new Graph(float);
+  const params = parameterInputs(g, cfg);
+  const s = sequenceInputs(g);
+  const lossMask = g.input('lossMask', float, ['B', 'T']);
+  const loss = sftLoss(g, forward(g, cfg, params, s).logprobs, lossMask);
+  optimizerStep(g, cfg, params, loss);
+  g.output(loss, 'loss');
+  return g;
+}
+
+/** GRPO step: clipped surrogate + k3 KL with the given aggregation, gradient, AdamW update. */
+export function grpoStepGraph(cfg: ModelConfig, aggregation: LossAggregation, float: FloatType = 'float32'): Graph {
+  const g = new Graph(float);
+  const params = parameterInputs(g, cfg);
+  const s = sequenceInputs(g);
+  const mask = g.input('lossMask', float, ['B', 'T']);
+  const oldLogprobs = g.input('oldLogprobs', float, ['B', 'T']);
+  const refLogprobs = g.input('refLogprobs', float, ['B', 'T']);
+  const advantages = g.input('advantages', float, ['B']);
+  const [epsLow, epsHigh, beta, maxLen] = GRPO_INPUTS.map((n) => g.input(n, float, []));
+  const { logprobs, logSoftmax } = forward(g, cfg, params, s);
+  const out: GrpoOutputs = grpoLoss(g, { logprobs, oldLogprobs, refLogprobs, advantages, mask, epsLow, epsHigh, beta, maxLen }, aggregation);
+  optimizerStep(g, cfg, params, out.loss);
+  g.output(out.loss, 'loss');
+  g.output(out.kl, 'kl');
+  g.output(out.clipLow, 'clipLow');
+  g.output(out.clipHigh, 'clipHigh');
+  g.output(meanEntropy(g, logSoftmax, mask), 'entropy');
+  return g;
+}
+
+/** Gradient of `loss`, AdamW, and the `new.*` and `gradNorm` outputs. */
+function optimizerStep(g: Graph, cfg: ModelConfig, params: Record<string, Value>, loss: Value): void {
+  const names = Object.keys(parameterShapes(cfg));
+  const grads = gradients(g, loss, names.map((n) => params[n]));
+  const [step, lr, beta1, beta2, eps, weightDecay, gradClip] = ADAMW_INPUTS.map((n) => g.input(n, g.float, []));
+  const slots = names.map((n, i) => ({
+    param: params[n],
+    grad: grads[i],
+    m: g.input(`m.${n}`, g.float, params[n].dims),
+    v: g.input(`v.${n}`, g.float, params[n].dims),
+    decay: params[n].dims.length === 2,
+  }));
+  const { updated, gradNorm } = adamW(g, slots, { step, lr, beta1, beta2, eps, weightDecay, gradClip });
+  updated.forEach((u, i) => {
+    g.output(u.param, `new.${names[i]}`);
+    g.output(u.m, `new.m.${names[i]}`);
+    g.output(u.v, `new.v.${names[i]}`);
+  });
+  g.output(gradNorm, 'gradNorm');
+}

@@ -1,0 +1,308 @@
+/**
+ * The trainer: a model, its AdamW state and a random generator, kept in module state and driven
+ * by plain async functions. It is meant to be loaded on an engine thread (engine.ts does that),
+ * since onnxruntime's run() blocks the thread it is called on. Every graph is built and its
+ * session created once, on first use; symbolic batch/sequence dims let one session serve all shapes.
+ *
+ * Sequences and per-token arrays are token-aligned: entry j of a per-token array belongs to token j
+ * (a log-prob is log p(token j | tokens < j); entry 0 is 0).
+ */
+import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
+import { Tensor } from 'onnxruntime-node';
+import { modelConfigSchema, type ModelConfig } from '../schemas/model';
+import { packSequences } from './batch';
+import { createSession, type Device } from './device';
+import { generate as sample, type GenerateOptions, type Generation } from './generate';
+import { ADAMW_INPUTS, GRPO_METRICS, SFT_METRICS, decodeGraph, grpoStepGraph, logprobsGraph, sftStepGraph } from './graphs';
+import type { LossAggregation } from './losses';
+import { initParameters, parameterShapes } from './model';
+import type { Graph } from './onnx/builder';
+import { Rng, type RngState } from './rng';
+import { engineThreadOptions } from './thread';
+import { NamedTensors, TensorF32, numel } from './tensors';
+import { ByteTokenizer, loadHfTokenizer, type Tokenizer } from './tokenizer';
+
+export type TokenizerSpec = { kind: 'byte' } | { kind: 'hf'; path: string };
+
+export interface OptimizerState {
+  m: NamedTensors;
+  v: NamedTensors;
+  /** AdamW steps taken so far. */
+  step: number;
+}
+
+export interface InitOptions {
+  config: unknown; // parsed with modelConfigSchema
+  /** Seeds fresh weights (when none are given) and the sampling generator. */
+  seed: number;
+  weights?: NamedTensors;
+  optimizer?: OptimizerState;
+  rng?: RngState;
+  device?: Device;
+  tokenizer?: TokenizerSpec;
+}
+
+export interface StepHyper {
+  /** This step's learning rate (see schedule.ts). */
+  lr: number;
+  beta1: number;
+  beta2: number;
+  weightDecay: number;
+  /** Max global gradient norm. */
+  gradClip: number;
+  /** Adam's epsilon; 1e-8 when absent. */
+  eps?: number;
+}
+
+export interface GrpoHyper extends StepHyper {
+  epsLow: number;
+  epsHigh: number;
+  /** KL weight. */
+  beta: number;
+  lossAggregation: LossAggregation;
+  /** dr_grpo's constant normaliser: the longest completion allowed (maxNewTokens). */
+  maxLen?: number;
+}
+
+export interface SftBatch {
+  sequences: Int32Array[];
+  /** 1 for tokens the loss trains on (the completion), 0 for the rest (the prompt). */
+  lossMask: Uint8Array[];
+}
+
+export interface GrpoBatch {
+  sequences: Int32Array[];
+  /** 1 for completion tokens. */
+  completionMask: Uint8Array[];
+  /** Log-probs under the policy that sampled the completions. */
+  oldLogprobs: Float32Array[];
+  /** Log-probs under the reference policy; needed when beta > 0. */
+  refLogprobs?: Float32Array[];
+  /** One per sequence (see advantages.ts). */
+  advantages: Float32Array;
+}
+
+export interface SftMetrics {
+  loss: number;
+  gradNorm: number;
+  tokens: number;
+}
+
+export interface GrpoMetrics extends SftMetrics {
+  kl: number;
+  clipLow: number;
+  clipHigh: number;
+  entropy: number;
+}
+
+export interface ExportedState {
+  config: ModelConfig;
+  weights: NamedTensors;
+  optimizer: OptimizerState;
+  rng: RngState;
+}
+
+interface State {
+  config: ModelConfig;
+  device: Device;
+  weights: NamedTensors;
+  optimizer: OptimizerState;
+  rng: Rng;
+  tokenizer?: Tokenizer;
+  /** Weights of the reference policy, once snapshotReference() was called. */
+  reference?: NamedTensors;
+  sessions: Map<string, Promise<InferenceSession>>;
+}
+
+let state: State | undefined;
+
+function current(): State {
+  if (!state) throw new Error('trainer: call init() first');
+  return state;
+}
+
+export async function init(opts: InitOptions): Promise<{ parameters: number }> {
+  const config = modelConfigSchema.parse(opts.config);
+  const weights = opts.weights ?? initParameters(config, opts.seed);
+  checkTensors('weights', weights, parameterShapes(config));
+  const optimizer = opts.optimizer ?? { m: zerosLike(weights), v: zerosLike(weights), step: 0 };
+  checkTensors('optimizer.m', optimizer.m, parameterShapes(config));
+  checkTensors('optimizer.v', optimizer.v, parameterShapes(config));
+  const threads = engineThreadOptions().intraOpThreads;
+  state = {
+    config,
+    device: opts.device ?? { kind: 'cpu', ...(threads ? { threads } : {}) },
+    weights,
+    optimizer,
+    rng: opts.rng ? Rng.fromState(opts.rng) : new Rng(opts.seed),
+    tokenizer: opts.tokenizer && makeTokenizer(opts.tokenizer),
+    sessions: new Map(),
+  };
+  return { parameters: Object.values(weights).reduce((n, t) => n + t.data.length, 0) };
+}
+
+/** One AdamW step on the masked token cross-entropy. */
+export async function sftStep(batch: SftBatch, hp: StepHyper): Promise<SftMetrics> {
+  const s = current();
+  const packed = packSequences(batch.sequences);
+  const lossMask = packed.shift(batch.lossMask, 'lossMask');
+  const out = await trainStep(s, 'sft', () => sftStepGraph(s.config), { ...packed.feeds, lossMask }, hp);
+  return { ...pick(out, SFT_METRICS), tokens: count(lossMask) };
+}
+
+/** One AdamW step on the GRPO objective (DESIGN.md). */
+export async function grpoStep(batch: GrpoBatch, hp: GrpoHyper): Promise<GrpoMetrics> {
+  const s = current();
+  if (hp.beta > 0 && !batch.refLogprobs) throw new Error('grpoStep: beta > 0 needs refLogprobs');
+  if (hp.lossAggregation === 'dr_grpo' && !(hp.maxLen! > 0)) throw new Error('grpoStep: dr_grpo needs maxLen > 0');
+  if (batch.advantages.length !== batch.sequences.length) {
+    throw new Error(`grpoStep: ${batch.advantages.length} advantages for ${batch.sequences.length} sequences`);
+  }
+  const packed = packSequences(batch.sequences);
+  const lossMask = packed.shift(batch.completionMask, 'completionMask');
+  const oldLogprobs = packed.shift(batch.oldLogprobs, 'oldLogprobs');
+  // Without a reference the KL term is weighted 0; the old policy stands in so the metric stays finite.
+  const refLogprobs = batch.refLogprobs ? packed.shift(batch.refLogprobs, 'refLogprobs') : oldLogprobs;
+  const feeds = {
+    ...packed.feeds,
+    lossMask,
+    oldLogprobs,
+    refLogprobs,
+    advantages: new Tensor('float32', Float32Array.from(batch.advantages), [packed.B]),
+    epsLow: scalar(hp.epsLow),
+    epsHigh: scalar(hp.epsHigh),
+    beta: scalar(hp.beta),
+    maxLen: scalar(hp.maxLen ?? 1),
+  };
+  const agg = hp.lossAggregation;
+  const out = await trainStep(s, `grpo-${agg}`, () => grpoStepGraph(s.config, agg), feeds, hp);
+  return { ...pick(out, GRPO_METRICS), tokens: count(lossMask) };
+}
+
+/** Per-token log-probs of each sequence under the policy, or the reference (snapshotReference). */
+export async function logprobs(sequences: Int32Array[], policy: 'policy' | 'reference' = 'policy'): Promise<Float32Array[]> {
+  const s = current();
+  const weights = policy === 'policy' ? s.weights : s.reference;
+  if (!weights) throw new Error('logprobs: no reference policy (call snapshotReference() first)');
+  const packed = packSequences(sequences);
+  const session = await sessionFor(s, 'logprobs', () => logprobsGraph(s.config));
+  const out = await session.run({ ...weightFeeds(weights), ...packed.feeds });
+  return packed.unshift(out.logprobs.data as Float32Array);
+}
+
+/** Keeps a copy of the current weights as the reference policy for the KL term. */
+export async function snapshotReference(): Promise<void> {
+  const s = current();
+  s.reference = copyTensors(s.weights);
+}
+
+export async function generate(prompts: Int32Array[], opts: GenerateOptions): Promise<Generation[]> {
+  const s = current();
+  if (!s.tokenizer) throw new Error('generate: the trainer has no tokenizer (init({ tokenizer }))');
+  const session = await sessionFor(s, 'decode', () => decodeGraph(s.config));
+  const weights = weightFeeds(s.weights);
+  const rng = opts.seed === undefined ? s.rng : new Rng(opts.seed);
+  return sample((feeds) => session.run({ ...weights, ...feeds }), s.config, s.tokenizer, prompts, opts, rng);
+}
+
+/** Copies of everything needed to resume exactly (the reference policy is not included). */
+export async function exportState(): Promise<ExportedState> {
+  const s = current();
+  return {
+    config: s.config,
+    weights: copyTensors(s.weights),
+    optimizer: { m: copyTensors(s.optimizer.m), v: copyTensors(s.optimizer.v), step: s.optimizer.step },
+    rng: s.rng.getState(),
+  };
+}
+
+/** Replaces weights, optimizer and generator; sessions and the reference policy are kept. */
+export async function importState(saved: { config: unknown; weights: NamedTensors; optimizer: OptimizerState; rng: RngState }): Promise<void> {
+  const s = current();
+  const config = modelConfigSchema.parse(saved.config);
+  if (JSON.stringify(config) !== JSON.stringify(s.config)) throw new Error('importState: the saved model config differs from the trainer\'s');
+  const shapes = parameterShapes(config);
+  checkTensors('weights', saved.weights, shapes);
+  checkTensors('optimizer.m', saved.optimizer.m, shapes);
+  checkTensors('optimizer.v', saved.optimizer.v, shapes);
+  s.weights = saved.weights;
+  s.optimizer = saved.optimizer;
+  s.rng = Rng.fromState(saved.rng);
+}
+
+// ---- internals ----------------------------------------------------------------------------
+
+async function trainStep(
+  s: State, key: string, build: () => Graph, batchFeeds: Record<string, OrtTensor>, hp: StepHyper,
+): Promise<Record<string, OrtTensor>> {
+  const session = await sessionFor(s, key, build);
+  const step = s.optimizer.step + 1;
+  const hyper: Record<(typeof ADAMW_INPUTS)[number], number> = {
+    step, lr: hp.lr, beta1: hp.beta1, beta2: hp.beta2, eps: hp.eps ?? 1e-8, weightDecay: hp.weightDecay, gradClip: hp.gradClip,
+  };
+  const feeds: Record<string, OrtTensor> = { ...weightFeeds(s.weights), ...batchFeeds };
+  for (const [k, v] of Object.entries(hyper)) feeds[k] = scalar(v);
+  for (const [name, t] of Object.entries(s.optimizer.m)) feeds[`m.${name}`] = new Tensor('float32', t.data, t.dims);
+  for (const [name, t] of Object.entries(s.optimizer.v)) feeds[`v.${name}`] = new Tensor('float32', t.data, t.dims);
+  const out = await session.run(feeds);
+  if (!Number.isFinite(out.loss.data[0] as number)) throw new Error(`${key} step ${step}: loss is ${out.loss.data[0]}; weights left unchanged`);
+  for (const name of Object.keys(s.weights)) {
+    const dims = s.weights[name].dims;
+    s.weights[name] = { dims, data: out[`new.${name}`].data as Float32Array };
+    s.optimizer.m[name] = { dims, data: out[`new.m.${name}`].data as Float32Array };
+    s.optimizer.v[name] = { dims, data: out[`new.v.${name}`].data as Float32Array };
+  }
+  s.optimizer.step = step;
+  return out;
+}
+
+function sessionFor(s: State, key: string, build: () => Graph): Promise<InferenceSession> {
+  let session = s.sessions.get(key);
+  if (!session) {
+    session = createSession(build().toModel(), s.device);
+    s.sessions.set(key, session);
+  }
+  return session;
+}
+
+function weightFeeds(weights: NamedTensors): Record<string, OrtTensor> {
+  const feeds: Record<string, OrtTensor> = {};
+  for (const [name, t] of Object.entries(weights)) feeds[name] = new Tensor('float32', t.data, t.dims);
+  return feeds;
+}
+
+function scalar(x: number): OrtTensor {
+  return new Tensor('float32', Float32Array.of(x), []);
+}
+
+function pick<K extends string>(out: Record<string, OrtTensor>, names: readonly K[]): Record<K, number> {
+  return Object.fromEntries(names.map((n) => [n, out[n].data[0] as number])) as Record<K, number>;
+}
+
+function count(mask: OrtTensor): number {
+  return (mask.data as Float32Array).reduce((a, b) => a + b, 0);
+}
+
+function checkTensors(what: string, tensors: NamedTensors, shapes: Record<string, number[]>): void {
+  for (const [name, dims] of Object.entries(shapes)) {
+    const t: TensorF32 | undefined = tensors[name];
+    if (!t) throw new Error(`${what}: missing ${name}`);
+    if (t.dims.join(',') !== dims.join(',') || t.data.length !== numel(dims)) {
+      throw new Error(`${what}: ${name} has shape [${t.dims}] (${t.data.length} values), the model needs [${dims}]`);
+    }
+  }
+  const extra = Object.keys(tensors).filter((n) => !(n in shapes));
+  if (extra.length > 0) throw new Error(`${what}: unexpected tensors ${extra.join(', ')}`);
+}
+
+function zerosLike(tensors: NamedTensors): NamedTensors {
+  return Object.fromEntries(Object.entries(tensors).map(([k, t]) => [k, { dims: [...t.dims], data: new Float32Array(t.data.length) }]));
+}
+
+function copyTensors(tensors: NamedTensors): NamedTensors {
+  return Object.fromEntries(Object.entries(tensors).map(([k, t]) => [k, { dims: [...t.dims], data: t.data.slice() }]));
+}
+
+function makeTokenizer(spec: TokenizerSpec): Tokenizer {
+  return spec.kind === 'byte' ? new ByteTokenizer() : loadHfTokenizer(spec.path);
+}

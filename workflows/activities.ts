@@ -1,0 +1,85 @@
+import { ActivityFailure, proxyActivities, TimeoutFailure, log, type RetryPolicy } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { TASK_QUEUES } from './task-queues';
+
+/**
+ * Activity stubs by task queue. Failures that retrying cannot fix (bad data, corrupt or
+ * mismatched checkpoints) are named here and fail the phase at once with their message.
+ */
+export const NON_RETRYABLE = [
+  'ChecksumMismatchError',
+  'ArtifactNotFoundError',
+  'CheckpointShapeError',
+  'NoCorrectSamplesError',
+  'SpecError',
+];
+
+const retry: RetryPolicy = { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE };
+
+export const cpu = proxyActivities<Activities>({
+  taskQueue: TASK_QUEUES.cpu,
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '30 seconds',
+  retry,
+});
+
+export const compute = proxyActivities<Activities>({
+  taskQueue: TASK_QUEUES.compute,
+  startToCloseTimeout: '2 hours',
+  heartbeatTimeout: '30 seconds',
+  retry,
+});
+
+/** Activities of one trainer process, through its own queue. Not retried there: a lost trainer is replaced instead. */
+function trainerAt(queue: string, heartbeatTimeout: number) {
+  return proxyActivities<Activities>({
+    taskQueue: queue,
+    startToCloseTimeout: '6 hours',
+    // A trainer that stopped polling never picks the task up; claim another instead of waiting.
+    scheduleToStartTimeout: '1 minute',
+    heartbeatTimeout: heartbeatTimeout * 1000,
+    retry: { ...retry, maximumAttempts: 1 },
+  });
+}
+
+function trainerLost(err: unknown): boolean {
+  return err instanceof ActivityFailure && err.cause instanceof TimeoutFailure;
+}
+
+/**
+ * The trainer of a phase: steps go to the process that holds its weights in memory. When that
+ * process disappears (heartbeat or schedule-to-start timeout), another one is claimed; it
+ * restores the latest checkpoint and replays what the call carries, so no step is lost or doubled.
+ */
+export class Trainer {
+  private queue: string | undefined;
+
+  constructor(
+    private readonly heartbeatTimeoutSeconds: number,
+    private readonly maxClaims = 10,
+  ) {}
+
+  async run<T>(call: (activities: ReturnType<typeof trainerAt>) => Promise<T>): Promise<T> {
+    for (let claim = 1; ; claim++) {
+      this.queue ??= await compute.claimTrainer.executeWithOptions({ summary: 'claim a trainer', startToCloseTimeout: '1 minute' }, []);
+      try {
+        return await call(trainerAt(this.queue, this.heartbeatTimeoutSeconds));
+      } catch (err) {
+        if (!trainerLost(err) || claim >= this.maxClaims) throw err;
+        log.warn('trainer lost; claiming another', { queue: this.queue, claim });
+        this.queue = undefined;
+      }
+    }
+  }
+
+  /** The queue to carry across continue-as-new, so the same process keeps training. */
+  get current(): string | undefined {
+    return this.queue;
+  }
+
+  static resume(queue: string | undefined, heartbeatTimeoutSeconds: number): Trainer {
+    const trainer = new Trainer(heartbeatTimeoutSeconds);
+    trainer.queue = queue;
+    return trainer;
+  }
+}

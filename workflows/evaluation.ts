@@ -1,0 +1,32 @@
+import type { Metrics } from '../schemas/metrics';
+import type { RewardSpec } from '../schemas/rewards';
+import type { CheckpointRef } from '../schemas/refs';
+import type { z } from 'zod';
+import type { EvalPhaseSchema } from '../schemas/pipeline-spec';
+import { compute } from './activities';
+import type { PhaseContext } from './phase-input';
+
+type EvalSettings = Omit<z.infer<typeof EvalPhaseSchema>, 'kind' | 'rewards'>;
+
+/** Held-out accuracy is the R1 reward without its shaping: answer correct, and format kept. */
+export const EVAL_REWARDS: RewardSpec = [
+  { name: 'accuracy', weight: 1 },
+  { name: 'format', weight: 0 },
+];
+
+/** pass@1 over k samples, maj@k, format rate and mean length of `policy` on a held-out set. */
+export function evaluatePolicy(input: PhaseContext, policy: CheckpointRef, settings: EvalSettings, label: string, rewards = EVAL_REWARDS): Promise<Metrics> {
+  return compute.evaluate.executeWithOptions({ summary: `${input.name}: evaluate ${label} on ${settings.dataset}` }, [
+    {
+      policy,
+      dataset: input.datasets[settings.dataset],
+      samples: settings.samples,
+      sampling: { maxNewTokens: settings.maxNewTokens, temperature: settings.temperature, topP: settings.topP, topK: settings.topK },
+      rewards,
+      seed: input.spec.seed + 7919 * (input.index + 1),
+      chatTemplate: input.spec.chatTemplate,
+      tokenizer: input.spec.tokenizer,
+      device: input.spec.compute.device,
+    },
+  ]);
+}

@@ -1,0 +1,123 @@
+import { allHandlersFinished, condition, continueAsNew, workflowInfo } from '@temporalio/workflow';
+import type { GrpoStepData } from '../activities/train-grpo';
+import type { CheckpointRef } from '../schemas/refs';
+import type { Metrics } from '../schemas/metrics';
+import { compute, cpu, Trainer } from './activities';
+import { evaluatePolicy } from './evaluation';
+import type { PhaseInput, PhaseResult } from './phase-input';
+import { PhaseRuntime } from './phase-runtime';
+
+/** What a GRPO phase carries into its next run when it continues as new. */
+export interface GrpoCarry {
+  /** Steps applied so far. */
+  step: number;
+  /** The policy that samples the next step's rollouts. */
+  policy: CheckpointRef;
+  /** The last full checkpoint (weights + optimizer + RNG), or null before the first. */
+  checkpoint: CheckpointRef | null;
+  /** Steps since that checkpoint, for a replacement trainer to replay. */
+  pending: GrpoStepData[];
+  trainerQueue: string | undefined;
+  metrics: Metrics;
+  evals: Record<string, Metrics>;
+}
+
+/**
+ * Reasoning RL: each step fans rollouts out over prompt shards (any number of rollout workers),
+ * verifies them on the CPU queue, and trains one GRPO step on the phase's trainer. The data
+ * cursor is the step number: prompts of a step depend only on (seed, step).
+ */
+export async function grpoPhase(input: PhaseInput<'grpo'>, carried?: GrpoCarry): Promise<PhaseResult> {
+  const runtime = new PhaseRuntime();
+  const p = input.phase;
+  const state: GrpoCarry = carried ?? { step: 0, policy: input.base, checkpoint: null, pending: [], trainerQueue: undefined, metrics: {}, evals: {} };
+  const trainer = Trainer.resume(state.trainerQueue, input.spec.timeouts.heartbeatSeconds);
+  const seed = input.spec.seed + input.index;
+  const firstStepOfRun = state.step + 1;
+
+  while (state.step < p.steps) {
+    await runtime.checkpointBoundary();
+    const step = state.step + 1;
+    const shards = await Promise.all(
+      Array.from({ length: p.shards }, (_, shard) =>
+        compute.generateRollouts.executeWithOptions({ summary: `${input.name}: rollouts step ${step} shard ${shard + 1}/${p.shards}` }, [
+          {
+            pipelineId: input.pipelineId,
+            phase: input.name,
+            step,
+            shard,
+            shards: p.shards,
+            policy: state.policy,
+            dataset: input.datasets[p.dataset],
+            promptsPerStep: p.promptsPerStep,
+            samplesPerPrompt: p.groupSize,
+            sampling: { maxNewTokens: p.maxNewTokens, temperature: p.temperature, topP: p.topP, topK: p.topK },
+            seed,
+            chatTemplate: input.spec.chatTemplate,
+            tokenizer: input.spec.tokenizer,
+            device: input.spec.compute.device,
+          },
+        ]),
+      ),
+    );
+    const rollouts = shards.map((s) => s.ref);
+    const verified = await cpu.verifyRollouts.executeWithOptions({ summary: `${input.name}: verify step ${step}` }, [
+      { pipelineId: input.pipelineId, phase: input.name, step, rollouts, rewards: p.rewards },
+    ]);
+
+    state.pending.push({ step, rollouts, rewards: verified.ref });
+    const commit = step % p.checkpointEvery === 0 || step === p.steps;
+    const trained = await trainer.run((a) =>
+      a.trainGrpoStep.executeWithOptions({ summary: `${input.name}: train step ${step}${commit ? ' + checkpoint' : ''}` }, [
+        {
+          pipelineId: input.pipelineId,
+          phase: input.name,
+          base: input.base,
+          pending: state.pending,
+          commit,
+          totalSteps: p.steps,
+          groupSize: p.groupSize,
+          optimizer: p.optimizer,
+          epsLow: p.epsLow,
+          epsHigh: p.epsHigh,
+          beta: p.beta,
+          lossAggregation: p.lossAggregation,
+          scaleRewards: p.scaleRewards,
+          dynamicSampling: p.dynamicSampling,
+          maxNewTokens: p.maxNewTokens,
+          seed,
+          tokenizer: input.spec.tokenizer,
+          device: input.spec.compute.device,
+        },
+      ]),
+    );
+    state.step = step;
+    state.policy = trained.policy;
+    state.trainerQueue = trainer.current;
+    state.metrics = { ...verified.metrics, ...trained.metrics };
+    if (trained.checkpoint) {
+      state.checkpoint = trained.checkpoint;
+      state.pending = [];
+    }
+    if (p.eval && p.evalEvery > 0 && step % p.evalEvery === 0 && step < p.steps) {
+      state.evals[`step-${step}`] = await evaluatePolicy(input, trained.policy, p.eval, `step ${step}`);
+    }
+    await runtime.report({ phase: input.name, step, totalSteps: p.steps, metrics: state.metrics, checkpoint: state.checkpoint });
+
+    const runLong = p.continueAsNewEvery !== undefined && step - firstStepOfRun + 1 >= p.continueAsNewEvery;
+    if (step < p.steps && (runLong || workflowInfo().continueAsNewSuggested)) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof grpoPhase>(input, state);
+    }
+  }
+
+  if (p.eval) state.evals.final = await evaluatePolicy(input, state.checkpoint!, p.eval, 'final checkpoint');
+  return {
+    index: input.index,
+    name: input.name,
+    kind: 'grpo',
+    checkpoint: state.checkpoint!,
+    metrics: { ...state.metrics, ...state.evals.final },
+    evals: state.evals,
+  };
+}

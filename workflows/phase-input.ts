@@ -1,0 +1,32 @@
+import type { DatasetRef } from '../activities/build-dataset';
+import type { Phase, PipelineSpec } from '../schemas/pipeline-spec';
+import type { CheckpointRef } from '../schemas/refs';
+import type { Metrics } from '../schemas/metrics';
+
+/** What every phase workflow receives from the pipeline. */
+export interface PhaseInput<K extends Phase['kind'] = Phase['kind']> {
+  pipelineId: string;
+  /** `<index>-<kind>`: the phase's name in storage, in ids and in search attributes. */
+  name: string;
+  index: number;
+  phase: Extract<Phase, { kind: K }>;
+  spec: Pick<PipelineSpec, 'seed' | 'chatTemplate' | 'tokenizer' | 'compute' | 'timeouts'>;
+  /** The checkpoint this phase starts from (the previous phase's result). */
+  base: CheckpointRef;
+  /** The base model: the last pretraining result, else the starting model (rejection sampling may retrain from it). */
+  baseModel: CheckpointRef;
+  datasets: Record<string, DatasetRef>;
+}
+
+/** A phase's input without its own settings: what shared helpers need. */
+export type PhaseContext = Omit<PhaseInput, 'phase'>;
+
+export interface PhaseResult {
+  index: number;
+  name: string;
+  kind: Phase['kind'];
+  checkpoint: CheckpointRef;
+  metrics: Metrics;
+  /** Evaluations by label (`teacher`, `student`, `step-20`, ...). */
+  evals: Record<string, Metrics>;
+}

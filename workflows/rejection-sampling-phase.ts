@@ -1,0 +1,46 @@
+import { cpu, Trainer } from './activities';
+import { evaluatePolicy } from './evaluation';
+import type { PhaseInput, PhaseResult } from './phase-input';
+import { PhaseRuntime } from './phase-runtime';
+import { sampleDataset } from './sample-dataset';
+import { runSftLoop } from './sft-loop';
+
+/**
+ * R1's third stage: sample k answers per prompt from the RL checkpoint, keep verified-correct,
+ * readable ones (deduplicated), mix in general data, store the dataset, then SFT on it, from
+ * the base model (as R1 does) or from the current checkpoint.
+ */
+export async function rejectionSamplingPhase(input: PhaseInput<'rejection-sampling'>): Promise<PhaseResult> {
+  const runtime = new PhaseRuntime();
+  const p = input.phase;
+  const sampled = await sampleDataset(input, {
+    label: 'samples',
+    policy: input.base,
+    dataset: p.dataset,
+    samplesPerPrompt: p.samplesPerPrompt,
+    sampling: { maxNewTokens: p.maxNewTokens, temperature: p.temperature, topP: p.topP, topK: p.topK },
+    rewards: p.rewards,
+  });
+  const dataset = await cpu.buildSftDataset.executeWithOptions({ summary: `${input.name}: keep correct samples` }, [
+    {
+      pipelineId: input.pipelineId,
+      name: `${input.name}.sft`,
+      prompts: input.datasets[p.dataset],
+      rollouts: sampled.rollouts,
+      rewards: sampled.rewards,
+      keepPerPrompt: p.keepPerPrompt,
+      general: p.general && { dataset: input.datasets[p.general.dataset], share: p.general.share },
+      seed: input.spec.seed + input.index,
+    },
+  ]);
+  const result = await runSftLoop(
+    input,
+    { name: `${input.name}.sft`, kind: 'sft', base: p.sftFrom === 'base' ? input.baseModel : input.base, dataset, ...p.sft },
+    new Trainer(input.spec.timeouts.heartbeatSeconds),
+    runtime,
+  );
+  const evals: PhaseResult['evals'] = {};
+  if (p.eval) evals.final = await evaluatePolicy(input, result.checkpoint, p.eval, 'final checkpoint');
+  const selection = { kept: dataset.kept, promptsWithCorrect: dataset.promptsWithAny, datasetRows: dataset.rows };
+  return { index: input.index, name: input.name, kind: 'rejection-sampling', checkpoint: result.checkpoint, metrics: { ...result.metrics, ...selection, ...evals.final }, evals };
+}
