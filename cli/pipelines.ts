@@ -1,6 +1,8 @@
 import { Client, WorkflowIdReusePolicy } from '@temporalio/client';
+import { fromPayloadsAtIndex } from '@temporalio/common';
 import type { PipelineSpec } from '../schemas/pipeline-spec';
-import type { r1Pipeline } from '../workflows/pipeline';
+import type { PipelineInput, r1Pipeline } from '../workflows/pipeline';
+import type { PhaseResult } from '../workflows/phase-input';
 import type { Progress } from '../workflows/messages';
 import { R1Phase, R1Pipeline, R1Status, R1Step } from '../workflows/search-attributes';
 import { TASK_QUEUES } from '../workflows/task-queues';
@@ -11,17 +13,24 @@ function summary(spec: PipelineSpec): string {
   return spec.description ? `${spec.description}: ${phases}` : phases;
 }
 
+/** What `r1 restart` hands a new run: the phases an earlier run finished, and which run that was. */
+export interface RestartOf {
+  previousRunId: string;
+  completed: PhaseResult[];
+}
+
 /** Starts a pipeline from a validated spec; the workflow id is the pipeline id. */
-export async function startPipeline(client: Client, spec: PipelineSpec, id?: string) {
+export async function startPipeline(client: Client, spec: PipelineSpec, id?: string, restart?: RestartOf) {
   const hash = specHash(spec);
   const pipelineId = id ?? spec.id ?? `r1-${hash.slice(0, 8)}`;
   const handle = await client.workflow.start<typeof r1Pipeline>('r1Pipeline', {
     taskQueue: TASK_QUEUES.orchestration,
     workflowId: pipelineId,
-    args: [{ spec }],
+    args: [{ spec, completed: restart?.completed }],
     workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
-    memo: { specHash: hash, summary: summary(spec) },
-    staticSummary: `R1 pipeline: ${summary(spec)}`,
+    // `restartOf` links the runs of one pipeline, so that `r1 history` can audit all of them.
+    memo: { specHash: hash, summary: summary(spec), ...(restart && { restartOf: restart.previousRunId }) },
+    staticSummary: `R1 pipeline: ${summary(spec)}${restart ? ` (restart, ${restart.completed.length} phases reused)` : ''}`,
     typedSearchAttributes: [
       { key: R1Pipeline, value: pipelineId },
       { key: R1Phase, value: 'datasets' },
@@ -34,4 +43,21 @@ export async function startPipeline(client: Client, spec: PipelineSpec, id?: str
 
 export async function pipelineProgress(client: Client, pipelineId: string): Promise<Progress> {
   return client.workflow.getHandle(pipelineId).query<Progress>('progress');
+}
+
+/** The input a pipeline run was started with, read from the first event of its history. */
+export async function pipelineInput(client: Client, pipelineId: string, runId?: string): Promise<PipelineInput> {
+  const { history } = await client.workflowService.getWorkflowExecutionHistory({
+    namespace: client.options.namespace,
+    execution: { workflowId: pipelineId, runId },
+    maximumPageSize: 1,
+  });
+  const started = history?.events?.[0]?.workflowExecutionStartedEventAttributes;
+  if (!started) throw new Error(`the history of ${pipelineId} has no start event`);
+  return fromPayloadsAtIndex<PipelineInput>(client.options.loadedDataConverter.payloadConverter, 0, started.input?.payloads);
+}
+
+/** The child workflow id of a phase: the pipeline workflow names its children this way. */
+export function phaseWorkflowId(pipelineId: string, index: number, kind: string): string {
+  return `${pipelineId}/${index}-${kind}`;
 }

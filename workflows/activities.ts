@@ -16,19 +16,17 @@ export const NON_RETRYABLE = [
 
 const retry: RetryPolicy = { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE };
 
-export const cpu = proxyActivities<Activities>({
-  taskQueue: TASK_QUEUES.cpu,
-  startToCloseTimeout: '30 minutes',
-  heartbeatTimeout: '30 seconds',
-  retry,
-});
-
-export const compute = proxyActivities<Activities>({
-  taskQueue: TASK_QUEUES.compute,
-  startToCloseTimeout: '2 hours',
-  heartbeatTimeout: '30 seconds',
-  retry,
-});
+/**
+ * The shared queues' activities. A worker silent for `heartbeatSeconds` (the spec's
+ * timeouts.heartbeatSeconds) is taken for dead and its activity retried elsewhere.
+ */
+export function queues(heartbeatSeconds: number) {
+  const heartbeatTimeout = heartbeatSeconds * 1000;
+  return {
+    cpu: proxyActivities<Activities>({ taskQueue: TASK_QUEUES.cpu, startToCloseTimeout: '30 minutes', heartbeatTimeout, retry }),
+    compute: proxyActivities<Activities>({ taskQueue: TASK_QUEUES.compute, startToCloseTimeout: '2 hours', heartbeatTimeout, retry }),
+  };
+}
 
 /** Activities of one trainer process, through its own queue. Not retried there: a lost trainer is replaced instead. */
 function trainerAt(queue: string, heartbeatTimeout: number) {
@@ -36,7 +34,7 @@ function trainerAt(queue: string, heartbeatTimeout: number) {
     taskQueue: queue,
     startToCloseTimeout: '6 hours',
     // A trainer that stopped polling never picks the task up; claim another instead of waiting.
-    scheduleToStartTimeout: '1 minute',
+    scheduleToStartTimeout: Math.max(10, 2 * heartbeatTimeout) * 1000,
     heartbeatTimeout: heartbeatTimeout * 1000,
     retry: { ...retry, maximumAttempts: 1 },
   });
@@ -61,7 +59,10 @@ export class Trainer {
 
   async run<T>(call: (activities: ReturnType<typeof trainerAt>) => Promise<T>): Promise<T> {
     for (let claim = 1; ; claim++) {
-      this.queue ??= await compute.claimTrainer.executeWithOptions({ summary: 'claim a trainer', startToCloseTimeout: '1 minute' }, []);
+      this.queue ??= await queues(this.heartbeatTimeoutSeconds).compute.claimTrainer.executeWithOptions(
+        { summary: 'claim a trainer', startToCloseTimeout: '1 minute' },
+        [],
+      );
       try {
         return await call(trainerAt(this.queue, this.heartbeatTimeoutSeconds));
       } catch (err) {

@@ -1,4 +1,4 @@
-import { compute, cpu, Trainer } from './activities';
+import { queues, Trainer } from './activities';
 import { evaluatePolicy } from './evaluation';
 import type { PhaseInput, PhaseResult } from './phase-input';
 import { PhaseRuntime } from './phase-runtime';
@@ -13,6 +13,7 @@ import { runSftLoop } from './sft-loop';
 export async function distillationPhase(input: PhaseInput<'distill'>): Promise<PhaseResult> {
   const runtime = new PhaseRuntime();
   const p = input.phase;
+  const { cpu, compute } = queues(input.spec.timeouts.heartbeatSeconds);
   const sampled = await sampleDataset(input, {
     label: 'teacher',
     policy: input.base,

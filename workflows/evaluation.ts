@@ -3,7 +3,7 @@ import type { RewardSpec } from '../schemas/rewards';
 import type { CheckpointRef } from '../schemas/refs';
 import type { z } from 'zod';
 import type { EvalPhaseSchema } from '../schemas/pipeline-spec';
-import { compute } from './activities';
+import { queues } from './activities';
 import type { PhaseContext } from './phase-input';
 
 type EvalSettings = Omit<z.infer<typeof EvalPhaseSchema>, 'kind' | 'rewards'>;
@@ -16,6 +16,7 @@ export const EVAL_REWARDS: RewardSpec = [
 
 /** pass@1 over k samples, maj@k, format rate and mean length of `policy` on a held-out set. */
 export function evaluatePolicy(input: PhaseContext, policy: CheckpointRef, settings: EvalSettings, label: string, rewards = EVAL_REWARDS): Promise<Metrics> {
+  const { compute } = queues(input.spec.timeouts.heartbeatSeconds);
   return compute.evaluate.executeWithOptions({ summary: `${input.name}: evaluate ${label} on ${settings.dataset}` }, [
     {
       policy,

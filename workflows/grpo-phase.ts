@@ -2,7 +2,7 @@ import { allHandlersFinished, condition, continueAsNew, workflowInfo } from '@te
 import type { GrpoStepData } from '../activities/train-grpo';
 import type { CheckpointRef } from '../schemas/refs';
 import type { Metrics } from '../schemas/metrics';
-import { compute, cpu, Trainer } from './activities';
+import { queues, Trainer } from './activities';
 import { evaluatePolicy } from './evaluation';
 import type { PhaseInput, PhaseResult } from './phase-input';
 import { PhaseRuntime } from './phase-runtime';
@@ -30,6 +30,7 @@ export interface GrpoCarry {
 export async function grpoPhase(input: PhaseInput<'grpo'>, carried?: GrpoCarry): Promise<PhaseResult> {
   const runtime = new PhaseRuntime();
   const p = input.phase;
+  const { cpu, compute } = queues(input.spec.timeouts.heartbeatSeconds);
   const state: GrpoCarry = carried ?? { step: 0, policy: input.base, checkpoint: null, pending: [], trainerQueue: undefined, metrics: {}, evals: {} };
   const trainer = Trainer.resume(state.trainerQueue, input.spec.timeouts.heartbeatSeconds);
   const seed = input.spec.seed + input.index;

@@ -14,7 +14,7 @@ import {
 import type { DatasetRef } from '../activities/build-dataset';
 import type { Phase, PipelineSpec } from '../schemas/pipeline-spec';
 import type { CheckpointRef } from '../schemas/refs';
-import { compute } from './activities';
+import { queues } from './activities';
 import { distillationPhase } from './distillation-phase';
 import { evalPhase } from './eval-phase';
 import { grpoPhase } from './grpo-phase';
@@ -57,6 +57,7 @@ const PHASE_WORKFLOWS = {
 export async function r1Pipeline(input: PipelineInput): Promise<PipelineResult> {
   const pipelineId = workflowInfo().workflowId;
   const spec = input.spec;
+  const { compute } = queues(spec.timeouts.heartbeatSeconds);
   const progress: Progress = { status: 'running', phase: 'datasets', step: 0, totalSteps: 0, metrics: {}, checkpoint: null, finished: [] };
   let paused = false;
   let stopRequested = false;
@@ -95,6 +96,13 @@ export async function r1Pipeline(input: PipelineInput): Promise<PipelineResult> 
     return progress;
   });
 
+  /** Fails the pipeline with the root cause in its message, so the UI and CLI show what went wrong. */
+  const fail = (stage: string, err: unknown): never => {
+    progress.status = 'failed';
+    publish();
+    throw ApplicationFailure.nonRetryable(`${stage} failed: ${rootCause(err)}`, 'PipelineFailed', { stage });
+  };
+
   publish();
   const datasets = await executeChild(prepareDatasets, {
     workflowId: `${pipelineId}/datasets`,
@@ -104,8 +112,10 @@ export async function r1Pipeline(input: PipelineInput): Promise<PipelineResult> 
       { key: R1Phase, value: 'datasets' },
     ],
     staticSummary: `prepare ${Object.keys(spec.datasets).length} datasets`,
-  });
-  const initial = await compute.initModel.executeWithOptions({ summary: 'starting model' }, [{ pipelineId, model: spec.model, name: 'init' }]);
+  }).catch((err) => fail('preparing the datasets', err));
+  const initial = await compute.initModel
+    .executeWithOptions({ summary: 'starting model' }, [{ pipelineId, model: spec.model, name: 'init' }])
+    .catch((err) => fail('the starting model', err));
 
   const phases: PhaseResult[] = [];
   let base = initial;
@@ -146,16 +156,8 @@ export async function r1Pipeline(input: PipelineInput): Promise<PipelineResult> 
       staticSummary: `${pipelineId} phase ${index}: ${phase.kind}`,
     });
     if (paused) await running.signal(pausedSignal, true);
-    let result: PhaseResult;
-    try {
-      result = await running.result();
-    } catch (err) {
-      progress.status = 'failed';
-      publish();
-      throw ApplicationFailure.nonRetryable(`phase ${name} failed: ${rootCause(err)}`, 'PhaseFailed', { phase: name });
-    } finally {
-      running = undefined;
-    }
+    const result = await running.result().catch((err) => fail(`phase ${name}`, err));
+    running = undefined;
     phases.push(result);
     base = result.checkpoint;
     if (phase.kind === 'pretrain') baseModel = result.checkpoint;

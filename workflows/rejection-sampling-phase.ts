@@ -1,4 +1,4 @@
-import { cpu, Trainer } from './activities';
+import { queues, Trainer } from './activities';
 import { evaluatePolicy } from './evaluation';
 import type { PhaseInput, PhaseResult } from './phase-input';
 import { PhaseRuntime } from './phase-runtime';
@@ -13,6 +13,7 @@ import { runSftLoop } from './sft-loop';
 export async function rejectionSamplingPhase(input: PhaseInput<'rejection-sampling'>): Promise<PhaseResult> {
   const runtime = new PhaseRuntime();
   const p = input.phase;
+  const { cpu } = queues(input.spec.timeouts.heartbeatSeconds);
   const sampled = await sampleDataset(input, {
     label: 'samples',
     policy: input.base,

@@ -1,7 +1,7 @@
 import type { ArtifactRef, CheckpointRef } from '../schemas/refs';
 import type { RewardSpec } from '../schemas/rewards';
 import type { Sampling } from '../activities/rollouts';
-import { compute, cpu } from './activities';
+import { queues } from './activities';
 import type { PhaseContext } from './phase-input';
 
 /** Rows per rollout activity when a whole dataset is sampled; the chunks run in parallel. */
@@ -16,6 +16,7 @@ export async function sampleDataset(
   opts: { label: string; policy: CheckpointRef; dataset: string; samplesPerPrompt: number; sampling: Sampling; rewards: RewardSpec },
 ): Promise<{ rollouts: ArtifactRef[]; rewards: ArtifactRef[] }> {
   const dataset = input.datasets[opts.dataset];
+  const { cpu, compute } = queues(input.spec.timeouts.heartbeatSeconds);
   const chunks = Math.ceil(dataset.rows / ROWS_PER_CHUNK);
   const results = await Promise.all(
     Array.from({ length: chunks }, async (_, chunk) => {
