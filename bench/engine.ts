@@ -1,0 +1,124 @@
+/**
+ * `npm run bench:engine`: engine throughput on CPU. Prints figures, asserts nothing.
+ * For each config: SFT and GRPO train-step tokens/s, greedy generation tokens/s with and without
+ * the KV cache, and peak RSS. When `python3 -c "import torch"` works (set PYTHONPATH to where
+ * torch is installed), bench/torch_reference.py times the same model in PyTorch eager on CPU with
+ * the same threads, and the ratio is printed.
+ */
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import { InferenceSession, Tensor } from 'onnxruntime-node';
+import { IncrementalDecoder } from '../engine/generate';
+import { decodeGraph } from '../engine/graphs';
+import * as trainer from '../engine/trainer';
+import { modelConfigSchema, type ModelConfig } from '../schemas/model';
+
+const THREADS = Number(process.env.BENCH_THREADS ?? 2);
+
+interface BenchConfig {
+  name: string;
+  model: ModelConfig;
+  batch: number;
+  seq: number;
+  newTokens: number;
+  /** Rows for generation without the cache, which recomputes every prefix (quadratic). */
+  noCacheBatch: number;
+  steps: number;
+}
+
+const model = (d: number, layers: number, heads: number) =>
+  modelConfigSchema.parse({ vocabSize: 259, hiddenSize: d, intermediateSize: 4 * d, numLayers: layers, numHeads: heads, numKvHeads: heads, maxSeqLen: 512 });
+
+const CONFIGS: BenchConfig[] = [
+  { name: 'tiny (d=64, 2 layers, 4 heads)', model: model(64, 2, 4), batch: 4, seq: 64, newTokens: 256, noCacheBatch: 4, steps: 5 },
+  { name: 'small (d=256, 4 layers, 8 heads)', model: model(256, 4, 8), batch: 16, seq: 256, newTokens: 256, noCacheBatch: 2, steps: 3 },
+];
+
+const PROMPT_LEN = 16;
+const hp = { lr: 1e-4, beta1: 0.9, beta2: 0.999, weightDecay: 0.01, gradClip: 1 };
+
+function randomSequences(n: number, len: number, seed: number): Int32Array[] {
+  let x = seed;
+  const next = () => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) % 256);
+  return Array.from({ length: n }, () => Int32Array.from({ length: len }, next));
+}
+
+/** Mean seconds per call over `n` calls, after one untimed call (session creation, warm-up). */
+async function timed(n: number, f: () => Promise<unknown>): Promise<number> {
+  await f();
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) await f();
+  return Number(process.hrtime.bigint() - t0) / 1e9 / n;
+}
+
+async function decodeTokensPerSecond(cfg: BenchConfig, useCache: boolean, rows: number): Promise<number> {
+  const session = await InferenceSession.create(decodeGraph(cfg.model).toModel(), { intraOpNumThreads: THREADS });
+  const { weights } = await trainer.exportState();
+  const feeds: Record<string, Tensor> = {};
+  for (const [k, t] of Object.entries(weights)) feeds[k] = new Tensor('float32', t.data, t.dims);
+  const V = cfg.model.vocabSize;
+  const t0 = process.hrtime.bigint();
+  const decoder = new IncrementalDecoder((f) => session.run({ ...feeds, ...f }), cfg.model, randomSequences(rows, PROMPT_LEN, 9), useCache);
+  let logits = await decoder.start();
+  for (let step = 1; step < cfg.newTokens; step++) {
+    const next = Int32Array.from({ length: rows }, (_, b) => argmax(logits.subarray(b * V, (b + 1) * V)));
+    logits = await decoder.step(next);
+  }
+  return (rows * cfg.newTokens) / (Number(process.hrtime.bigint() - t0) / 1e9);
+}
+
+function argmax(xs: Float32Array): number {
+  let best = 0;
+  for (let i = 1; i < xs.length; i++) if (xs[i] > xs[best]) best = i;
+  return best;
+}
+
+function torchReference(cfg: BenchConfig): Record<string, number> | undefined {
+  const script = path.resolve('bench', 'torch_reference.py'); // npm runs scripts from the package root
+  const args = JSON.stringify({ model: cfg.model, batch: cfg.batch, seq: cfg.seq, newTokens: cfg.newTokens, promptLen: PROMPT_LEN, steps: cfg.steps, threads: THREADS });
+  const r = spawnSync('python3', [script, args], { encoding: 'utf8', timeout: 600_000 });
+  if (r.status !== 0) {
+    console.log(`  PyTorch reference not run: ${(r.stderr || r.error?.message || '').trim().split('\n').at(-1)}`);
+    return undefined;
+  }
+  return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Record<string, number>;
+}
+
+async function main(): Promise<void> {
+  console.log(`engine benchmark: onnxruntime-node CPU, ${THREADS} intra-op threads, float32`);
+  for (const cfg of CONFIGS) {
+    console.log(`\n${cfg.name}, batch ${cfg.batch} x seq ${cfg.seq}`);
+    const { parameters } = await trainer.init({ config: cfg.model, seed: 1, tokenizer: { kind: 'byte' }, device: { kind: 'cpu', threads: THREADS } });
+    console.log(`  parameters: ${(parameters / 1e6).toFixed(2)} M`);
+    const sequences = randomSequences(cfg.batch, cfg.seq, 1);
+    const mask = sequences.map((s) => Uint8Array.from(s, (_, j) => (j >= PROMPT_LEN ? 1 : 0)));
+    const tokens = cfg.batch * cfg.seq;
+    const figures: Record<string, number> = {};
+
+    figures.sft = tokens / (await timed(cfg.steps, () => trainer.sftStep({ sequences, lossMask: mask }, hp)));
+    const old = await trainer.logprobs(sequences);
+    const advantages = Float32Array.from(sequences, (_, i) => (i % 2 ? 1 : -1));
+    const grpoHp = { ...hp, epsLow: 0.2, epsHigh: 0.28, beta: 0.04, lossAggregation: 'dapo' as const };
+    figures.grpo = tokens / (await timed(cfg.steps, () => trainer.grpoStep({ sequences, completionMask: mask, oldLogprobs: old, refLogprobs: old, advantages }, grpoHp)));
+    figures.generateCached = await decodeTokensPerSecond(cfg, true, cfg.batch);
+    figures.generateUncached = await decodeTokensPerSecond(cfg, false, cfg.noCacheBatch);
+
+    console.log(`  SFT step:                ${figures.sft.toFixed(0)} tokens/s`);
+    console.log(`  GRPO step (dapo):        ${figures.grpo.toFixed(0)} tokens/s`);
+    console.log(`  generation, KV cache:    ${figures.generateCached.toFixed(0)} tokens/s (${cfg.batch} rows x ${cfg.newTokens} new tokens)`);
+    console.log(`  generation, no cache:    ${figures.generateUncached.toFixed(0)} tokens/s (${cfg.noCacheBatch} rows x ${cfg.newTokens} new tokens)`);
+    console.log(`  peak RSS so far:         ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
+
+    const torch = torchReference(cfg);
+    if (torch) {
+      for (const k of ['sft', 'grpo', 'generateCached'] as const) {
+        console.log(`  PyTorch eager ${k}: ${torch[k].toFixed(0)} tokens/s; engine / PyTorch = ${(figures[k] / torch[k]).toFixed(2)}`);
+      }
+    }
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
