@@ -78,7 +78,6 @@ export function shardRows(rows: number, input: Pick<GenerateInput, 'promptsPerSt
 async function sample(pool: PolicyPool, store: ArtifactStore, input: Omit<GenerateInput, 'pipelineId' | 'phase'>, rowsToUse: number[]): Promise<Rollout[]> {
   const rows = await loadDataset(store, input.dataset);
   const tok = tokenizerFor(input.tokenizer);
-  const engine = await pool.get(input.policy, { seed: input.seed, device: input.device, tokenizer: input.tokenizer });
   const prompts: Int32Array[] = [];
   const meta: { row: number; sample: number }[] = [];
   for (const row of rowsToUse) {
@@ -91,15 +90,17 @@ async function sample(pool: PolicyPool, store: ArtifactStore, input: Omit<Genera
     }
   }
   if (prompts.length === 0) return [];
-  const generations = await engine.generate(prompts, {
-    maxNewTokens: input.sampling.maxNewTokens,
-    temperature: input.sampling.temperature,
-    topP: input.sampling.topP,
-    topK: input.sampling.topK,
-    stopStrings: STOP,
-    // Rollouts of a step are a function of (seed, step, shard): a replayed step samples the same.
-    seed: (input.seed * 1_000_003 + input.step * 1009 + input.shard) % 2 ** 31,
-  });
+  const generations = await pool.use(input.policy, input, (engine) =>
+    engine.generate(prompts, {
+      maxNewTokens: input.sampling.maxNewTokens,
+      temperature: input.sampling.temperature,
+      topP: input.sampling.topP,
+      topK: input.sampling.topK,
+      stopStrings: STOP,
+      // Rollouts of a step are a function of (seed, step, shard): a replayed step samples the same.
+      seed: (input.seed * 1_000_003 + input.step * 1009 + input.shard) % 2 ** 31,
+    }),
+  );
   return generations.map((g, i) => ({
     ...meta[i],
     gold: rows[meta[i].row].answer,

@@ -107,7 +107,7 @@ export function grpoActivities(store: ArtifactStore, host: TrainerHost) {
      * when the trainer had to be restored), publishes the new policy for rollouts and, when asked,
      * commits a full checkpoint. A retried call for a step already applied applies nothing.
      */
-    trainGrpoStep: (input: GrpoStepInput): Promise<GrpoStepResult> => withHeartbeats(async (progress) => {
+    trainGrpoStep: (input: GrpoStepInput): Promise<GrpoStepResult> => withHeartbeats((progress) => host.exclusive(async () => {
       const target = input.pending[input.pending.length - 1].step;
       const committed = await latestCheckpoint(store, input.pipelineId, input.phase);
       const published = await latestCheckpoint(store, input.pipelineId, policyPhase(input.phase));
@@ -153,6 +153,6 @@ export function grpoActivities(store: ArtifactStore, host: TrainerHost) {
         trainer.basis = checkpoint.uri;
       }
       return { step: target, policy, checkpoint, metrics };
-    }),
+    })),
   };
 }

@@ -81,7 +81,7 @@ export function sftActivities(store: ArtifactStore, host: TrainerHost) {
      * are never applied again, and a retry after a crash replays from the last checkpoint, seeing
      * the same batches (they depend only on seed and step).
      */
-    trainSftSteps: (input: SftStepsInput): Promise<StepsResult> => withHeartbeats(async (progress) => {
+    trainSftSteps: (input: SftStepsInput): Promise<StepsResult> => withHeartbeats((progress) => host.exclusive(async () => {
       const done = await latestCheckpoint(store, input.pipelineId, input.phase);
       if (done && done.step >= input.toStep) {
         return { step: done.step, checkpoint: done, metrics: (await readManifest(store, done)).metrics };
@@ -134,6 +134,6 @@ export function sftActivities(store: ArtifactStore, host: TrainerHost) {
       );
       trainer.basis = checkpoint.uri;
       return { step: input.toStep, checkpoint, metrics };
-    }),
+    })),
   };
 }

@@ -26,8 +26,20 @@ export class TrainerHost {
   /** This process's own task queue; `claimTrainer` hands it to a phase. */
   readonly queue = `r1-trainer-${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
   private readonly trainers = new Map<string, LiveTrainer>();
+  private busy: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly maxTrainers = 1) {}
+
+  /**
+   * Runs training work one call at a time. An attempt that Temporal already timed out may still
+   * be running here (a zombie) when its replacement arrives; the replacement waits until the
+   * zombie notices its cancellation at a step boundary instead of tearing its trainer down.
+   */
+  exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.busy.then(work, work);
+    this.busy = run.catch(() => undefined);
+    return run;
+  }
 
   get(key: string): LiveTrainer | undefined {
     return this.trainers.get(key);
