@@ -1,14 +1,11 @@
+import type { TrainerState } from '../engine/checkpoint';
 import { Engine } from '../engine/engine';
 import type { Device } from '../schemas/device';
 import type { PipelineSpec } from '../schemas/pipeline-spec';
 import type { CheckpointRef } from '../schemas/refs';
 import type { ArtifactStore } from '../storage/artifact-store';
 import { loadTrainerState } from './model-checkpoints';
-
-interface Loaded {
-  engine: Promise<Engine>;
-  users: number;
-}
+import { Timings } from './timings';
 
 export interface PolicyOptions {
   seed: number;
@@ -16,57 +13,66 @@ export interface PolicyOptions {
   tokenizer: PipelineSpec['tokenizer'];
 }
 
+/** One generation engine per model shape; it holds one policy's weights at a time. */
+interface Slot {
+  engine: Promise<Engine>;
+  holds: string | undefined;
+  busy: Promise<unknown>;
+}
+
 /**
- * Policies loaded for generation on a rollout worker, by checkpoint uri. A worker asked for the
- * version it already holds reuses it; otherwise it loads the weights from S3 (hash-checked).
- * Versions beyond `capacity` are closed, least recently used first, once nobody is using them.
+ * Policies for generation on a rollout worker. Weights are fetched from S3 (hash-checked) once
+ * per version and kept for the `capacity` most recent versions; each model shape has one engine
+ * (its sessions built once) into which the asked-for version's weights are swapped. Calls on an
+ * engine run one at a time, so a swap never happens under a running generation.
  */
 export class PolicyPool {
-  private readonly loaded = new Map<string, Loaded>();
+  private readonly weights = new Map<string, Promise<TrainerState>>();
+  private readonly slots = new Map<string, Slot>();
 
   constructor(
     private readonly store: ArtifactStore,
     private readonly capacity = 2,
   ) {}
 
-  async use<T>(policy: CheckpointRef, opts: PolicyOptions, work: (engine: Engine) => Promise<T>): Promise<T> {
-    let entry = this.loaded.get(policy.uri);
-    if (entry) {
-      this.loaded.delete(policy.uri); // re-inserted below as the most recent
+  async use<T>(policy: CheckpointRef, opts: PolicyOptions, work: (engine: Engine) => Promise<T>, t = new Timings()): Promise<T> {
+    const state = await t.time('s3', () => this.weightsOf(policy));
+    const key = JSON.stringify([state.config, opts.tokenizer, opts.device]);
+    let slot = this.slots.get(key);
+    if (!slot) {
+      slot = { engine: Engine.start({ config: state.config, seed: opts.seed, weights: state.weights, device: opts.device, tokenizer: opts.tokenizer }), holds: policy.uri, busy: Promise.resolve() };
+      slot.engine.catch(() => this.slots.delete(key));
+      this.slots.set(key, slot);
+    }
+    const s = slot;
+    const run = s.busy.then(async () => {
+      const engine = await t.time('engine', () => s.engine);
+      if (s.holds !== policy.uri) {
+        await t.time('engine', () => engine.setWeights(state.weights));
+        s.holds = policy.uri;
+      }
+      return work(engine);
+    });
+    s.busy = run.catch(() => undefined);
+    return run;
+  }
+
+  private weightsOf(policy: CheckpointRef): Promise<TrainerState> {
+    let state = this.weights.get(policy.uri);
+    if (state) {
+      this.weights.delete(policy.uri); // re-inserted below as the most recent
     } else {
-      entry = { engine: this.load(policy, opts), users: 0 };
+      state = loadTrainerState(this.store, policy);
+      state.catch(() => this.weights.delete(policy.uri));
     }
-    this.loaded.set(policy.uri, entry);
-    entry.users += 1;
-    try {
-      const engine = await entry.engine.catch((err) => {
-        if (this.loaded.get(policy.uri) === entry) this.loaded.delete(policy.uri); // never reuse a failed load
-        throw err;
-      });
-      return await work(engine);
-    } finally {
-      entry.users -= 1;
-      this.evict();
-    }
-  }
-
-  private async load(policy: CheckpointRef, opts: PolicyOptions): Promise<Engine> {
-    const state = await loadTrainerState(this.store, policy);
-    return Engine.start({ config: state.config, seed: opts.seed, weights: state.weights, device: opts.device, tokenizer: opts.tokenizer });
-  }
-
-  private evict(): void {
-    for (const [uri, entry] of this.loaded) {
-      if (this.loaded.size <= this.capacity) return;
-      if (entry.users > 0) continue;
-      this.loaded.delete(uri);
-      entry.engine.then((e) => e.close(), () => undefined);
-    }
+    this.weights.set(policy.uri, state);
+    while (this.weights.size > this.capacity) this.weights.delete(this.weights.keys().next().value!);
+    return state;
   }
 
   async close(): Promise<void> {
-    const all = [...this.loaded.values()];
-    this.loaded.clear();
-    await Promise.all(all.map((e) => e.engine.then((x) => x.close(), () => undefined)));
+    const slots = [...this.slots.values()];
+    this.slots.clear();
+    await Promise.all(slots.map((s) => s.engine.then((e) => e.close(), () => undefined)));
   }
 }

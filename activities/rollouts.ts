@@ -11,6 +11,7 @@ import type { DatasetRef } from './build-dataset';
 import { loadDataset } from './datasets';
 import { batchIndices, promptTokens, tokenizerFor } from './examples';
 import type { PolicyPool } from './policy-pool';
+import { Timings } from './timings';
 import { throwIfCancelled } from './train-sft';
 
 /** One sampled completion, as stored in rollouts/<phase>/step-N/shard-k.jsonl. */
@@ -75,8 +76,8 @@ export function shardRows(rows: number, input: Pick<GenerateInput, 'promptsPerSt
   return all.slice(input.shard * per, (input.shard + 1) * per);
 }
 
-async function sample(pool: PolicyPool, store: ArtifactStore, input: Omit<GenerateInput, 'pipelineId' | 'phase'>, rowsToUse: number[]): Promise<Rollout[]> {
-  const rows = await loadDataset(store, input.dataset);
+async function sample(pool: PolicyPool, store: ArtifactStore, input: Omit<GenerateInput, 'pipelineId' | 'phase'>, rowsToUse: number[], t = new Timings()): Promise<Rollout[]> {
+  const rows = await t.time('s3', () => loadDataset(store, input.dataset));
   const tok = tokenizerFor(input.tokenizer);
   const prompts: Int32Array[] = [];
   const meta: { row: number; sample: number }[] = [];
@@ -90,8 +91,11 @@ async function sample(pool: PolicyPool, store: ArtifactStore, input: Omit<Genera
     }
   }
   if (prompts.length === 0) return [];
-  const generations = await pool.use(input.policy, input, (engine) =>
-    engine.generate(prompts, {
+  const generations = await pool.use(
+    input.policy,
+    input,
+    (engine) =>
+      t.time('engine', () => engine.generate(prompts, {
       maxNewTokens: input.sampling.maxNewTokens,
       temperature: input.sampling.temperature,
       topP: input.sampling.topP,
@@ -99,7 +103,8 @@ async function sample(pool: PolicyPool, store: ArtifactStore, input: Omit<Genera
       stopStrings: STOP,
       // Rollouts of a step are a function of (seed, step, shard): a replayed step samples the same.
       seed: (input.seed * 1_000_003 + input.step * 1009 + input.shard) % 2 ** 31,
-    }),
+    })),
+    t,
   );
   return generations.map((g, i) => ({
     ...meta[i],
@@ -150,30 +155,34 @@ export function evalMetrics(rollouts: Rollout[], scores: SampleScore[]): Metrics
 export function rolloutActivities(store: ArtifactStore, pool: PolicyPool) {
   return {
     /** Samples completions for one shard of a step's prompts and stores them; returns the ref. */
-    generateRollouts: (input: GenerateInput): Promise<{ ref: ArtifactRef; samples: number; meanLength: number }> => withHeartbeats(async (progress) => {
+    generateRollouts: (input: GenerateInput): Promise<{ ref: ArtifactRef; samples: number; meanLength: number; timings: Metrics }> => withHeartbeats(async (progress) => {
       progress({ step: input.step, shard: input.shard });
-      const rows = (await loadDataset(store, input.dataset)).length;
+      const t = new Timings();
+      const rows = (await t.time('s3', () => loadDataset(store, input.dataset))).length;
       const chosen = input.range
         ? Array.from({ length: Math.min(input.range.to, rows) - input.range.from }, (_, i) => input.range!.from + i)
         : shardRows(rows, input);
-      const rollouts = await sample(pool, store, input, chosen);
+      const rollouts = await sample(pool, store, input, chosen, t);
       const key = store.key(`pipelines/${input.pipelineId}/rollouts/${input.phase}/step-${String(input.step).padStart(8, '0')}/shard-${input.shard}.jsonl`);
-      const { ref } = await store.putBytes(key, encodeJsonlOf(rollouts));
-      return { ref, samples: rollouts.length, meanLength: mean(rollouts.map((r) => r.tokens.length)) };
+      const { ref } = await t.time('s3', () => store.putBytes(key, encodeJsonlOf(rollouts)));
+      return { ref, samples: rollouts.length, meanLength: mean(rollouts.map((r) => r.tokens.length)), timings: t.metrics('rollout') };
     }),
 
     /** Scores every rollout of a step with the spec's rewards; a failing reward scores 0 with its reason. */
-    verifyRollouts: (input: { pipelineId: string; phase: string; step: number; rollouts: ArtifactRef[]; rewards: RewardSpec }): Promise<{ ref: ArtifactRef; metrics: Metrics }> => withHeartbeats(async (progress) => {
+    verifyRollouts: (input: { pipelineId: string; phase: string; step: number; rollouts: ArtifactRef[]; rewards: RewardSpec }): Promise<{ ref: ArtifactRef; metrics: Metrics; timings: Metrics }> => withHeartbeats(async (progress) => {
+      const t = new Timings();
       const rollouts: Rollout[] = [];
-      for (const ref of input.rollouts) rollouts.push(...decodeJsonlOf<Rollout>(await store.getBytes(ref)));
+      for (const ref of input.rollouts) rollouts.push(...decodeJsonlOf<Rollout>(await t.time('s3', () => store.getBytes(ref))));
       progress({ step: input.step, samples: rollouts.length });
-      const scores = await scoreBatch(
-        rollouts.map((r) => ({ response: r.text, gold: r.gold, completionTokens: r.tokens.length, truncated: r.finishReason === 'length' })),
-        input.rewards,
+      const scores = await t.time('rewards', () =>
+        scoreBatch(
+          rollouts.map((r) => ({ response: r.text, gold: r.gold, completionTokens: r.tokens.length, truncated: r.finishReason === 'length' })),
+          input.rewards,
+        ),
       );
       const key = store.key(`pipelines/${input.pipelineId}/rewards/${input.phase}/step-${String(input.step).padStart(8, '0')}.jsonl`);
-      const { ref } = await store.putBytes(key, encodeJsonlOf(scores));
-      return { ref, metrics: evalMetrics(rollouts, scores) };
+      const { ref } = await t.time('s3', () => store.putBytes(key, encodeJsonlOf(scores)));
+      return { ref, metrics: evalMetrics(rollouts, scores), timings: t.metrics('verify') };
     }),
 
     /** Held-out evaluation of a policy: k samples per prompt over the whole dataset. */

@@ -10,6 +10,7 @@ import type { ArtifactStore } from '../storage/artifact-store';
 import { latestCheckpoint, readManifest } from '../storage/checkpoints';
 import { commitTrainerState } from './model-checkpoints';
 import { decodeJsonlOf, type Rollout } from './rollouts';
+import { Timings } from './timings';
 import { resumeTrainer, throwIfCancelled } from './train-sft';
 import type { LiveTrainer, TrainerHost } from './trainer-host';
 
@@ -56,10 +57,10 @@ export interface GrpoStepResult {
 
 export const policyPhase = (phase: string) => `${phase}.policy`;
 
-async function applyStep(store: ArtifactStore, trainer: LiveTrainer, input: GrpoStepInput, data: GrpoStepData): Promise<Metrics> {
+async function applyStep(store: ArtifactStore, trainer: LiveTrainer, input: GrpoStepInput, data: GrpoStepData, t: Timings): Promise<Metrics> {
   const rollouts: Rollout[] = [];
-  for (const ref of data.rollouts) rollouts.push(...decodeJsonlOf<Rollout>(await store.getBytes(ref)));
-  const scores = decodeJsonlOf<SampleScore>(await store.getBytes(data.rewards));
+  for (const ref of data.rollouts) rollouts.push(...decodeJsonlOf<Rollout>(await t.time('s3', () => store.getBytes(ref))));
+  const scores = decodeJsonlOf<SampleScore>(await t.time('s3', () => store.getBytes(data.rewards)));
   if (scores.length !== rollouts.length) throw new Error(`step ${data.step}: ${rollouts.length} rollouts but ${scores.length} scores`);
 
   const advantages = computeAdvantages(scores.map((s) => s.reward), input.groupSize, input.scaleRewards);
@@ -86,15 +87,17 @@ async function applyStep(store: ArtifactStore, trainer: LiveTrainer, input: Grpo
     out.set(r.logprobs, r.promptTokens.length);
     return out;
   });
-  const refLogprobs = input.beta > 0 ? await trainer.engine.logprobs(sequences, 'reference') : undefined;
+  const refLogprobs = input.beta > 0 ? await t.time('engine', () => trainer.engine.logprobs(sequences, 'reference')) : undefined;
   const o = input.optimizer;
   const lr = learningRate(data.step, { lr: o.lr, warmupSteps: o.warmupSteps, minLrRatio: o.minLrRatio, totalSteps: input.totalSteps });
-  const m = await trainer.engine.grpoStep(
-    { sequences, completionMask, oldLogprobs, refLogprobs, advantages: Float32Array.from(keep, (i) => advantages[i]) },
-    {
-      lr, beta1: o.beta1, beta2: o.beta2, weightDecay: o.weightDecay, gradClip: o.gradClip,
-      epsLow: input.epsLow, epsHigh: input.epsHigh, beta: input.beta, lossAggregation: input.lossAggregation, maxLen: input.maxNewTokens,
-    },
+  const m = await t.time('engine', () =>
+    trainer.engine.grpoStep(
+      { sequences, completionMask, oldLogprobs, refLogprobs, advantages: Float32Array.from(keep, (i) => advantages[i]) },
+      {
+        lr, beta1: o.beta1, beta2: o.beta2, weightDecay: o.weightDecay, gradClip: o.gradClip,
+        epsLow: input.epsLow, epsHigh: input.epsHigh, beta: input.beta, lossAggregation: input.lossAggregation, maxLen: input.maxNewTokens,
+      },
+    ),
   );
   trainer.step = data.step;
   return { reward: rewardMean, kept: keep.length, lr, ...m };
@@ -108,9 +111,10 @@ export function grpoActivities(store: ArtifactStore, host: TrainerHost) {
      * commits a full checkpoint. A retried call for a step already applied applies nothing.
      */
     trainGrpoStep: (input: GrpoStepInput): Promise<GrpoStepResult> => withHeartbeats((progress) => host.exclusive(async () => {
+      const t = new Timings();
       const target = input.pending[input.pending.length - 1].step;
-      const committed = await latestCheckpoint(store, input.pipelineId, input.phase);
-      const published = await latestCheckpoint(store, input.pipelineId, policyPhase(input.phase));
+      const committed = await t.time('s3', () => latestCheckpoint(store, input.pipelineId, input.phase));
+      const published = await t.time('s3', () => latestCheckpoint(store, input.pipelineId, policyPhase(input.phase)));
       if (committed && committed.step >= target && published && published.step >= target) {
         return { step: target, policy: published, checkpoint: committed, metrics: (await readManifest(store, committed)).metrics };
       }
@@ -126,33 +130,37 @@ export function grpoActivities(store: ArtifactStore, host: TrainerHost) {
       for (const data of input.pending) {
         if (data.step <= trainer.step) continue;
         throwIfCancelled();
-        metrics = await applyStep(store, trainer, input, data);
+        metrics = await applyStep(store, trainer, input, data, t);
         progress({ step: data.step });
       }
       if (Object.keys(metrics).length === 0 && published?.step === target) {
         metrics = (await readManifest(store, published)).metrics; // applied before, response lost
       }
 
-      const state = await trainer.engine.exportState();
-      const policy = await commitTrainerState(
-        store,
-        { pipelineId: input.pipelineId, phase: policyPhase(input.phase), step: target },
-        { config: state.config, weights: state.weights },
-        committed ?? input.base,
-        metrics,
+      const state = await t.time('engine', () => trainer.engine.exportState());
+      const policy = await t.time('s3', () =>
+        commitTrainerState(
+          store,
+          { pipelineId: input.pipelineId, phase: policyPhase(input.phase), step: target },
+          { config: state.config, weights: state.weights },
+          committed ?? input.base,
+          metrics,
+        ),
       );
       let checkpoint: CheckpointRef | null = null;
       if (input.commit) {
-        checkpoint = await commitTrainerState(
-          store,
-          { pipelineId: input.pipelineId, phase: input.phase, step: target },
-          { ...state, extra: { seed: input.seed } },
-          committed ?? input.base,
-          metrics,
+        checkpoint = await t.time('s3', () =>
+          commitTrainerState(
+            store,
+            { pipelineId: input.pipelineId, phase: input.phase, step: target },
+            { ...state, extra: { seed: input.seed } },
+            committed ?? input.base,
+            metrics,
+          ),
         );
         trainer.basis = checkpoint.uri;
       }
-      return { step: target, policy, checkpoint, metrics };
+      return { step: target, policy, checkpoint, metrics: { ...metrics, ...t.metrics('train') } };
     })),
   };
 }

@@ -33,6 +33,7 @@ export class Engine {
   generate(...args: Parameters<Trainer['generate']>) { return this.call('generate', ...args); }
   exportState() { return this.call('exportState'); }
   importState(...args: Parameters<Trainer['importState']>) { return this.call('importState', ...args); }
+  setWeights(...args: Parameters<Trainer['setWeights']>) { return this.call('setWeights', ...args); }
 
   /** Stops the thread; the trainer's state is gone unless exported first. */
   close(): Promise<void> {

@@ -216,6 +216,13 @@ export async function exportState(): Promise<ExportedState> {
   };
 }
 
+/** Replaces only the weights (a rollout worker moving to a newer policy); sessions are kept. */
+export async function setWeights(weights: NamedTensors): Promise<void> {
+  const s = current();
+  checkTensors('weights', weights, parameterShapes(s.config));
+  s.weights = weights;
+}
+
 /** Replaces weights, optimizer and generator; sessions and the reference policy are kept. */
 export async function importState(saved: { config: unknown; weights: NamedTensors; optimizer: OptimizerState; rng: RngState }): Promise<void> {
   const s = current();

@@ -1,0 +1,116 @@
+import { defaultPayloadConverter } from '@temporalio/common';
+import { stackUp } from '../infra/local/stack';
+import { testClient, withWorkers } from '../tests/helpers/workers';
+import { startPipeline } from '../cli/pipelines';
+import { validateSpec } from '../cli/spec-file';
+
+/**
+ * `npm run bench:pipeline`: where the wall time of a GRPO step goes. A small GRPO phase runs on
+ * the embedded stack with in-process workers; its history gives each step's wall time (first
+ * rollout scheduled -> training step completed) and the activities report their engine, S3 and
+ * reward time. Everything else is orchestration overhead: Temporal scheduling, payloads,
+ * serialisation, worker polling. Goal: overhead under 5% of a step of one second or more.
+ */
+
+const MODEL = { vocabSize: 259, hiddenSize: 64, intermediateSize: 128, numLayers: 2, numHeads: 4, numKvHeads: 2, maxSeqLen: 128 };
+const STEPS = Number(process.env.BENCH_STEPS ?? 6);
+
+const spec = validateSpec({
+  seed: 3,
+  model: { config: MODEL },
+  chatTemplate: 'plain',
+  datasets: {
+    qa: {
+      kind: 'inline',
+      rows: Array.from({ length: 32 }, (_, i) => ({ prompt: `${i}+${i + 1}`, answer: String(2 * i + 1), completion: `<think>${i}+${i + 1}=${2 * i + 1}</think><answer>${2 * i + 1}</answer>` })),
+    },
+  },
+  phases: [
+    { kind: 'sft', dataset: 'qa', steps: 10, batchSize: 8, checkpointEvery: 10, optimizer: { lr: 0.003 } },
+    {
+      kind: 'grpo',
+      dataset: 'qa',
+      steps: STEPS,
+      promptsPerStep: 8,
+      groupSize: 8,
+      shards: 1,
+      maxNewTokens: 48,
+      optimizer: { lr: 0.0003 },
+      beta: 0.02,
+      checkpointEvery: 3,
+      rewards: [{ name: 'accuracy', weight: 1 }, { name: 'format', weight: 0.5 }],
+    },
+  ],
+});
+
+interface StepTimes {
+  startMs: number;
+  endMs: number;
+  metrics: Record<string, number>;
+}
+
+const ms = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) => Number(t?.seconds ?? 0) * 1000 + (t?.nanos ?? 0) / 1e6;
+const decode = (payloads: { payloads?: unknown[] | null } | null | undefined) =>
+  defaultPayloadConverter.fromPayload((payloads?.payloads ?? [])[0] as never) as Record<string, unknown>;
+
+async function main(): Promise<void> {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  await stackUp();
+  const client = await testClient();
+  const id = `bench-pipeline-${Date.now().toString(36)}`;
+  await withWorkers(['orchestration', 'cpu', 'compute'], async () => (await startPipeline(client, spec, id)).result());
+
+  const history = await client.workflow.getHandle(`${id}/1-grpo`).fetchHistory();
+  const scheduled = new Map<number, { type: string; step: number; time: number }>();
+  const steps = new Map<number, StepTimes>();
+  for (const e of history.events ?? []) {
+    const s = e.activityTaskScheduledEventAttributes;
+    if (s && ['generateRollouts', 'verifyRollouts', 'trainGrpoStep'].includes(s.activityType?.name ?? '')) {
+      const input = decode(s.input);
+      const step = s.activityType?.name === 'trainGrpoStep' ? (input.pending as { step: number }[]).at(-1)!.step : (input.step as number);
+      scheduled.set(Number(e.eventId), { type: s.activityType!.name!, step, time: ms(e.eventTime) });
+      if (s.activityType?.name === 'generateRollouts' && !steps.has(step)) steps.set(step, { startMs: ms(e.eventTime), endMs: 0, metrics: {} });
+    }
+    const c = e.activityTaskCompletedEventAttributes;
+    if (c) {
+      const origin = scheduled.get(Number(c.scheduledEventId));
+      if (!origin) continue;
+      const result = decode(c.result);
+      const times = steps.get(origin.step)!;
+      Object.assign(times.metrics, result.timings ?? {}, origin.type === 'trainGrpoStep' ? result.metrics : {});
+      if (origin.type === 'trainGrpoStep') times.endMs = ms(e.eventTime);
+    }
+  }
+
+  console.log(`GRPO steps of ${id}: model d=${MODEL.hiddenSize} L=${MODEL.numLayers}, 8 prompts x 8 samples, 48 new tokens, 1 rollout shard`);
+  console.log('step   wall ms   engine ms   s3 ms   rewards ms   other ms   other %');
+  const totals = { wall: 0, engine: 0, s3: 0, rewards: 0 };
+  for (const [step, t] of [...steps.entries()].sort((a, b) => a[0] - b[0])) {
+    const m = t.metrics;
+    const wall = t.endMs - t.startMs;
+    const engine = (m.rolloutEngineMs ?? 0) + (m.trainEngineMs ?? 0);
+    const s3 = (m.rolloutS3Ms ?? 0) + (m.verifyS3Ms ?? 0) + (m.trainS3Ms ?? 0);
+    const rewards = m.verifyRewardsMs ?? 0;
+    const other = wall - engine - s3 - rewards;
+    totals.wall += wall;
+    totals.engine += engine;
+    totals.s3 += s3;
+    totals.rewards += rewards;
+    const f = (x: number, w = 9) => x.toFixed(0).padStart(w);
+    console.log(`${String(step).padStart(4)} ${f(wall)} ${f(engine, 11)} ${f(s3, 7)} ${f(rewards, 12)} ${f(other, 10)} ${((100 * other) / wall).toFixed(1).padStart(9)}`);
+  }
+  const other = totals.wall - totals.engine - totals.s3 - totals.rewards;
+  const n = steps.size;
+  console.log(
+    `mean step ${(totals.wall / n).toFixed(0)} ms: engine ${((100 * totals.engine) / totals.wall).toFixed(1)}%, S3 ${((100 * totals.s3) / totals.wall).toFixed(1)}%, ` +
+      `rewards ${((100 * totals.rewards) / totals.wall).toFixed(1)}%, everything else ${((100 * other) / totals.wall).toFixed(1)}% (goal < 5%)`,
+  );
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
