@@ -96,8 +96,9 @@ export function sftActivities(store: ArtifactStore, host: TrainerHost) {
       let steps = 0;
       const began = Date.now();
       let last = { loss: NaN, gradNorm: NaN, lr: 0 };
-      for (let step = trainer.step + 1; step <= input.toStep; step++) {
-        throwIfCancelled();
+      const cancel = Context.current().cancellationSignal;
+      const from = trainer.step;
+      for (let step = trainer.step + 1; step <= input.toStep && !cancel.aborted; step++) {
         const batch = batchIndices(rows.length, input.batchSize, input.seed, step).map((i) => {
           const where = `${input.dataset.uri} row ${i + 1}`;
           return input.kind === 'pretrain'
@@ -124,16 +125,19 @@ export function sftActivities(store: ArtifactStore, host: TrainerHost) {
         lr: last.lr,
         tokensPerSecond: tokens / Math.max(1e-3, (Date.now() - began) / 1000),
       };
+      // Cancelled (a worker shutting down): keep what was trained in a checkpoint, then stop.
+      if (cancel.aborted && trainer.step === from) throw cancel.reason;
       const state = await trainer.engine.exportState();
       const checkpoint = await commitTrainerState(
         store,
-        { pipelineId: input.pipelineId, phase: input.phase, step: input.toStep },
-        { ...state, extra: { dataCursor: input.toStep, seed: input.seed } },
+        { pipelineId: input.pipelineId, phase: input.phase, step: trainer.step },
+        { ...state, extra: { dataCursor: trainer.step, seed: input.seed } },
         latest ?? input.base,
         metrics,
       );
       trainer.basis = checkpoint.uri;
-      return { step: input.toStep, checkpoint, metrics };
+      if (cancel.aborted) throw cancel.reason;
+      return { step: trainer.step, checkpoint, metrics };
     })),
   };
 }

@@ -1,4 +1,4 @@
-import { ActivityFailure, proxyActivities, TimeoutFailure, log, type RetryPolicy } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, CancelledFailure, proxyActivities, TimeoutFailure, log, type RetryPolicy } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { TASK_QUEUES } from './task-queues';
 
@@ -40,8 +40,11 @@ function trainerAt(queue: string, heartbeatTimeout: number) {
   });
 }
 
+/** The trainer process died (timeouts) or was shut down under the step (cancelled by its worker). */
 function trainerLost(err: unknown): boolean {
-  return err instanceof ActivityFailure && err.cause instanceof TimeoutFailure;
+  if (!(err instanceof ActivityFailure)) return false;
+  const cause = err.cause;
+  return cause instanceof TimeoutFailure || cause instanceof CancelledFailure || (cause instanceof ApplicationFailure && /WORKER_SHUTDOWN|CancelledFailure/.test(`${cause.type} ${cause.message}`));
 }
 
 /**
