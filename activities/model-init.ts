@@ -1,7 +1,7 @@
 import type { PipelineSpec } from '../schemas/pipeline-spec';
 import type { CheckpointRef } from '../schemas/refs';
 import type { ArtifactStore } from '../storage/artifact-store';
-import { readManifest } from '../storage/checkpoints';
+import { latestCheckpoint, readManifest } from '../storage/checkpoints';
 import { commitTrainerState, freshState, loadTrainerState } from './model-checkpoints';
 
 /** The checkpoint phase 0 starts from: new random weights, or an existing checkpoint checked end to end. */
@@ -17,6 +17,11 @@ export function modelInitActivities(store: ArtifactStore) {
       }
       const state = freshState(input.model.config, input.model.seed);
       return commitTrainerState(store, { pipelineId: input.pipelineId, phase: input.name, step: 0 }, state, null, {});
+    },
+
+    /** Where an interrupted phase left off: its latest complete checkpoint, or null. */
+    async findLatestCheckpoint(input: { pipelineId: string; phase: string }): Promise<CheckpointRef | null> {
+      return latestCheckpoint(store, input.pipelineId, input.phase);
     },
   };
 }

@@ -5,7 +5,8 @@ import type { PipelineInput, r1Pipeline } from '../workflows/pipeline';
 import type { PhaseResult } from '../workflows/phase-input';
 import type { Progress } from '../workflows/messages';
 import { R1Phase, R1Pipeline, R1Status, R1Step } from '../workflows/search-attributes';
-import { TASK_QUEUES } from '../workflows/task-queues';
+import { taskQueues } from '../workflows/task-queues';
+import { temporalEnv } from '../schemas/environment';
 import { specHash } from './spec-file';
 
 function summary(spec: PipelineSpec): string {
@@ -23,10 +24,11 @@ export interface RestartOf {
 export async function startPipeline(client: Client, spec: PipelineSpec, id?: string, restart?: RestartOf) {
   const hash = specHash(spec);
   const pipelineId = id ?? spec.id ?? `r1-${hash.slice(0, 8)}`;
+  const { taskQueuePrefix } = temporalEnv();
   const handle = await client.workflow.start<typeof r1Pipeline>('r1Pipeline', {
-    taskQueue: TASK_QUEUES.orchestration,
+    taskQueue: taskQueues(taskQueuePrefix).orchestration,
     workflowId: pipelineId,
-    args: [{ spec, completed: restart?.completed }],
+    args: [{ spec, taskQueuePrefix, completed: restart?.completed }],
     workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
     // `restartOf` links the runs of one pipeline, so that `r1 history` can audit all of them.
     memo: { specHash: hash, summary: summary(spec), ...(restart && { restartOf: restart.previousRunId }) },

@@ -5,11 +5,15 @@ import { Client } from '@temporalio/client';
 import { stackDown, stackStatus, stackUp } from '../infra/local/stack';
 import { connectClient, connectWorker } from '../infra/temporal-connection';
 import { temporalEnv, LOCAL } from '../schemas/environment';
-import { TASK_QUEUES, type QueueRole } from '../workflows/task-queues';
+import { QUEUE_ROLES, type QueueRole } from '../workflows/task-queues';
 import { createWorkers, runWorkers } from '../workers/worker';
 import { installRuntime } from '../workers/runtime';
 import { loadSpecFile, SpecError } from './spec-file';
-import { pipelineProgress, startPipeline } from './pipelines';
+import { pipelineInput, pipelineProgress, startPipeline } from './pipelines';
+import { progressLine, watchPipeline } from './watch';
+import { restartPipeline, RestartRefused } from './restart';
+import { formatPipelineAudit, readPipelineAudit } from './history';
+import { pauseUpdate, resumeUpdate, stopAfterPhaseUpdate } from '../workflows/messages';
 
 // The AWS SDK versions we pin support Node 20; its notice about future releases is not for users.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -17,11 +21,18 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const USAGE = `r1: the DeepSeek-R1 recipe as durable Temporal workflows
 
   r1 stack up|down|status          the embedded Temporal + S3 servers (127.0.0.1)
-  r1 worker [--queues a,b,c]       serve task queues: ${Object.keys(TASK_QUEUES).join(', ')} (default: all)
+  r1 worker [--queues a,b,c]       serve task queues: ${QUEUE_ROLES.join(', ')} (default: all)
   r1 start <spec.yaml> [--id ID]   validate a spec and start its pipeline (exit 2 if invalid)
   r1 status <id>                   progress of a pipeline
+  r1 watch <id>                    follow a pipeline until it closes (exit 1 if it did not complete)
+  r1 pause|resume <id>             hold a pipeline at its next step boundary / let it go on
+  r1 stop <id>                     finish the running phase, then stop the pipeline
+  r1 restart <id>                  new run of a failed or terminated pipeline: finished phases
+                                   are kept, the broken one resumes from its last checkpoint
+  r1 history <id> [--json]         the phase audit, read from the workflow histories
   r1 list                          pipelines known to Temporal
-  r1 demo                          stack up, a worker, and the example pipeline, end to end
+  r1 demo [--preset quick|full]    stack up, a worker, and the demo pipelines (R1, R1-Zero), end to end
+  r1 report <id> [-o file.html]    HTML report of a finished pipeline, stored in S3 with the run
   r1 score <in.jsonl> [--rewards SPEC|PRESET] [-o out.jsonl]   score responses offline`;
 
 async function client(): Promise<Client> {
@@ -58,9 +69,9 @@ async function stack(action: string | undefined): Promise<number> {
 }
 
 function parseQueues(value: string | undefined): QueueRole[] {
-  const roles = (value ?? Object.keys(TASK_QUEUES).join(',')).split(',').map((s) => s.trim());
+  const roles = (value ?? QUEUE_ROLES.join(',')).split(',').map((s) => s.trim());
   for (const role of roles) {
-    if (!(role in TASK_QUEUES)) throw new Error(`unknown queue "${role}"; choose from ${Object.keys(TASK_QUEUES).join(', ')}`);
+    if (!(QUEUE_ROLES as readonly string[]).includes(role)) throw new Error(`unknown queue "${role}"; choose from ${QUEUE_ROLES.join(', ')}`);
   }
   return roles as QueueRole[];
 }
@@ -104,7 +115,64 @@ async function status(id: string | undefined): Promise<number> {
   const c = await client();
   const description = await c.workflow.getHandle(id).describe();
   console.log(`${id}: ${description.status.name}`);
-  if (description.status.name === 'RUNNING') console.log(JSON.stringify(await pipelineProgress(c, id), null, 2));
+  if (description.status.name === 'RUNNING') {
+    const progress = await pipelineProgress(c, id);
+    console.log(progressLine(progress, (await pipelineInput(c, id)).spec.phases.length));
+    console.log(JSON.stringify(progress, null, 2));
+  }
+  return 0;
+}
+
+async function watch(id: string | undefined): Promise<number> {
+  if (!id) {
+    console.error('usage: r1 watch <id>');
+    return 2;
+  }
+  return watchPipeline(await client(), id);
+}
+
+/** The updates that steer a running pipeline, by command. */
+const CONTROLS = { pause: pauseUpdate, resume: resumeUpdate, stop: stopAfterPhaseUpdate };
+
+async function control(command: keyof typeof CONTROLS, id: string | undefined): Promise<number> {
+  if (!id) {
+    console.error(`usage: r1 ${command} <id>`);
+    return 2;
+  }
+  const progress = await (await client()).workflow.getHandle(id).executeUpdate(CONTROLS[command]);
+  const where = `phase ${progress.phase}, step ${progress.step}/${progress.totalSteps}`;
+  console.log(command === 'stop' ? `${id}: stops when ${progress.phase} finishes` : `${id}: ${progress.status} (${where})`);
+  return 0;
+}
+
+async function restart(id: string | undefined): Promise<number> {
+  if (!id) {
+    console.error('usage: r1 restart <id>');
+    return 2;
+  }
+  try {
+    const { handle, previous, completed } = await restartPipeline(await client(), id);
+    console.log(`restarted ${id} (run ${handle.firstExecutionRunId}) after its ${previous.status.toLowerCase()} run ${previous.runId}`);
+    console.log(completed.length ? `kept finished phases: ${completed.map((p) => p.name).join(', ')}` : 'no phase had finished: all run again');
+    const link = uiLink(id);
+    if (link) console.log(`Temporal UI: ${link}`);
+    return 0;
+  } catch (err) {
+    if (err instanceof RestartRefused) {
+      console.error(err.message);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+async function history(id: string | undefined, json: boolean | undefined): Promise<number> {
+  if (!id) {
+    console.error('usage: r1 history <id> [--json]');
+    return 2;
+  }
+  const audit = await readPipelineAudit(await client(), id);
+  console.log(json ? JSON.stringify(audit, null, 2) : formatPipelineAudit(audit));
   return 0;
 }
 
@@ -125,7 +193,7 @@ async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,
-    options: { id: { type: 'string' }, queues: { type: 'string' } },
+    options: { id: { type: 'string' }, queues: { type: 'string' }, json: { type: 'boolean' }, preset: { type: 'string' }, out: { type: 'string', short: 'o' } },
   });
   switch (command) {
     case 'stack':
@@ -138,9 +206,28 @@ async function main(argv: string[]): Promise<number> {
       return status(positionals[0]);
     case 'list':
       return list();
+    case 'watch':
+      return watch(positionals[0]);
+    case 'pause':
+    case 'resume':
+    case 'stop':
+      return control(command, positionals[0]);
+    case 'restart':
+      return restart(positionals[0]);
+    case 'history':
+      return history(positionals[0], values.json);
     case 'demo': {
       const { runDemo } = await import('./demo');
-      return runDemo();
+      return runDemo(values.preset);
+    }
+    case 'report': {
+      if (!positionals[0]) {
+        console.error('usage: r1 report <id> [-o file.html]');
+        return 2;
+      }
+      const { runReport } = await import('./report');
+      const { ArtifactStore } = await import('../storage/artifact-store');
+      return runReport(await client(), ArtifactStore.fromEnv(), positionals[0], values.out);
     }
     default:
       console.log(USAGE);

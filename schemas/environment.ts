@@ -17,6 +17,8 @@ export const TemporalEnvSchema = z.object({
       serverName: z.string().optional(),
     })
     .optional(),
+  /** Task queues are `<prefix>orchestration`, `<prefix>cpu`, `<prefix>compute`. */
+  taskQueuePrefix: z.string().regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" or "-"'),
   /** True when the address came from the environment rather than the embedded default. */
   external: z.boolean(),
 });
@@ -82,6 +84,7 @@ export function temporalEnv(env: Env = process.env): TemporalEnv {
       namespace: env.TEMPORAL_NAMESPACE || LOCAL.namespace,
       apiKey: env.TEMPORAL_API_KEY || undefined,
       tls: wantsTls ? tlsPaths : undefined,
+      taskQueuePrefix: env.R1_TASK_QUEUE_PREFIX ?? 'r1-',
       external,
     },
     'Temporal',

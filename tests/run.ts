@@ -15,7 +15,8 @@ async function main(): Promise<number> {
   try {
     const args = process.argv.slice(2);
     const targets = args.some((a) => !a.startsWith('-')) ? [] : [__dirname];
-    const run = spawnSync(process.execPath, ['--test', '--test-concurrency=1', ...args, ...targets], {
+    // A test that hangs (a task no worker polls, say) fails after 10 minutes instead of eating CI's budget.
+    const run = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-timeout=600000', ...args, ...targets], {
       stdio: 'inherit',
       env: process.env,
     });

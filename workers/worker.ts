@@ -5,7 +5,7 @@ import { PolicyPool } from '../activities/policy-pool';
 import { TrainerHost } from '../activities/trainer-host';
 import { ArtifactStore } from '../storage/artifact-store';
 import { temporalEnv } from '../schemas/environment';
-import { TASK_QUEUES, type QueueRole } from '../workflows/task-queues';
+import { taskQueues, type QueueRole } from '../workflows/task-queues';
 
 export interface WorkerOptions {
   connection: NativeConnection;
@@ -27,7 +27,8 @@ export async function createWorkers(options: WorkerOptions): Promise<{ workers: 
   const host = new TrainerHost();
   const pool = new PolicyPool(store);
   const activities = createActivities(store, host, pool);
-  const namespace = temporalEnv().namespace;
+  const { namespace, taskQueuePrefix } = temporalEnv();
+  const names = taskQueues(taskQueuePrefix);
   const activityWorker = (taskQueue: string) =>
     Worker.create({
       connection: options.connection,
@@ -42,10 +43,10 @@ export async function createWorkers(options: WorkerOptions): Promise<{ workers: 
       ? Worker.create({
           connection: options.connection,
           namespace,
-          taskQueue: TASK_QUEUES.orchestration,
+          taskQueue: names.orchestration,
           ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
         })
-      : activityWorker(TASK_QUEUES[role]),
+      : activityWorker(names[role]),
   );
   if (options.roles.includes('compute')) queues.push(activityWorker(host.queue));
   const workers = await Promise.all(queues);

@@ -1,6 +1,6 @@
 import { ActivityFailure, ApplicationFailure, CancelledFailure, proxyActivities, TimeoutFailure, log, type RetryPolicy } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { TASK_QUEUES } from './task-queues';
+import { taskQueues } from './task-queues';
 
 /**
  * Activity stubs by task queue. Failures that retrying cannot fix (bad data, corrupt or
@@ -16,15 +16,21 @@ export const NON_RETRYABLE = [
 
 const retry: RetryPolicy = { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE };
 
-/**
- * The shared queues' activities. A worker silent for `heartbeatSeconds` (the spec's
- * timeouts.heartbeatSeconds) is taken for dead and its activity retried elsewhere.
- */
-export function queues(heartbeatSeconds: number) {
-  const heartbeatTimeout = heartbeatSeconds * 1000;
+/** Where a pipeline's activities run, carried in every workflow's input. */
+export interface Deployment {
+  /** The deployment's task queues are `<prefix>cpu`, `<prefix>compute`, ... */
+  taskQueuePrefix: string;
+  /** A worker silent this long (the spec's timeouts.heartbeatSeconds) is taken for dead. */
+  heartbeatSeconds: number;
+}
+
+/** The shared queues' activities of a deployment. */
+export function queues(deployment: Deployment) {
+  const heartbeatTimeout = deployment.heartbeatSeconds * 1000;
+  const names = taskQueues(deployment.taskQueuePrefix);
   return {
-    cpu: proxyActivities<Activities>({ taskQueue: TASK_QUEUES.cpu, startToCloseTimeout: '30 minutes', heartbeatTimeout, retry }),
-    compute: proxyActivities<Activities>({ taskQueue: TASK_QUEUES.compute, startToCloseTimeout: '2 hours', heartbeatTimeout, retry }),
+    cpu: proxyActivities<Activities>({ taskQueue: names.cpu, startToCloseTimeout: '30 minutes', heartbeatTimeout, retry }),
+    compute: proxyActivities<Activities>({ taskQueue: names.compute, startToCloseTimeout: '2 hours', heartbeatTimeout, retry }),
   };
 }
 
@@ -56,18 +62,18 @@ export class Trainer {
   private queue: string | undefined;
 
   constructor(
-    private readonly heartbeatTimeoutSeconds: number,
+    private readonly deployment: Deployment,
     private readonly maxClaims = 10,
   ) {}
 
   async run<T>(call: (activities: ReturnType<typeof trainerAt>) => Promise<T>): Promise<T> {
     for (let claim = 1; ; claim++) {
-      this.queue ??= await queues(this.heartbeatTimeoutSeconds).compute.claimTrainer.executeWithOptions(
+      this.queue ??= await queues(this.deployment).compute.claimTrainer.executeWithOptions(
         { summary: 'claim a trainer', startToCloseTimeout: '1 minute' },
         [],
       );
       try {
-        return await call(trainerAt(this.queue, this.heartbeatTimeoutSeconds));
+        return await call(trainerAt(this.queue, this.deployment.heartbeatSeconds));
       } catch (err) {
         if (!trainerLost(err) || claim >= this.maxClaims) throw err;
         log.warn('trainer lost; claiming another', { queue: this.queue, claim });
@@ -81,8 +87,8 @@ export class Trainer {
     return this.queue;
   }
 
-  static resume(queue: string | undefined, heartbeatTimeoutSeconds: number): Trainer {
-    const trainer = new Trainer(heartbeatTimeoutSeconds);
+  static resume(queue: string | undefined, deployment: Deployment): Trainer {
+    const trainer = new Trainer(deployment);
     trainer.queue = queue;
     return trainer;
   }

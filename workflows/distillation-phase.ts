@@ -13,7 +13,7 @@ import { runSftLoop } from './sft-loop';
 export async function distillationPhase(input: PhaseInput<'distill'>): Promise<PhaseResult> {
   const runtime = new PhaseRuntime();
   const p = input.phase;
-  const { cpu, compute } = queues(input.spec.timeouts.heartbeatSeconds);
+  const { cpu, compute } = queues(input.deployment);
   const sampled = await sampleDataset(input, {
     label: 'teacher',
     policy: input.base,
@@ -39,7 +39,7 @@ export async function distillationPhase(input: PhaseInput<'distill'>): Promise<P
   const result = await runSftLoop(
     input,
     { name: `${input.name}.student`, kind: 'sft', base: student, dataset, ...p.sft },
-    new Trainer(input.spec.timeouts.heartbeatSeconds),
+    new Trainer(input.deployment),
     runtime,
   );
   const [teacher, studentEval] = await Promise.all([

@@ -16,7 +16,7 @@ export const EVAL_REWARDS: RewardSpec = [
 
 /** pass@1 over k samples, maj@k, format rate and mean length of `policy` on a held-out set. */
 export function evaluatePolicy(input: PhaseContext, policy: CheckpointRef, settings: EvalSettings, label: string, rewards = EVAL_REWARDS): Promise<Metrics> {
-  const { compute } = queues(input.spec.timeouts.heartbeatSeconds);
+  const { compute } = queues(input.deployment);
   return compute.evaluate.executeWithOptions({ summary: `${input.name}: evaluate ${label} on ${settings.dataset}` }, [
     {
       policy,

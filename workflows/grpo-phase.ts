@@ -23,6 +23,18 @@ export interface GrpoCarry {
 }
 
 /**
+ * A phase restarted after its pipeline was terminated goes on from its latest complete checkpoint
+ * (steps after it are redone: their rollouts came from a policy that no checkpoint kept).
+ */
+async function startingState(input: PhaseInput<'grpo'>): Promise<GrpoCarry> {
+  const { cpu } = queues(input.deployment);
+  const latest = await cpu.findLatestCheckpoint.executeWithOptions({ summary: `${input.name}: find where to start` }, [
+    { pipelineId: input.pipelineId, phase: input.name },
+  ]);
+  return { step: latest?.step ?? 0, policy: latest ?? input.base, checkpoint: latest, pending: [], trainerQueue: undefined, metrics: {}, evals: {} };
+}
+
+/**
  * Reasoning RL: each step fans rollouts out over prompt shards (any number of rollout workers),
  * verifies them on the CPU queue, and trains one GRPO step on the phase's trainer. The data
  * cursor is the step number: prompts of a step depend only on (seed, step).
@@ -30,9 +42,9 @@ export interface GrpoCarry {
 export async function grpoPhase(input: PhaseInput<'grpo'>, carried?: GrpoCarry): Promise<PhaseResult> {
   const runtime = new PhaseRuntime();
   const p = input.phase;
-  const { cpu, compute } = queues(input.spec.timeouts.heartbeatSeconds);
-  const state: GrpoCarry = carried ?? { step: 0, policy: input.base, checkpoint: null, pending: [], trainerQueue: undefined, metrics: {}, evals: {} };
-  const trainer = Trainer.resume(state.trainerQueue, input.spec.timeouts.heartbeatSeconds);
+  const { cpu, compute } = queues(input.deployment);
+  const state: GrpoCarry = carried ?? (await startingState(input));
+  const trainer = Trainer.resume(state.trainerQueue, input.deployment);
   const seed = input.spec.seed + input.index;
   const firstStepOfRun = state.step + 1;
 

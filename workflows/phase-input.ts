@@ -2,10 +2,12 @@ import type { DatasetRef } from '../activities/build-dataset';
 import type { Phase, PipelineSpec } from '../schemas/pipeline-spec';
 import type { CheckpointRef } from '../schemas/refs';
 import type { Metrics } from '../schemas/metrics';
+import type { Deployment } from './activities';
 
 /** What every phase workflow receives from the pipeline. */
 export interface PhaseInput<K extends Phase['kind'] = Phase['kind']> {
   pipelineId: string;
+  deployment: Deployment;
   /** `<index>-<kind>`: the phase's name in storage, in ids and in search attributes. */
   name: string;
   index: number;

@@ -28,6 +28,8 @@ import { sftPhase } from './sft-phase';
 export interface PipelineInput {
   /** Validated by the client; the workflow trusts it. */
   spec: PipelineSpec;
+  /** The deployment's task queue prefix (R1_TASK_QUEUE_PREFIX where the client started it). */
+  taskQueuePrefix: string;
   /** Phases finished by an earlier run of this pipeline (`r1 restart`): they are not run again. */
   completed?: PhaseResult[];
 }
@@ -57,7 +59,8 @@ const PHASE_WORKFLOWS = {
 export async function r1Pipeline(input: PipelineInput): Promise<PipelineResult> {
   const pipelineId = workflowInfo().workflowId;
   const spec = input.spec;
-  const { compute } = queues(spec.timeouts.heartbeatSeconds);
+  const deployment = { taskQueuePrefix: input.taskQueuePrefix, heartbeatSeconds: spec.timeouts.heartbeatSeconds };
+  const { compute } = queues(deployment);
   const progress: Progress = { status: 'running', phase: 'datasets', step: 0, totalSteps: 0, metrics: {}, checkpoint: null, finished: [] };
   let paused = false;
   let stopRequested = false;
@@ -106,7 +109,7 @@ export async function r1Pipeline(input: PipelineInput): Promise<PipelineResult> 
   publish();
   const datasets = await executeChild(prepareDatasets, {
     workflowId: `${pipelineId}/datasets`,
-    args: [{ pipelineId, datasets: spec.datasets }],
+    args: [{ pipelineId, deployment, datasets: spec.datasets }],
     typedSearchAttributes: [
       { key: R1Pipeline, value: pipelineId },
       { key: R1Phase, value: 'datasets' },
@@ -125,17 +128,19 @@ export async function r1Pipeline(input: PipelineInput): Promise<PipelineResult> 
     const done = input.completed?.find((r) => r.name === name);
     if (done) {
       phases.push(done);
+      progress.finished.push({ phase: name, metrics: done.metrics });
       base = done.checkpoint;
       if (phase.kind === 'pretrain') baseModel = done.checkpoint;
       continue;
     }
+    await condition(() => !paused || stopRequested);
     if (stopRequested) break;
-    await condition(() => !paused);
     Object.assign(progress, { phase: name, step: 0, totalSteps: 'steps' in phase ? phase.steps : 0, metrics: {} });
     publish();
 
     const phaseInput: PhaseInput = {
       pipelineId,
+      deployment,
       name,
       index,
       phase,

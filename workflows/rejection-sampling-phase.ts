@@ -13,7 +13,7 @@ import { runSftLoop } from './sft-loop';
 export async function rejectionSamplingPhase(input: PhaseInput<'rejection-sampling'>): Promise<PhaseResult> {
   const runtime = new PhaseRuntime();
   const p = input.phase;
-  const { cpu } = queues(input.spec.timeouts.heartbeatSeconds);
+  const { cpu } = queues(input.deployment);
   const sampled = await sampleDataset(input, {
     label: 'samples',
     policy: input.base,
@@ -37,7 +37,7 @@ export async function rejectionSamplingPhase(input: PhaseInput<'rejection-sampli
   const result = await runSftLoop(
     input,
     { name: `${input.name}.sft`, kind: 'sft', base: p.sftFrom === 'base' ? input.baseModel : input.base, dataset, ...p.sft },
-    new Trainer(input.spec.timeouts.heartbeatSeconds),
+    new Trainer(input.deployment),
     runtime,
   );
   const evals: PhaseResult['evals'] = {};

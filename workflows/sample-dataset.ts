@@ -16,7 +16,7 @@ export async function sampleDataset(
   opts: { label: string; policy: CheckpointRef; dataset: string; samplesPerPrompt: number; sampling: Sampling; rewards: RewardSpec },
 ): Promise<{ rollouts: ArtifactRef[]; rewards: ArtifactRef[] }> {
   const dataset = input.datasets[opts.dataset];
-  const { cpu, compute } = queues(input.spec.timeouts.heartbeatSeconds);
+  const { cpu, compute } = queues(input.deployment);
   const chunks = Math.ceil(dataset.rows / ROWS_PER_CHUNK);
   const results = await Promise.all(
     Array.from({ length: chunks }, async (_, chunk) => {

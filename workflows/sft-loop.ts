@@ -21,7 +21,10 @@ export interface SftLoop {
 /** Supervised steps in chunks of `checkpointEvery`, each chunk ending in a committed checkpoint. */
 export async function runSftLoop(input: PhaseContext, loop: SftLoop, trainer: Trainer, runtime: PhaseRuntime): Promise<StepsResult> {
   let result: StepsResult | undefined;
-  for (let toStep = Math.min(loop.checkpointEvery, loop.steps); ; toStep = Math.min(toStep + loop.checkpointEvery, loop.steps)) {
+  for (;;) {
+    // The next checkpoint boundary after what is done (a resumed phase may stand between two).
+    const done = result?.step ?? 0;
+    const toStep = Math.min(loop.steps, (Math.floor(done / loop.checkpointEvery) + 1) * loop.checkpointEvery);
     await runtime.checkpointBoundary();
     result = await trainer.run((a) =>
       a.trainSftSteps.executeWithOptions({ summary: `${loop.name}: train steps to ${toStep} of ${loop.steps}` }, [
@@ -43,6 +46,6 @@ export async function runSftLoop(input: PhaseContext, loop: SftLoop, trainer: Tr
       ]),
     );
     await runtime.report({ phase: input.name, step: result.step, totalSteps: loop.steps, metrics: result.metrics, checkpoint: result.checkpoint });
-    if (toStep >= loop.steps) return result;
+    if (result.step >= loop.steps) return result;
   }
 }

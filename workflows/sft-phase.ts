@@ -7,7 +7,7 @@ import { runSftLoop } from './sft-loop';
 /** Cold-start SFT (and the demo's pretraining): supervised steps over a dataset, eval at the end. */
 export async function sftPhase(input: PhaseInput<'sft' | 'pretrain'>): Promise<PhaseResult> {
   const runtime = new PhaseRuntime();
-  const trainer = new Trainer(input.spec.timeouts.heartbeatSeconds);
+  const trainer = new Trainer(input.deployment);
   const p = input.phase;
   const result = await runSftLoop(
     input,

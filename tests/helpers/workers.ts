@@ -1,3 +1,4 @@
+import './stack';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { Client } from '@temporalio/client';
 import { connectClient, connectWorker } from '../../infra/temporal-connection';

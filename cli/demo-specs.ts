@@ -1,0 +1,62 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { parse as parseYaml } from 'yaml';
+import { encodeJsonl } from '../activities/build-dataset';
+import { projectRoot } from '../infra/local/paths';
+import type { DatasetSource, PipelineSpec } from '../schemas/pipeline-spec';
+import type { CheckpointRef } from '../schemas/refs';
+import type { ArtifactStore } from '../storage/artifact-store';
+import { ChainTaskConfigSchema, generateChainDatasets } from '../tasks/arithmetic-chain';
+import { validateSpec } from './spec-file';
+
+/**
+ * A demo file (examples/demo-<preset>.yaml): the task that generates the datasets, the R1
+ * pipeline and the R1-Zero run, each a pipeline spec without its datasets (and, for R1-Zero,
+ * without its model: it starts from R1's pretrained base).
+ */
+export const DemoFileSchema = z.strictObject({
+  task: ChainTaskConfigSchema,
+  r1: z.record(z.string(), z.unknown()),
+  r1Zero: z.record(z.string(), z.unknown()),
+});
+export type DemoFile = z.infer<typeof DemoFileSchema>;
+
+export const PRESETS = ['quick', 'full'] as const;
+export type Preset = (typeof PRESETS)[number];
+
+export function demoFilePath(preset: string): string {
+  return resolve(projectRoot, 'examples', `demo-${preset}.yaml`);
+}
+
+export function loadDemoFile(path: string): DemoFile {
+  // merge: the presets share settings through YAML merge keys (`<<: *grpo`).
+  return DemoFileSchema.parse(parseYaml(readFileSync(path, 'utf8'), { merge: true }));
+}
+
+/**
+ * Generates the task's datasets and uploads them as JSONL: thousands of pretraining lines would
+ * not fit in a Temporal payload as inline rows. Keys carry the task's hash, so a dataset
+ * is written once per task config and shared by every run that uses it.
+ */
+export async function uploadDemoDatasets(store: ArtifactStore, file: DemoFile): Promise<Record<string, DatasetSource>> {
+  const generated = generateChainDatasets(file.task);
+  const tag = createHash('sha256').update(JSON.stringify(file.task)).digest('hex').slice(0, 12);
+  const named = { pretrain: generated.pretrain, coldstart: generated.coldStart, prompts: generated.prompts, heldout: generated.heldout };
+  const sources: Record<string, DatasetSource> = {};
+  for (const [name, rows] of Object.entries(named)) {
+    const { ref } = await store.putBytes(store.key(`demo-data/arithmetic-chain-${tag}/${name}.jsonl`), encodeJsonl(rows));
+    sources[name] = { kind: 's3', uri: ref.uri };
+  }
+  return sources;
+}
+
+export function r1Spec(file: DemoFile, datasets: Record<string, DatasetSource>): PipelineSpec {
+  return validateSpec({ ...file.r1, datasets }, 'r1 of the demo file');
+}
+
+/** R1-Zero starts from `base`, R1's pretrained checkpoint, so both runs share one base model. */
+export function r1ZeroSpec(file: DemoFile, datasets: Record<string, DatasetSource>, base: CheckpointRef): PipelineSpec {
+  return validateSpec({ ...file.r1Zero, model: { checkpoint: base.uri }, datasets }, 'r1Zero of the demo file');
+}

@@ -1,0 +1,86 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { accuracyReward } from '../../rewards/accuracy';
+import { formatReward } from '../../rewards/format';
+import { languageReward } from '../../rewards/language';
+import { demoFilePath, loadDemoFile, PRESETS, r1Spec, r1ZeroSpec } from '../../cli/demo-specs';
+import { parameterShapes } from '../../engine/model';
+import { modelConfigSchema } from '../../schemas/model';
+import { generateChainDatasets, levelOf, type ChainTaskConfig } from '../../tasks/arithmetic-chain';
+
+const config: ChainTaskConfig = {
+  seed: 3,
+  heldoutPercent: 25,
+  coldStart: [30, 40, 40, 30, 10],
+  prompts: [20, 40, 40, 30, 20],
+  heldout: [0, 10, 10, 10, 10, 10],
+  pretrain: { documents: 2000, levels: [1, 2, 3, 4], taggedShare: 0.1 },
+};
+
+/** The problem a pretraining document is about: its text up to " = " (prose) or "<think>" (tagged). */
+const problemOf = (text: string) => text.split(/ = |<think>/)[0];
+
+test('the task is reproducible from its seed, and another seed gives other problems', () => {
+  assert.deepEqual(generateChainDatasets(config), generateChainDatasets(config));
+  const other = generateChainDatasets({ ...config, seed: 4 });
+  assert.notDeepEqual(other.heldout, generateChainDatasets(config).heldout);
+});
+
+test('held-out problems appear in no training set, pretraining text included', () => {
+  const d = generateChainDatasets(config);
+  const heldout = new Set(d.heldout.map((r) => r.prompt));
+  assert.equal(heldout.size, d.heldout.length, 'held-out prompts are distinct');
+  for (const row of [...d.coldStart, ...d.prompts]) assert.ok(!heldout.has(row.prompt), `${row.prompt} is held out`);
+  for (const row of d.pretrain) assert.ok(!heldout.has(problemOf(row.text!)), `${row.text} is about a held-out problem`);
+  const coldStart = new Set(d.coldStart.map((r) => r.prompt));
+  for (const row of d.prompts) assert.ok(!coldStart.has(row.prompt), `${row.prompt} is in both cold-start and RL prompts`);
+});
+
+test('every generated answer is verified correct by the math verifier, in the R1 format', () => {
+  const d = generateChainDatasets(config);
+  for (const row of [...d.coldStart, ...d.prompts, ...d.heldout]) {
+    // An independent check of the generator: the prompt is an ordinary arithmetic expression.
+    assert.equal(String(Function(`return ${row.prompt}`)()), row.answer, row.prompt);
+    assert.deepEqual(accuracyReward(row.completion!, row.answer!).value, 1, row.completion);
+    assert.equal(formatReward(row.completion!).value, 1, row.completion);
+    assert.equal(languageReward(row.completion!, 'en').value, 1, row.completion);
+  }
+  for (const row of d.pretrain) {
+    const [prompt, rest] = row.text!.split(/ = |<think>/);
+    const answer = row.text!.includes('<think>') ? /<answer>(\d+)<\/answer>/.exec(row.text!)![1] : rest.split(',')[0];
+    assert.equal(String(Function(`return ${prompt}`)()), answer, row.text);
+  }
+});
+
+test('levels are as asked, and the held-out set of each preset is harder than most training problems', () => {
+  const d = generateChainDatasets(config);
+  const perLevel = (rows: { prompt?: string }[]) => rows.reduce<number[]>((n, r) => ((n[levelOf(r.prompt!) - 1] = (n[levelOf(r.prompt!) - 1] ?? 0) + 1), n), []);
+  assert.deepEqual(perLevel(d.coldStart), config.coldStart);
+  assert.deepEqual([0, ...perLevel(d.heldout).slice(1)], config.heldout);
+
+  for (const preset of PRESETS) {
+    const { task } = loadDemoFile(demoFilePath(preset));
+    const levels = (counts: number[]) => counts.flatMap((n, i) => Array<number>(n).fill(i + 1));
+    const train = levels(task.coldStart.map((n, i) => n + (task.prompts[i] ?? 0))).sort((a, b) => a - b);
+    const heldout = levels(task.heldout);
+    const trainMedian = train[Math.floor(train.length / 2)];
+    assert.ok(Math.max(...heldout) > Math.max(...train, ...task.pretrain.levels), `${preset}: held-out has a level never trained on`);
+    assert.ok(heldout.filter((l) => l > trainMedian).length / heldout.length >= 0.5, `${preset}: most held-out problems are above the training median`);
+  }
+});
+
+test('both presets make valid specs, with a student of at most a quarter of the teacher', () => {
+  const datasets = Object.fromEntries(['pretrain', 'coldstart', 'prompts', 'heldout'].map((n) => [n, { kind: 's3' as const, uri: `s3://b/${n}.jsonl` }]));
+  const base = { uri: 's3://b/pipelines/x/checkpoints/0-pretrain/step-00000001/manifest.json', sha256: '0'.repeat(64), bytes: 1, pipelineId: 'x', phase: '0-pretrain', step: 1 };
+  const count = (config: unknown) => Object.values(parameterShapes(modelConfigSchema.parse(config))).reduce((n, d) => n + d.reduce((a, b) => a * b, 1), 0);
+  for (const preset of PRESETS) {
+    const file = loadDemoFile(demoFilePath(preset));
+    const r1 = r1Spec(file, datasets);
+    const zero = r1ZeroSpec(file, datasets, base);
+    assert.deepEqual(zero.model, { checkpoint: base.uri });
+    assert.ok(zero.phases.some((p) => p.kind === 'grpo'));
+    const distill = r1.phases.find((p) => p.kind === 'distill');
+    assert.ok(distill && 'config' in r1.model);
+    assert.ok(count(distill.student.config) <= count(r1.model.config) / 4, `${preset}: student too large`);
+  }
+});
