@@ -26,11 +26,12 @@ export async function withFlakyVerifier<T>(step: number, fn: () => Promise<T>): 
     return activities.verifyRollouts(input);
   };
   installRuntime('WARN');
+  const { namespace, taskQueuePrefix } = temporalEnv();
   const connection = await connectWorker();
   const worker = await Worker.create({
     connection,
-    namespace: temporalEnv().namespace,
-    taskQueue: taskQueues(temporalEnv().taskQueuePrefix).cpu,
+    namespace,
+    taskQueue: taskQueues(taskQueuePrefix).cpu,
     activities: { ...activities, verifyRollouts },
   });
   const running = worker.run();

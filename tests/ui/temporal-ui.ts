@@ -4,10 +4,10 @@ import type { Locator, Page } from 'playwright-core';
 import { projectRoot } from '../../infra/local/paths';
 
 /** Where screenshots go for people to look at (git-ignored). */
-export const ARTIFACTS = join(projectRoot, 'test-artifacts', 'ui');
+const ARTIFACTS = join(projectRoot, 'test-artifacts', 'ui');
 
-/** The UI loads everything through the server's HTTP API; on a busy machine that takes a while. */
-const LOAD_MS = 30_000;
+/** How long to wait for what the UI loads through the server's API; a busy machine takes a while. */
+const LOAD_MS = 60_000;
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -22,14 +22,16 @@ export class TemporalUi {
     readonly page: Page,
     private readonly base: string,
     private readonly namespace: string,
-  ) {}
+  ) {
+    page.setDefaultTimeout(LOAD_MS);
+  }
 
   /** The workflow list for a visibility query, as typed into the UI's query box: the listed workflow ids. */
   async listWorkflows(query: string): Promise<string[]> {
     await this.page.goto(`${this.base}/namespaces/${encodeURIComponent(this.namespace)}/workflows?query=${encodeURIComponent(query)}`);
     const rows = this.page.getByRole('table', { name: 'Workflows' }).getByRole('row');
     // Row 0 is the header; the first data row's id link appears once the list has loaded.
-    await rows.nth(1).getByRole('link').first().waitFor({ timeout: LOAD_MS });
+    await rows.nth(1).getByRole('link').first().waitFor();
     return Promise.all((await rows.all()).slice(1).map((row) => row.getByRole('link').first().innerText()));
   }
 
@@ -37,7 +39,7 @@ export class TemporalUi {
   async openWorkflow(workflowId: string): Promise<void> {
     await this.page.getByRole('link', { name: workflowId, exact: true }).first().click();
     // The page's title reads "Copy <id>": the id comes with a copy button.
-    await this.page.getByRole('heading', { level: 1, name: new RegExp(`${escapeRegExp(workflowId)}$`) }).waitFor({ timeout: LOAD_MS });
+    await this.page.getByRole('heading', { level: 1, name: new RegExp(`${escapeRegExp(workflowId)}$`) }).waitFor();
   }
 
   /** Selects a tab of the workflow page; its label carries a count after the name ("Event History 98"). */
@@ -48,14 +50,14 @@ export class TemporalUi {
   /** The workflow ids linked under `prefix` on the page, top to bottom (e.g. the children on the Relationships tab). */
   async linkedWorkflows(prefix: string): Promise<string[]> {
     const links = this.page.getByRole('link', { name: new RegExp(`^${escapeRegExp(prefix)}`) });
-    await links.first().waitFor({ timeout: LOAD_MS });
+    await links.first().waitFor();
     return links.allInnerTexts();
   }
 
   /** A row of the event history whose visible text matches, once the history has loaded. */
   async eventRow(text: RegExp): Promise<Locator> {
     const row = this.page.getByRole('row', { name: text }).first();
-    await row.waitFor({ timeout: LOAD_MS });
+    await row.waitFor();
     return row;
   }
 
@@ -63,14 +65,13 @@ export class TemporalUi {
   async expandEventRow(row: Locator): Promise<Locator> {
     await row.getByRole('button', { name: 'Expand details' }).click();
     const details = row.locator('xpath=following-sibling::tr[1]');
-    await details.waitFor({ timeout: LOAD_MS });
+    await details.waitFor();
     return details;
   }
 
-  /** The visible text of the first element matching, once it is on the page. */
-  async textOf(locator: Locator): Promise<string> {
-    await locator.first().waitFor({ timeout: LOAD_MS });
-    return locator.first().innerText();
+  /** Waits until the page shows `text`: a tab's content arrives after the tab is selected. */
+  async waitForText(text: string | RegExp): Promise<void> {
+    await this.page.locator('body').filter({ hasText: text }).waitFor();
   }
 
   /**
@@ -87,12 +88,10 @@ export class TemporalUi {
     throw new Error(`no frame of ${this.page.url()} shows ${pattern}; they show ${JSON.stringify(texts)}`);
   }
 
-  /** Saves what is on screen, scrolled so that `anchor` is at the top, as test-artifacts/ui/<name>.png. */
-  async screenshot(name: string, anchor?: Locator): Promise<string> {
+  /** Saves what is on screen, with `anchor` scrolled to the middle, as test-artifacts/ui/<name>.png. */
+  async screenshot(name: string, anchor?: Locator): Promise<void> {
     mkdirSync(ARTIFACTS, { recursive: true });
-    if (anchor) await anchor.first().evaluate((element) => element.scrollIntoView());
-    const path = join(ARTIFACTS, `${name}.png`);
-    await this.page.screenshot({ path });
-    return path;
+    if (anchor) await anchor.first().evaluate((element) => element.scrollIntoView({ block: 'center' }));
+    await this.page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
   }
 }
