@@ -14,6 +14,16 @@ function summary(spec: PipelineSpec): string {
   return spec.description ? `${spec.description}: ${phases}` : phases;
 }
 
+/** A readable overview of the spec for the UI's Details panel: the model and each phase's settings. */
+function details(spec: PipelineSpec): string {
+  const model = 'config' in spec.model ? `new model ${JSON.stringify(spec.model.config)}` : `from ${spec.model.checkpoint}`;
+  const phases = spec.phases.map((p, i) => {
+    const { kind, ...settings } = p;
+    return `${i}. **${kind}** \`${JSON.stringify(settings)}\``;
+  });
+  return [`**model**: ${model}`, `**datasets**: ${Object.keys(spec.datasets).join(', ') || 'none'}`, ...phases].join('\n\n');
+}
+
 /** What `r1 restart` hands a new run: the phases an earlier run finished, and which run that was. */
 export interface RestartOf {
   previousRunId: string;
@@ -33,6 +43,7 @@ export async function startPipeline(client: Client, spec: PipelineSpec, id?: str
     // `restartOf` links the runs of one pipeline, so that `r1 history` can audit all of them.
     memo: { specHash: hash, summary: summary(spec), ...(restart && { restartOf: restart.previousRunId }) },
     staticSummary: `R1 pipeline: ${summary(spec)}${restart ? ` (restart, ${restart.completed.length} phases reused)` : ''}`,
+    staticDetails: details(spec),
     typedSearchAttributes: [
       { key: R1Pipeline, value: pipelineId },
       { key: R1Phase, value: 'datasets' },
