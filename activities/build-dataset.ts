@@ -2,17 +2,14 @@ import { heartbeat } from '@temporalio/activity';
 import { DatasetRowSchema, type DatasetRow, type DatasetSource } from '../schemas/pipeline-spec';
 import type { ArtifactRef } from '../schemas/refs';
 import type { ArtifactStore } from '../storage/artifact-store';
+import { encodeJsonl } from './jsonl';
 
 export interface DatasetRef extends ArtifactRef {
   rows: number;
 }
 
-export function encodeJsonl(rows: DatasetRow[]): Buffer {
-  return Buffer.from(rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
-}
-
-/** Parses JSONL rows, naming the line of the first bad one. */
-export function decodeJsonl(text: string, what: string): DatasetRow[] {
+/** Parses and validates dataset JSONL, naming the line of the first bad row. */
+export function decodeDatasetRows(text: string, what: string): DatasetRow[] {
   const rows: DatasetRow[] = [];
   text.split('\n').forEach((line, i) => {
     if (line.trim() === '') return;
@@ -39,7 +36,7 @@ export function datasetActivities(store: ArtifactStore) {
       heartbeat(input.name);
       if (input.source.kind === 's3') {
         const { ref, body } = await store.adopt(input.source.uri);
-        return { ...ref, rows: decodeJsonl(body.toString('utf8'), input.source.uri).length };
+        return { ...ref, rows: decodeDatasetRows(body.toString('utf8'), input.source.uri).length };
       }
       const body = encodeJsonl(input.source.rows);
       const { ref } = await store.putBytes(store.key(`pipelines/${input.pipelineId}/datasets/${input.name}.jsonl`), body);

@@ -3,9 +3,10 @@ import type { ArtifactRef } from '../schemas/refs';
 import type { SampleScore } from '../schemas/rewards';
 import type { ArtifactStore } from '../storage/artifact-store';
 import { Rng } from '../engine/rng';
-import { encodeJsonl, type DatasetRef } from './build-dataset';
+import type { DatasetRef } from './build-dataset';
+import { decodeJsonl, encodeJsonl } from './jsonl';
 import { loadDataset } from './datasets';
-import { decodeJsonlOf, type Rollout } from './rollouts';
+import type { Rollout } from './rollouts';
 import { NoCorrectSamplesError } from './errors';
 
 export interface CurateInput {
@@ -41,8 +42,8 @@ export function curateActivities(store: ArtifactStore) {
       const prompts = await loadDataset(store, input.prompts);
       const rollouts: Rollout[] = [];
       const scores: SampleScore[] = [];
-      for (const ref of input.rollouts) rollouts.push(...decodeJsonlOf<Rollout>(await store.getBytes(ref)));
-      for (const ref of input.rewards) scores.push(...decodeJsonlOf<SampleScore>(await store.getBytes(ref)));
+      for (const ref of input.rollouts) rollouts.push(...decodeJsonl<Rollout>(await store.getBytes(ref)));
+      for (const ref of input.rewards) scores.push(...decodeJsonl<SampleScore>(await store.getBytes(ref)));
       if (rollouts.length !== scores.length) throw new Error(`${rollouts.length} rollouts but ${scores.length} scores`);
 
       const byRow = new Map<number, { score: SampleScore; rollout: Rollout }[]>();

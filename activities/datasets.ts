@@ -1,6 +1,6 @@
 import type { ArtifactStore } from '../storage/artifact-store';
 import type { DatasetRow } from '../schemas/pipeline-spec';
-import { decodeJsonl, type DatasetRef } from './build-dataset';
+import { decodeDatasetRows, type DatasetRef } from './build-dataset';
 
 const cache = new Map<string, DatasetRow[]>();
 
@@ -8,7 +8,7 @@ const cache = new Map<string, DatasetRow[]>();
 export async function loadDataset(store: ArtifactStore, ref: DatasetRef): Promise<DatasetRow[]> {
   let rows = cache.get(ref.sha256);
   if (!rows) {
-    rows = decodeJsonl((await store.getBytes(ref)).toString('utf8'), ref.uri);
+    rows = decodeDatasetRows((await store.getBytes(ref)).toString('utf8'), ref.uri);
     if (cache.size >= 16) cache.delete(cache.keys().next().value!);
     cache.set(ref.sha256, rows);
   }

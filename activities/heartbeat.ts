@@ -1,4 +1,4 @@
-import { heartbeat } from '@temporalio/activity';
+import { Context, heartbeat } from '@temporalio/activity';
 
 /**
  * Runs a long activity body while heartbeating every second with its latest progress, so that a
@@ -18,4 +18,10 @@ export async function withHeartbeats<T>(work: (progress: (details: unknown) => v
   } finally {
     clearInterval(timer);
   }
+}
+
+/** Stops a long activity at a step boundary once Temporal (or a shutting-down worker) cancelled it. */
+export function throwIfCancelled(): void {
+  const signal = Context.current().cancellationSignal;
+  if (signal.aborted) throw signal.reason ?? new Error('cancelled');
 }

@@ -1,4 +1,3 @@
-import { withHeartbeats } from './heartbeat';
 import { extractAnswer } from '../rewards/extract';
 import { scoreBatch } from '../rewards/compose';
 import type { Device } from '../schemas/device';
@@ -12,7 +11,8 @@ import { loadDataset } from './datasets';
 import { batchIndices, promptTokens, tokenizerFor } from './examples';
 import type { PolicyPool } from './policy-pool';
 import { Timings } from './timings';
-import { throwIfCancelled } from './train-sft';
+import { throwIfCancelled, withHeartbeats } from './heartbeat';
+import { decodeJsonl, encodeJsonl } from './jsonl';
 
 /** One sampled completion, as stored in rollouts/<phase>/step-N/shard-k.jsonl. */
 export interface Rollout {
@@ -56,18 +56,6 @@ export interface GenerateInput {
 
 /** The R1 format ends with the answer block; nothing after it earns anything. */
 const STOP = ['</answer>'];
-
-export function encodeJsonlOf(items: unknown[]): Buffer {
-  return Buffer.from(items.map((x) => JSON.stringify(x)).join('\n') + (items.length ? '\n' : ''));
-}
-
-export function decodeJsonlOf<T>(body: Buffer): T[] {
-  return body
-    .toString('utf8')
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as T);
-}
 
 /** Rows of shard `shard` of `shards` among this step's prompts; whole groups stay together. */
 export function shardRows(rows: number, input: Pick<GenerateInput, 'promptsPerStep' | 'seed' | 'step' | 'shard' | 'shards'>): number[] {
@@ -164,7 +152,7 @@ export function rolloutActivities(store: ArtifactStore, pool: PolicyPool) {
         : shardRows(rows, input);
       const rollouts = await sample(pool, store, input, chosen, t);
       const key = store.key(`pipelines/${input.pipelineId}/rollouts/${input.phase}/step-${String(input.step).padStart(8, '0')}/shard-${input.shard}.jsonl`);
-      const { ref } = await t.time('s3', () => store.putBytes(key, encodeJsonlOf(rollouts)));
+      const { ref } = await t.time('s3', () => store.putBytes(key, encodeJsonl(rollouts)));
       return { ref, samples: rollouts.length, meanLength: mean(rollouts.map((r) => r.tokens.length)), timings: t.metrics('rollout') };
     }),
 
@@ -172,7 +160,7 @@ export function rolloutActivities(store: ArtifactStore, pool: PolicyPool) {
     verifyRollouts: (input: { pipelineId: string; phase: string; step: number; rollouts: ArtifactRef[]; rewards: RewardSpec }): Promise<{ ref: ArtifactRef; metrics: Metrics; timings: Metrics }> => withHeartbeats(async (progress) => {
       const t = new Timings();
       const rollouts: Rollout[] = [];
-      for (const ref of input.rollouts) rollouts.push(...decodeJsonlOf<Rollout>(await t.time('s3', () => store.getBytes(ref))));
+      for (const ref of input.rollouts) rollouts.push(...decodeJsonl<Rollout>(await t.time('s3', () => store.getBytes(ref))));
       progress({ step: input.step, samples: rollouts.length });
       const scores = await t.time('rewards', () =>
         scoreBatch(
@@ -181,7 +169,7 @@ export function rolloutActivities(store: ArtifactStore, pool: PolicyPool) {
         ),
       );
       const key = store.key(`pipelines/${input.pipelineId}/rewards/${input.phase}/step-${String(input.step).padStart(8, '0')}.jsonl`);
-      const { ref } = await t.time('s3', () => store.putBytes(key, encodeJsonlOf(scores)));
+      const { ref } = await t.time('s3', () => store.putBytes(key, encodeJsonl(scores)));
       return { ref, metrics: evalMetrics(rollouts, scores), timings: t.metrics('verify') };
     }),
 

@@ -1,4 +1,3 @@
-import { withHeartbeats } from './heartbeat';
 import { computeAdvantages } from '../engine/advantages';
 import { learningRate } from '../engine/schedule';
 import type { Device } from '../schemas/device';
@@ -9,10 +8,11 @@ import type { SampleScore } from '../schemas/rewards';
 import type { ArtifactStore } from '../storage/artifact-store';
 import { latestCheckpoint, readManifest } from '../storage/checkpoints';
 import { commitTrainerState } from './model-checkpoints';
-import { decodeJsonlOf, type Rollout } from './rollouts';
+import { decodeJsonl } from './jsonl';
+import type { Rollout } from './rollouts';
 import { Timings } from './timings';
-import { resumeTrainer, throwIfCancelled } from './train-sft';
-import type { LiveTrainer, TrainerHost } from './trainer-host';
+import { throwIfCancelled, withHeartbeats } from './heartbeat';
+import { resumeTrainer, type LiveTrainer, type TrainerHost } from './trainer-host';
 
 /** The data of one GRPO step: its rollouts (all shards, in order) and their scores. */
 export interface GrpoStepData {
@@ -59,8 +59,8 @@ export const policyPhase = (phase: string) => `${phase}.policy`;
 
 async function applyStep(store: ArtifactStore, trainer: LiveTrainer, input: GrpoStepInput, data: GrpoStepData, t: Timings): Promise<Metrics> {
   const rollouts: Rollout[] = [];
-  for (const ref of data.rollouts) rollouts.push(...decodeJsonlOf<Rollout>(await t.time('s3', () => store.getBytes(ref))));
-  const scores = decodeJsonlOf<SampleScore>(await t.time('s3', () => store.getBytes(data.rewards)));
+  for (const ref of data.rollouts) rollouts.push(...decodeJsonl<Rollout>(await t.time('s3', () => store.getBytes(ref))));
+  const scores = decodeJsonl<SampleScore>(await t.time('s3', () => store.getBytes(data.rewards)));
   if (scores.length !== rollouts.length) throw new Error(`step ${data.step}: ${rollouts.length} rollouts but ${scores.length} scores`);
 
   const advantages = computeAdvantages(scores.map((s) => s.reward), input.groupSize, input.scaleRewards);
@@ -123,7 +123,7 @@ export function grpoActivities(store: ArtifactStore, host: TrainerHost) {
       const basis = (committed ?? input.base).uri;
       const lastCommitted = committed?.step ?? 0;
       if (!trainer || trainer.basis !== basis || trainer.step < lastCommitted || trainer.step > target) {
-        trainer = (await resumeTrainer(store, host, input, { withReference: input.beta > 0 })).trainer;
+        trainer = await resumeTrainer(store, host, input, committed, { withReference: input.beta > 0 });
       }
 
       let metrics: Metrics = {};

@@ -10,8 +10,8 @@ import { latestCheckpoint, readManifest } from '../storage/checkpoints';
 import type { DatasetRef } from './build-dataset';
 import { loadDataset } from './datasets';
 import { batchIndices, pretrainExample, sftExample, tokenizerFor } from './examples';
-import { commitTrainerState, loadTrainerState } from './model-checkpoints';
-import type { LiveTrainer, TrainerHost } from './trainer-host';
+import { commitTrainerState } from './model-checkpoints';
+import { resumeTrainer, type TrainerHost } from './trainer-host';
 
 export interface SftStepsInput {
   pipelineId: string;
@@ -38,41 +38,6 @@ export interface StepsResult {
   metrics: Metrics;
 }
 
-/**
- * Brings the phase's trainer in this process to the latest committed checkpoint of the phase:
- * kept in memory when it already stands there, restored from S3 otherwise (a new process, or one
- * whose memory is off the committed lineage). Returns null when `toStep` is already committed.
- */
-export async function resumeTrainer(
-  store: ArtifactStore,
-  host: TrainerHost,
-  input: { pipelineId: string; phase: string; base: CheckpointRef; seed: number; device: Device; tokenizer: PipelineSpec['tokenizer'] },
-  opts: { withReference: boolean },
-): Promise<{ trainer: LiveTrainer; latest: CheckpointRef | null }> {
-  const latest = await latestCheckpoint(store, input.pipelineId, input.phase);
-  const basis = latest ?? input.base;
-  const live = host.get(input.phase);
-  if (live && live.basis === basis.uri && live.step === (latest?.step ?? 0)) return { trainer: live, latest };
-
-  const baseState = await loadTrainerState(store, input.base);
-  // A phase starts with a fresh optimizer; a checkpoint of this phase brings its own.
-  const state = latest ? await loadTrainerState(store, latest) : { config: baseState.config, weights: baseState.weights };
-  const trainer = await host.start(input.phase, state, {
-    seed: input.seed,
-    device: input.device,
-    tokenizer: input.tokenizer,
-    basis: basis.uri,
-    step: latest?.step ?? 0,
-    reference: opts.withReference ? baseState : undefined,
-  });
-  return { trainer, latest };
-}
-
-export function throwIfCancelled(): void {
-  const signal = Context.current().cancellationSignal;
-  if (signal.aborted) throw signal.reason ?? new Error('cancelled');
-}
-
 export function sftActivities(store: ArtifactStore, host: TrainerHost) {
   return {
     /**
@@ -82,11 +47,11 @@ export function sftActivities(store: ArtifactStore, host: TrainerHost) {
      * the same batches (they depend only on seed and step).
      */
     trainSftSteps: (input: SftStepsInput): Promise<StepsResult> => withHeartbeats((progress) => host.exclusive(async () => {
-      const done = await latestCheckpoint(store, input.pipelineId, input.phase);
-      if (done && done.step >= input.toStep) {
-        return { step: done.step, checkpoint: done, metrics: (await readManifest(store, done)).metrics };
+      const latest = await latestCheckpoint(store, input.pipelineId, input.phase);
+      if (latest && latest.step >= input.toStep) {
+        return { step: latest.step, checkpoint: latest, metrics: (await readManifest(store, latest)).metrics };
       }
-      const { trainer, latest } = await resumeTrainer(store, host, input, { withReference: false });
+      const trainer = await resumeTrainer(store, host, input, latest, { withReference: false });
       const rows = await loadDataset(store, input.dataset);
       const tok = tokenizerFor(input.tokenizer);
       const o = input.optimizer;

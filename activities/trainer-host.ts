@@ -5,6 +5,9 @@ import type { TrainerState } from '../engine/checkpoint';
 import type { Device } from '../schemas/device';
 import { modelConfigSchema, type ModelConfig } from '../schemas/model';
 import type { PipelineSpec } from '../schemas/pipeline-spec';
+import type { CheckpointRef } from '../schemas/refs';
+import type { ArtifactStore } from '../storage/artifact-store';
+import { loadTrainerState } from './model-checkpoints';
 
 /**
  * The trainers living in one worker process. A phase's training steps all go to the same
@@ -93,4 +96,33 @@ function zeroOptimizer(state: TrainerState) {
   const zeros = () =>
     Object.fromEntries(Object.entries(state.weights).map(([k, t]) => [k, { dims: [...t.dims], data: new Float32Array(t.data.length) }]));
   return { m: zeros(), v: zeros(), step: 0 };
+}
+
+/**
+ * Brings the phase's trainer in this process to `latest`, the phase's latest committed checkpoint
+ * (null: none yet, start from `base`): kept in memory when it already stands there, restored from
+ * S3 otherwise (a new process, or one whose memory is off the committed lineage).
+ */
+export async function resumeTrainer(
+  store: ArtifactStore,
+  host: TrainerHost,
+  input: { phase: string; base: CheckpointRef; seed: number; device: Device; tokenizer: PipelineSpec['tokenizer'] },
+  latest: CheckpointRef | null,
+  opts: { withReference: boolean },
+): Promise<LiveTrainer> {
+  const basis = latest ?? input.base;
+  const live = host.get(input.phase);
+  if (live && live.basis === basis.uri && live.step === (latest?.step ?? 0)) return live;
+
+  const baseState = await loadTrainerState(store, input.base);
+  // A phase starts with a fresh optimizer; a checkpoint of this phase brings its own.
+  const state = latest ? await loadTrainerState(store, latest) : { config: baseState.config, weights: baseState.weights };
+  return host.start(input.phase, state, {
+    seed: input.seed,
+    device: input.device,
+    tokenizer: input.tokenizer,
+    basis: basis.uri,
+    step: latest?.step ?? 0,
+    reference: opts.withReference ? baseState : undefined,
+  });
 }

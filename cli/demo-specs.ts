@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
-import { encodeJsonl } from '../activities/build-dataset';
+import { encodeJsonl } from '../activities/jsonl';
 import { projectRoot } from '../infra/local/paths';
 import type { DatasetSource, PipelineSpec } from '../schemas/pipeline-spec';
 import type { CheckpointRef } from '../schemas/refs';

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Client } from '@temporalio/client';
-import { decodeJsonlOf } from '../activities/rollouts';
+import { decodeJsonl } from '../activities/jsonl';
 import { policyPhase } from '../activities/train-grpo';
 import type { Metrics } from '../schemas/metrics';
 import type { SampleScore } from '../schemas/rewards';
@@ -46,7 +46,7 @@ async function rlSteps(store: ArtifactStore, pipelineId: string, phase: string):
   for await (const { key } of store.list(store.key(`pipelines/${pipelineId}/rewards/${phase}/`))) {
     const step = /step-(\d+)\.jsonl$/.exec(key);
     if (!step) continue;
-    const scores = decodeJsonlOf<SampleScore>(await store.getBytes({ uri: store.uri(key) }));
+    const scores = decodeJsonl<SampleScore>(await store.getBytes({ uri: store.uri(key) }));
     accuracy.set(Number(step[1]), mean(scores.map((s) => s.breakdown.accuracy?.value ?? 0)));
   }
   const points: StepPoint[] = [];

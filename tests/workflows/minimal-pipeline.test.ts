@@ -6,7 +6,7 @@ import { testClient, withWorkers } from '../helpers/workers';
 import { validateSpec } from '../../cli/spec-file';
 import { startPipeline } from '../../cli/pipelines';
 import { ArtifactStore } from '../../storage/artifact-store';
-import { decodeJsonl } from '../../activities/build-dataset';
+import { decodeDatasetRows } from '../../activities/build-dataset';
 import type { PipelineResult } from '../../workflows/pipeline';
 import { R1Status } from '../../workflows/search-attributes';
 
@@ -33,7 +33,7 @@ test('the minimal pipeline runs through real workers, stores its datasets in S3 
 
   assert.deepEqual(Object.keys(result.datasets).sort(), ['heldout', 'train']);
   const store = ArtifactStore.fromEnv();
-  const rows = decodeJsonl((await store.getBytes(result.datasets.train)).toString(), 'train');
+  const rows = decodeDatasetRows((await store.getBytes(result.datasets.train)).toString(), 'train');
   assert.deepEqual(rows, spec.datasets.train.kind === 'inline' ? spec.datasets.train.rows : []);
   assert.equal(result.datasets.train.rows, 2);
 
