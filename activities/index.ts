@@ -20,7 +20,7 @@ export function createActivities(store: ArtifactStore, host = new TrainerHost(),
     ...modelInitActivities(store),
     ...rolloutActivities(store, pool),
     ...sftActivities(store, host),
-    ...grpoActivities(store, host),
+    ...grpoActivities(store, host, pool),
     async claimTrainer(): Promise<string> {
       return host.queue;
     },

@@ -57,6 +57,13 @@ export class PolicyPool {
     return run;
   }
 
+  /** A policy this process just produced (the trainer's new weights): no need to fetch it back. */
+  remember(policy: CheckpointRef, state: TrainerState): void {
+    this.weights.delete(policy.uri);
+    this.weights.set(policy.uri, Promise.resolve(state));
+    this.evict();
+  }
+
   private weightsOf(policy: CheckpointRef): Promise<TrainerState> {
     let state = this.weights.get(policy.uri);
     if (state) {
@@ -66,8 +73,12 @@ export class PolicyPool {
       state.catch(() => this.weights.delete(policy.uri));
     }
     this.weights.set(policy.uri, state);
-    while (this.weights.size > this.capacity) this.weights.delete(this.weights.keys().next().value!);
+    this.evict();
     return state;
+  }
+
+  private evict(): void {
+    while (this.weights.size > this.capacity) this.weights.delete(this.weights.keys().next().value!);
   }
 
   async close(): Promise<void> {

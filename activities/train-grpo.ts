@@ -12,6 +12,7 @@ import { decodeJsonl } from './jsonl';
 import type { Rollout } from './rollouts';
 import { Timings } from './timings';
 import { throwIfCancelled, withHeartbeats } from './heartbeat';
+import type { PolicyPool } from './policy-pool';
 import { resumeTrainer, type LiveTrainer, type TrainerHost } from './trainer-host';
 
 /** The data of one GRPO step: its rollouts (all shards, in order) and their scores. */
@@ -25,6 +26,8 @@ export interface GrpoStepInput {
   pipelineId: string;
   phase: string;
   base: CheckpointRef;
+  /** The phase's last committed checkpoint as the workflow knows it (null before the first). */
+  checkpoint: CheckpointRef | null;
   /**
    * Every step since the phase's last committed checkpoint, this one last. A trainer that lost
    * its memory restores that checkpoint and replays them: each step is applied exactly once.
@@ -103,7 +106,33 @@ async function applyStep(store: ArtifactStore, trainer: LiveTrainer, input: Grpo
   return { reward: rewardMean, kept: keep.length, lr, ...m };
 }
 
-export function grpoActivities(store: ArtifactStore, host: TrainerHost) {
+/**
+ * The phase's trainer in this process, ready to apply `target`: when this process applied every
+ * step before it on the lineage the phase knows (the usual case), no S3 listing is needed.
+ * Otherwise the committed and published checkpoints decide: a step already applied returns its
+ * result (`done`), a trainer off the committed lineage is restored from it.
+ */
+async function trainerFor(store: ArtifactStore, host: TrainerHost, input: GrpoStepInput, target: number, t: Timings) {
+  const live = host.get(input.phase);
+  if (live && live.step === target - 1 && live.basis === (input.checkpoint ?? input.base).uri) {
+    return { trainer: live, committed: input.checkpoint, published: null, done: null };
+  }
+  const committed = await t.time('s3', () => latestCheckpoint(store, input.pipelineId, input.phase));
+  const published = await t.time('s3', () => latestCheckpoint(store, input.pipelineId, policyPhase(input.phase)));
+  if (committed && committed.step >= target && published && published.step >= target) {
+    const done: GrpoStepResult = { step: target, policy: published, checkpoint: committed, metrics: (await readManifest(store, committed)).metrics };
+    return { trainer: null, committed, published, done };
+  }
+  const basis = (committed ?? input.base).uri;
+  const lastCommitted = committed?.step ?? 0;
+  const trainer =
+    live && live.basis === basis && live.step >= lastCommitted && live.step <= target
+      ? live
+      : await resumeTrainer(store, host, input, committed, { withReference: input.beta > 0 });
+  return { trainer, committed, published, done: null };
+}
+
+export function grpoActivities(store: ArtifactStore, host: TrainerHost, pool: PolicyPool) {
   return {
     /**
      * Applies the last of `input.pending` on this worker's trainer (replaying earlier ones only
@@ -113,18 +142,8 @@ export function grpoActivities(store: ArtifactStore, host: TrainerHost) {
     trainGrpoStep: (input: GrpoStepInput): Promise<GrpoStepResult> => withHeartbeats((progress) => host.exclusive(async () => {
       const t = new Timings();
       const target = input.pending[input.pending.length - 1].step;
-      const committed = await t.time('s3', () => latestCheckpoint(store, input.pipelineId, input.phase));
-      const published = await t.time('s3', () => latestCheckpoint(store, input.pipelineId, policyPhase(input.phase)));
-      if (committed && committed.step >= target && published && published.step >= target) {
-        return { step: target, policy: published, checkpoint: committed, metrics: (await readManifest(store, committed)).metrics };
-      }
-
-      let trainer = host.get(input.phase);
-      const basis = (committed ?? input.base).uri;
-      const lastCommitted = committed?.step ?? 0;
-      if (!trainer || trainer.basis !== basis || trainer.step < lastCommitted || trainer.step > target) {
-        trainer = await resumeTrainer(store, host, input, committed, { withReference: input.beta > 0 });
-      }
+      const { trainer, committed, published, done } = await trainerFor(store, host, input, target, t);
+      if (done) return done;
 
       let metrics: Metrics = {};
       for (const data of input.pending) {
@@ -147,6 +166,8 @@ export function grpoActivities(store: ArtifactStore, host: TrainerHost) {
           metrics,
         ),
       );
+      // Rollout workers in this process take the new policy from memory instead of S3.
+      pool.remember(policy, { config: state.config, weights: state.weights });
       let checkpoint: CheckpointRef | null = null;
       if (input.commit) {
         checkpoint = await t.time('s3', () =>

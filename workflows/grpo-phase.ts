@@ -86,6 +86,7 @@ export async function grpoPhase(input: PhaseInput<'grpo'>, carried?: GrpoCarry):
           pipelineId: input.pipelineId,
           phase: input.name,
           base: input.base,
+          checkpoint: state.checkpoint,
           pending: state.pending,
           commit,
           totalSteps: p.steps,
@@ -115,7 +116,7 @@ export async function grpoPhase(input: PhaseInput<'grpo'>, carried?: GrpoCarry):
     if (p.eval && p.evalEvery > 0 && step % p.evalEvery === 0 && step < p.steps) {
       state.evals[`step-${step}`] = await evaluatePolicy(input, trained.policy, p.eval, `step ${step}`);
     }
-    await runtime.report({ phase: input.name, step, totalSteps: p.steps, metrics: state.metrics, checkpoint: state.checkpoint });
+    runtime.report({ phase: input.name, step, totalSteps: p.steps, metrics: state.metrics, checkpoint: state.checkpoint });
 
     const runLong = p.continueAsNewEvery !== undefined && step - firstStepOfRun + 1 >= p.continueAsNewEvery;
     if (step < p.steps && (runLong || workflowInfo().continueAsNewSuggested)) {

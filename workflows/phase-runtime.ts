@@ -1,4 +1,4 @@
-import { condition, getExternalWorkflowHandle, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { condition, getExternalWorkflowHandle, log, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { pausedSignal, phaseProgressSignal, type PhaseProgress } from './messages';
 import { R1Step } from './search-attributes';
 
@@ -20,9 +20,16 @@ export class PhaseRuntime {
     await condition(() => !this.paused);
   }
 
-  async report(progress: PhaseProgress): Promise<void> {
+  /**
+   * Not awaited: the signal goes out with the phase's next command, so progress costs no extra
+   * workflow task per step. A pipeline that is gone cannot show progress anyway.
+   */
+  report(progress: PhaseProgress): void {
     upsertSearchAttributes([{ key: R1Step, value: progress.step }]);
     const parent = workflowInfo().parent;
-    if (parent) await getExternalWorkflowHandle(parent.workflowId, parent.runId).signal(phaseProgressSignal, progress);
+    if (!parent) return;
+    getExternalWorkflowHandle(parent.workflowId, parent.runId)
+      .signal(phaseProgressSignal, progress)
+      .catch((err) => log.warn('progress signal to the pipeline failed', { error: String(err) }));
   }
 }

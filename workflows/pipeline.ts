@@ -89,6 +89,7 @@ export async function r1Pipeline(input: PipelineInput): Promise<PipelineResult> 
 
   setHandler(progressQuery, () => ({ ...progress, status: paused ? 'paused' : progress.status }));
   setHandler(phaseProgressSignal, (p) => {
+    if (p.phase !== progress.phase) return; // a finished phase's last report, arriving late
     Object.assign(progress, { step: p.step, totalSteps: p.totalSteps, metrics: p.metrics, checkpoint: p.checkpoint ?? progress.checkpoint });
     publish();
   });
