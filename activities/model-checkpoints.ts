@@ -4,6 +4,7 @@ import { initParameters, parameterShapes } from '../engine/model';
 import { modelConfigSchema } from '../schemas/model';
 import type { CheckpointRef } from '../schemas/refs';
 import type { Metrics } from '../schemas/metrics';
+import type { Producer } from '../schemas/manifest';
 import type { ArtifactStore } from '../storage/artifact-store';
 import { CheckpointShapeError } from './errors';
 import { commitCheckpoint, readCheckpointFiles } from '../storage/checkpoints';
@@ -20,26 +21,26 @@ export async function loadTrainerState(store: ArtifactStore, ref: CheckpointRef)
   }
 }
 
+/** The running activity, as the producer recorded in what it commits. */
+export function activityProducer(): Producer {
+  const info = Context.current().info;
+  return {
+    workflowId: info.workflowExecution?.workflowId ?? '(standalone)',
+    runId: info.workflowExecution?.runId ?? '(standalone)',
+    activity: info.activityType,
+    attempt: info.attempt,
+  };
+}
+
 export async function commitTrainerState(
   store: ArtifactStore,
   where: { pipelineId: string; phase: string; step: number },
   state: TrainerState,
   parent: CheckpointRef | null,
   metrics: Metrics,
+  producer: Producer = activityProducer(),
 ): Promise<CheckpointRef> {
-  const info = Context.current().info;
-  const { ref } = await commitCheckpoint(store, {
-    ...where,
-    files: encodeTrainerState(state),
-    parent,
-    producer: {
-      workflowId: info.workflowExecution?.workflowId ?? '(standalone)',
-      runId: info.workflowExecution?.runId ?? '(standalone)',
-      activity: info.activityType,
-      attempt: info.attempt,
-    },
-    metrics,
-  });
+  const { ref } = await commitCheckpoint(store, { ...where, files: encodeTrainerState(state), parent, producer, metrics });
   return ref;
 }
 

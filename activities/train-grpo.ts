@@ -1,4 +1,6 @@
+import { Context } from '@temporalio/activity';
 import { computeAdvantages } from '../engine/advantages';
+import type { TrainerState } from '../engine/checkpoint';
 import { learningRate } from '../engine/schedule';
 import type { Device } from '../schemas/device';
 import type { Metrics } from '../schemas/metrics';
@@ -7,11 +9,11 @@ import type { ArtifactRef, CheckpointRef } from '../schemas/refs';
 import type { SampleScore } from '../schemas/rewards';
 import type { ArtifactStore } from '../storage/artifact-store';
 import { latestCheckpoint, readManifest } from '../storage/checkpoints';
-import { commitTrainerState } from './model-checkpoints';
+import { activityProducer, commitTrainerState } from './model-checkpoints';
 import { decodeJsonl } from './jsonl';
 import type { Rollout } from './rollouts';
 import { Timings } from './timings';
-import { throwIfCancelled, withHeartbeats } from './heartbeat';
+import { withHeartbeats } from './heartbeat';
 import type { PolicyPool } from './policy-pool';
 import { resumeTrainer, type LiveTrainer, type TrainerHost } from './trainer-host';
 
@@ -138,17 +140,41 @@ export function grpoActivities(store: ArtifactStore, host: TrainerHost, pool: Po
      * Applies the last of `input.pending` on this worker's trainer (replaying earlier ones only
      * when the trainer had to be restored), publishes the new policy for rollouts and, when asked,
      * commits a full checkpoint. A retried call for a step already applied applies nothing.
+     * Steps trained but not yet checkpointed are saved when the worker shuts down (at the end of
+     * its grace time, the step under way is cancelled and saved the same way), so the trainer
+     * that takes over restores them instead of replaying them.
      */
     trainGrpoStep: (input: GrpoStepInput): Promise<GrpoStepResult> => withHeartbeats((progress) => host.exclusive(async () => {
       const t = new Timings();
       const target = input.pending[input.pending.length - 1].step;
       const { trainer, committed, published, done } = await trainerFor(store, host, input, target, t);
       if (done) return done;
+      const cancel = Context.current().cancellationSignal;
+      const exportState = () => t.time('engine', () => trainer.engine.exportState());
+      const producer = activityProducer();
+      const commitFull = async (metrics: Metrics, state: TrainerState, by = producer) => {
+        const checkpoint = await t.time('s3', () =>
+          commitTrainerState(
+            store,
+            { pipelineId: input.pipelineId, phase: input.phase, step: trainer.step },
+            { ...state, extra: { seed: input.seed } },
+            committed ?? input.base,
+            metrics,
+            by,
+          ),
+        );
+        trainer.basis = checkpoint.uri;
+        trainer.saveOnExit = undefined;
+        return checkpoint;
+      };
 
       let metrics: Metrics = {};
       for (const data of input.pending) {
         if (data.step <= trainer.step) continue;
-        throwIfCancelled();
+        if (cancel.aborted) {
+          if (trainer.step > (committed?.step ?? 0)) await commitFull(metrics, await exportState());
+          throw cancel.reason;
+        }
         metrics = await applyStep(store, trainer, input, data, t);
         progress({ step: data.step });
       }
@@ -156,7 +182,7 @@ export function grpoActivities(store: ArtifactStore, host: TrainerHost, pool: Po
         metrics = (await readManifest(store, published)).metrics; // applied before, response lost
       }
 
-      const state = await t.time('engine', () => trainer.engine.exportState());
+      const state = await exportState();
       const policy = await t.time('s3', () =>
         commitTrainerState(
           store,
@@ -168,19 +194,8 @@ export function grpoActivities(store: ArtifactStore, host: TrainerHost, pool: Po
       );
       // Rollout workers in this process take the new policy from memory instead of S3.
       pool.remember(policy, { config: state.config, weights: state.weights });
-      let checkpoint: CheckpointRef | null = null;
-      if (input.commit) {
-        checkpoint = await t.time('s3', () =>
-          commitTrainerState(
-            store,
-            { pipelineId: input.pipelineId, phase: input.phase, step: target },
-            { ...state, extra: { seed: input.seed } },
-            committed ?? input.base,
-            metrics,
-          ),
-        );
-        trainer.basis = checkpoint.uri;
-      }
+      const checkpoint = input.commit || cancel.aborted ? await commitFull(metrics, state) : null;
+      if (!checkpoint) trainer.saveOnExit = async () => commitFull(metrics, await exportState(), { ...producer, activity: 'worker shutdown' });
       return { step: target, policy, checkpoint, metrics: { ...metrics, ...t.metrics('train') } };
     })),
   };

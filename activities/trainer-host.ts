@@ -23,6 +23,8 @@ export interface LiveTrainer {
   config: ModelConfig;
   basis: string;
   step: number;
+  /** Commits the steps applied since the last checkpoint; set while there are any. */
+  saveOnExit?: () => Promise<unknown>;
 }
 
 export class TrainerHost {
@@ -87,8 +89,17 @@ export class TrainerHost {
     await trainer.engine.close();
   }
 
+  /**
+   * The process is shutting down: trainers first save what they hold beyond their last
+   * checkpoint, so that whoever takes their phases over restores it instead of replaying steps.
+   */
   async close(): Promise<void> {
-    for (const key of [...this.trainers.keys()]) await this.drop(key);
+    await this.exclusive(async () => {
+      for (const [key, trainer] of [...this.trainers]) {
+        await trainer.saveOnExit?.().catch((err) => console.warn(`trainer ${key}: could not checkpoint on shutdown: ${err}`));
+        await this.drop(key);
+      }
+    });
   }
 }
 

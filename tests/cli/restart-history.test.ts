@@ -12,7 +12,7 @@ import { ArtifactStore } from '../../storage/artifact-store';
 import { listCheckpoints, readManifest } from '../../storage/checkpoints';
 import type { CheckpointManifest } from '../../schemas/manifest';
 import type { PipelineResult } from '../../workflows/pipeline';
-import { pauseUpdate, resumeUpdate } from '../../workflows/messages';
+import { pauseUpdate } from '../../workflows/messages';
 
 /** Pretraining, then an SFT phase of four checkpointed chunks of ten steps: the one interrupted. */
 const spec = validateSpec({
@@ -57,13 +57,12 @@ test('r1 restart after terminate keeps the finished phase and resumes the broken
 
   await withWorkers(['orchestration', 'cpu', 'compute'], async () => {
     const first = await startPipeline(client, spec, id);
-    // Held at a step boundary while the slow-starting CLI is refused, then interrupted mid-chunk.
+    // Held at a step boundary while the slow-starting CLI is refused, then terminated there.
     await waitForProgress(client, id, (p) => p.phase === '1-sft' && p.step >= 10);
     await first.executeUpdate(pauseUpdate);
     const refused = await r1('restart', id);
     assert.equal(refused.code, 2);
     assert.match(refused.stderr, /still running/);
-    await first.executeUpdate(resumeUpdate);
     await first.terminate('test: interrupted mid-phase');
     const watchedBroken = await r1('watch', id);
     assert.equal(watchedBroken.code, 1);

@@ -11,7 +11,11 @@ import type { PipelineResult } from '../../workflows/pipeline';
 import { R1Status } from '../../workflows/search-attributes';
 import { pauseUpdate, resumeUpdate } from '../../workflows/messages';
 
-/** Pretraining, then an SFT phase long enough (eight checkpointed chunks of ten steps) to pause in. */
+/**
+ * Pretraining, then an SFT phase long enough (thirty checkpointed chunks of ten steps) for the
+ * slow-starting CLI to pause it in.
+ */
+const SFT_STEPS = 300;
 const spec = validateSpec({
   seed: 1,
   model: { config: { vocabSize: 259, hiddenSize: 32, intermediateSize: 64, numLayers: 1, numHeads: 2, numKvHeads: 1, maxSeqLen: 96 } },
@@ -29,7 +33,7 @@ const spec = validateSpec({
   },
   phases: [
     { kind: 'pretrain', dataset: 'text', steps: 4, batchSize: 2, checkpointEvery: 2, optimizer: { lr: 0.01 } },
-    { kind: 'sft', dataset: 'qa', steps: 80, batchSize: 4, checkpointEvery: 10, optimizer: { lr: 0.01 } },
+    { kind: 'sft', dataset: 'qa', steps: SFT_STEPS, batchSize: 4, checkpointEvery: 10, optimizer: { lr: 0.01 } },
   ],
 });
 
@@ -50,7 +54,7 @@ test('r1 pause holds a pipeline at a step boundary, r1 resume lets it finish, r1
     await waitForProgress(client, id, (p) => p.phase === '1-sft' && p.step >= 10);
     const paused = await r1('pause', id);
     assert.equal(paused.code, 0, paused.stderr);
-    assert.match(paused.stdout, new RegExp(`${id}: paused \\(phase 1-sft, step \\d+/80\\)`));
+    assert.match(paused.stdout, new RegExp(`${id}: paused \\(phase 1-sft, step \\d+/${SFT_STEPS}\\)`));
 
     // The chunk in flight still lands; then the phase holds at its boundary with nothing scheduled.
     const phase = client.workflow.getHandle(`${id}/1-sft`);
@@ -62,7 +66,7 @@ test('r1 pause holds a pipeline at a step boundary, r1 resume lets it finish, r1
     const still = await waitForProgress(client, id, () => true);
     assert.equal(held.status, 'paused');
     assert.equal(still.step, held.step, 'no step while paused');
-    assert.ok(held.step < 80, `paused before the end (step ${held.step})`);
+    assert.ok(held.step < SFT_STEPS, `paused before the end (step ${held.step})`);
     assert.ok(await idle(), 'nothing scheduled while paused');
     assert.equal((await phase.describe()).status.name, 'RUNNING');
     assert.equal((await handle.describe()).typedSearchAttributes.get(R1Status), 'paused');
@@ -72,13 +76,13 @@ test('r1 pause holds a pipeline at a step boundary, r1 resume lets it finish, r1
     assert.match(resumed.stdout, new RegExp(`${id}: running`));
     const result: PipelineResult = await handle.result();
     assert.deepEqual(result.phases.map((p) => p.name), ['0-pretrain', '1-sft']);
-    assert.equal(result.phases[1].checkpoint.step, 80);
+    assert.equal(result.phases[1].checkpoint.step, SFT_STEPS);
 
     const watched = await watching;
     assert.equal(watched.code, 0, watched.stderr);
     const lines = watched.stdout.trim().split('\n');
-    assert.ok(lines.some((l) => /^paused · phase 2\/2 1-sft · step \d+\/80 · loss \d/.test(l)), watched.stdout);
-    assert.ok(lines.some((l) => /^running · phase 2\/2 1-sft · step \d+\/80/.test(l)), watched.stdout);
+    assert.ok(lines.some((l) => new RegExp(`^paused · phase 2/2 1-sft · step \\d+/${SFT_STEPS} · loss \\d`).test(l)), watched.stdout);
+    assert.ok(lines.some((l) => new RegExp(`^running · phase 2/2 1-sft · step \\d+/${SFT_STEPS}`).test(l)), watched.stdout);
     assert.ok(lines.every((l, i) => l !== lines[i - 1]), 'a line only when something changed');
     assert.match(lines.at(-1)!, new RegExp(`^${id} completed: 2/2 phases · 1-sft loss \\d`));
   });

@@ -6,7 +6,7 @@ import { testClient, withWorkers } from '../helpers/workers';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/processes';
 import { startPipeline } from '../../cli/pipelines';
 import { ArtifactStore } from '../../storage/artifact-store';
-import { listCheckpoints } from '../../storage/checkpoints';
+import { listCheckpoints, readManifest } from '../../storage/checkpoints';
 import type { Progress } from '../../workflows/messages';
 import type { PipelineResult } from '../../workflows/pipeline';
 import { PHASES, tinySpec } from '../fixtures/tiny-pipeline';
@@ -70,6 +70,40 @@ test('a trainer worker SIGKILLed mid-GRPO is replaced; every step is committed e
       started.filter((a) => scheduledById.get(Number(a.scheduledEventId)) === 'generateRollouts').map((a) => String(a.identity)),
     );
     assert.ok(rolloutWorkers.size >= 2, `rollouts ran on ${[...rolloutWorkers]} only`);
+  } finally {
+    await Promise.all(processes.map((p) => p.kill('SIGKILL')));
+  }
+});
+
+test('a trainer worker stopped with SIGTERM mid-GRPO saves the steps it trained; the next trainer continues from them', async () => {
+  const id = `stop-${randomUUID().slice(0, 8)}`;
+  // No regular checkpoint before the last step: any earlier one is the shutdown's.
+  const grpo = { ...PHASES.grpo, steps: 6, checkpointEvery: 6 };
+  const spec = tinySpec([PHASES.sft, grpo], { timeouts: { heartbeatSeconds: 3 } });
+  const processes: WorkerProcess[] = [startWorkerProcess('compute')];
+  try {
+    const result = await withWorkers(['orchestration', 'cpu'], async () => {
+      const handle = await startPipeline(await testClient(), spec, id);
+      for (;;) {
+        const progress = await handle.query<Progress>('progress');
+        if (progress.phase === '1-grpo' && progress.step >= 2) break;
+        await sleep(100);
+      }
+      await processes[0].kill('SIGTERM');
+      assert.equal(processes[0].child.exitCode, 0, `the stopped worker failed; see ${processes[0].log}`);
+      processes.push(startWorkerProcess('compute'));
+      return (await handle.result()) as PipelineResult;
+    });
+
+    assert.equal(result.phases[1].checkpoint.step, 6);
+    const store = ArtifactStore.fromEnv();
+    const checkpoints = await listCheckpoints(store, id, '1-grpo');
+    assert.equal(checkpoints.length, 2, `checkpoints at steps ${checkpoints.map((c) => c.step)}`);
+    const [saved, last] = await Promise.all(checkpoints.map((c) => readManifest(store, { uri: store.uri(c.manifestKey) })));
+    assert.ok(saved.step >= 2 && saved.step < 6, `saved at step ${saved.step}`);
+    assert.equal(saved.producer.activity, 'worker shutdown');
+    assert.equal(last.parent?.step, saved.step, 'the next trainer continued from the saved steps');
+    assert.deepEqual((await listCheckpoints(store, id, '1-grpo.policy')).map((c) => c.step), [1, 2, 3, 4, 5, 6]);
   } finally {
     await Promise.all(processes.map((p) => p.kill('SIGKILL')));
   }
