@@ -168,7 +168,8 @@ export async function r1Pipeline(input: PipelineInput): Promise<PipelineResult> 
     base = result.checkpoint;
     if (phase.kind === 'pretrain') baseModel = result.checkpoint;
     progress.finished.push({ phase: name, metrics: result.metrics });
-    Object.assign(progress, { checkpoint: result.checkpoint, metrics: result.metrics });
+    // The phase's last progress signal may land after its result: the result is final.
+    Object.assign(progress, { step: progress.totalSteps, checkpoint: result.checkpoint, metrics: result.metrics });
   }
 
   const stoppedEarly = phases.length < spec.phases.length;
