@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { computeAdvantages } from '../engine/advantages';
 import type { TrainerState } from '../engine/checkpoint';
+import type { GrpoMetrics } from '../engine/trainer';
 import { learningRate } from '../engine/schedule';
 import type { Device } from '../schemas/device';
 import type { Metrics } from '../schemas/metrics';
@@ -45,6 +46,8 @@ export interface GrpoStepInput {
   lossAggregation: 'grpo' | 'dapo' | 'dr_grpo';
   scaleRewards: 'group' | 'batch' | 'none';
   dynamicSampling: boolean;
+  iterations: number;
+  miniBatches: number;
   maxNewTokens: number;
   seed: number;
   tokenizer: PipelineSpec['tokenizer'];
@@ -80,7 +83,7 @@ async function applyStep(store: ArtifactStore, trainer: LiveTrainer, input: Grpo
   if (keep.length === 0) {
     // Nothing to learn from; the step still counts so that step numbers stay aligned.
     trainer.step = data.step;
-    return { reward: rewardMean, kept: 0, loss: 0, kl: 0, clipLow: 0, clipHigh: 0, entropy: 0, gradNorm: 0 };
+    return { reward: rewardMean, kept: 0, updates: 0, loss: 0, kl: 0, clipLow: 0, clipHigh: 0, entropy: 0, gradNorm: 0 };
   }
 
   // Token-aligned arrays over prompt + completion; only completion tokens enter the loss.
@@ -95,17 +98,43 @@ async function applyStep(store: ArtifactStore, trainer: LiveTrainer, input: Grpo
   const refLogprobs = input.beta > 0 ? await t.time('engine', () => trainer.engine.logprobs(sequences, 'reference')) : undefined;
   const o = input.optimizer;
   const lr = learningRate(data.step, { lr: o.lr, warmupSteps: o.warmupSteps, minLrRatio: o.minLrRatio, totalSteps: input.totalSteps });
-  const m = await t.time('engine', () =>
-    trainer.engine.grpoStep(
-      { sequences, completionMask, oldLogprobs, refLogprobs, advantages: Float32Array.from(keep, (i) => advantages[i]) },
-      {
-        lr, beta1: o.beta1, beta2: o.beta2, weightDecay: o.weightDecay, gradClip: o.gradClip,
-        epsLow: input.epsLow, epsHigh: input.epsHigh, beta: input.beta, lossAggregation: input.lossAggregation, maxLen: input.maxNewTokens,
-      },
-    ),
-  );
+  const hyper = {
+    lr, beta1: o.beta1, beta2: o.beta2, weightDecay: o.weightDecay, gradClip: o.gradClip,
+    epsLow: input.epsLow, epsHigh: input.epsHigh, beta: input.beta, lossAggregation: input.lossAggregation, maxLen: input.maxNewTokens,
+  };
+  // μ updates on the same rollouts, each over contiguous mini-batches (whole groups stay together
+  // when the sizes allow). From the second update on, the ratio to the sampling policy moves and
+  // the clip acts.
+  const parts = Math.min(input.miniBatches, keep.length);
+  const updates: GrpoMetrics[] = [];
+  for (let iteration = 0; iteration < input.iterations; iteration++) {
+    for (let part = 0; part < parts; part++) {
+      const from = Math.floor((part * keep.length) / parts);
+      const to = Math.floor(((part + 1) * keep.length) / parts);
+      const m = await t.time('engine', () =>
+        trainer.engine.grpoStep(
+          {
+            sequences: sequences.slice(from, to),
+            completionMask: completionMask.slice(from, to),
+            oldLogprobs: oldLogprobs.slice(from, to),
+            refLogprobs: refLogprobs?.slice(from, to),
+            advantages: Float32Array.from(keep.slice(from, to), (i) => advantages[i]),
+          },
+          hyper,
+        ),
+      );
+      updates.push(m);
+    }
+  }
   trainer.step = data.step;
-  return { reward: rewardMean, kept: keep.length, lr, ...m };
+  return { reward: rewardMean, kept: keep.length, lr, updates: updates.length, ...meanOf(updates) };
+}
+
+/** Each metric averaged over the step's optimizer updates. */
+function meanOf(updates: GrpoMetrics[]): Metrics {
+  const out: Metrics = {};
+  for (const key of Object.keys(updates[0]) as (keyof GrpoMetrics)[]) out[key] = updates.reduce((a, m) => a + m[key], 0) / updates.length;
+  return out;
 }
 
 /**

@@ -108,6 +108,13 @@ export const GrpoPhaseSchema = z.strictObject({
   scaleRewards: z.enum(['group', 'batch', 'none']).default('group'),
   /** Drop groups whose rewards are all equal (they carry no gradient). */
   dynamicSampling: z.boolean().default(false),
+  /**
+   * Policy updates on each batch of rollouts (μ in DeepSeekMath's GRPO, TRL's num_iterations).
+   * Rollouts are the expensive part; after the first update the clip keeps the rest close.
+   */
+  iterations: positiveInt.default(1),
+  /** Optimizer steps per update: the batch is split into this many mini-batches. */
+  miniBatches: positiveInt.default(1),
   rewards: RewardSpecSchema,
   checkpointEvery: positiveInt.default(10),
   evalEvery: nonNegativeInt.default(0),

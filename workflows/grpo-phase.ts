@@ -98,6 +98,8 @@ export async function grpoPhase(input: PhaseInput<'grpo'>, carried?: GrpoCarry):
           lossAggregation: p.lossAggregation,
           scaleRewards: p.scaleRewards,
           dynamicSampling: p.dynamicSampling,
+          iterations: p.iterations,
+          miniBatches: p.miniBatches,
           maxNewTokens: p.maxNewTokens,
           seed,
           tokenizer: input.spec.tokenizer,

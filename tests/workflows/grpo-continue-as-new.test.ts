@@ -16,8 +16,8 @@ before(async () => {
 test('a long GRPO phase continues as new without losing its step, policy, checkpoint or pending steps', async () => {
   const id = `can-${randomUUID().slice(0, 8)}`;
   // Checkpoints every 3 steps but a new run every 2: runs end with steps pending since the last
-  // checkpoint, which the next run must carry over.
-  const grpo = { ...PHASES.grpo, steps: 5, shards: 1, checkpointEvery: 3, continueAsNewEvery: 2 };
+  // checkpoint, which the next run must carry over. Two updates of two mini-batches per step.
+  const grpo = { ...PHASES.grpo, steps: 5, shards: 1, checkpointEvery: 3, continueAsNewEvery: 2, iterations: 2, miniBatches: 2 };
   const client = await testClient();
   const result = await withWorkers(['orchestration', 'cpu', 'compute'], async () => {
     const handle = await startPipeline(client, tinySpec([PHASES.sft, grpo]), id);
@@ -32,6 +32,7 @@ test('a long GRPO phase continues as new without losing its step, policy, checkp
   assert.deepEqual((await listCheckpoints(store, id, '1-grpo')).map((c) => c.step), [3, 5]);
   assert.deepEqual((await listCheckpoints(store, id, '1-grpo.policy')).map((c) => c.step), [1, 2, 3, 4, 5]);
   assert.equal(result.phases[1].checkpoint.step, 5);
+  assert.equal(result.phases[1].metrics.updates, 4, 'optimizer updates in the last step');
   // One trainer served all three runs: the queue was carried, so no restore was needed.
   const trainers = new Set<string>();
   for await (const wf of client.workflow.list({ query: `WorkflowId = '${id}/1-grpo'` })) {
