@@ -1,4 +1,5 @@
 import { casCompare } from './math/cas';
+import { asInterval } from './math/inequality';
 import { cleanAnswer, hasForeignNumeral, readScalar, type Scalar } from './math/normalize';
 import { plainNumber, type PlainNumber } from './math/number';
 import { shapeOf, type Shape } from './math/structure';
@@ -20,7 +21,10 @@ export { warmUpCas } from './math/cas';
  * - Units (`\text{cm}`, `5 cm`), degree signs (`90^\circ` = 90; not converted to radians),
  *   `$`, `\left`/`\right` and spacing are ignored; `x = 3` reads as 3.
  * - Containers: see structure.ts (tuples and intervals ordered with matching brackets, sets
- *   and bare lists unordered). A single value equals a one-element set.
+ *   and bare lists unordered, matrices cell by cell). A single value equals a one-element set.
+ * - A one-variable inequality is the interval it describes: `x > 3` = `(3, \infty)`,
+ *   `3 \le x < 5` = `[3, 5)` (inequality.ts).
+ * - `\binom{n}{k}` is the binomial coefficient (also for a variable n and a whole k).
  * - Text answers match ignoring spaces, and words of two or more letters ignoring case (`Yes` =
  *   `yes`, `(B)` = `B`); a single letter keeps its case (`X` ≠ `x`).
  * - Non-ASCII numerals anywhere (fullwidth, Arabic-Indic, mathematical bold, superscripts) make
@@ -75,6 +79,8 @@ function compareAnswers(pred: string, gold: string, ctx: Context, depth: number)
   if (pred === '') return wrong('empty answer');
   if (pred === gold) return right('identical');
   if (depth > MAX_NESTING) return wrong('nested too deeply');
+  const intervals = inequalitiesAsIntervals(pred, gold);
+  if (intervals !== null) return compareAnswers(intervals[0], intervals[1], ctx, depth + 1);
   const [p, g] = [shapeOf(pred), shapeOf(gold)];
   if (p.kind === 'value' && g.kind === 'value') return compareValues(readScalar(p.text), readScalar(g.text), ctx);
   if (p.kind === 'value' && g.kind === 'set' && g.items.length === 1) return compareAnswers(pred, g.items[0], ctx, depth + 1);
@@ -83,10 +89,26 @@ function compareAnswers(pred: string, gold: string, ctx: Context, depth: number)
   return compareContainers(p, g, ctx, depth);
 }
 
+/**
+ * One-variable inequalities read as intervals (inequality.ts), so that `x > 3` equals
+ * `(3, \infty)`; null when neither side is one. Two inequalities in different variables are not
+ * read (`x > 3` is not `y > 3`).
+ */
+function inequalitiesAsIntervals(pred: string, gold: string): [string, string] | null {
+  const [p, g] = [asInterval(pred), asInterval(gold)];
+  if (p === null && g === null) return null;
+  if (p !== null && g !== null && p.variable !== g.variable) return null;
+  return [p?.interval ?? pred, g?.interval ?? gold];
+}
+
 type Container = Exclude<Shape, { kind: 'value' }>;
 
 function compareContainers(p: Container, g: Container, ctx: Context, depth: number): MathVerdict {
   const same = (a: string, b: string) => compareAnswers(a, b, ctx, depth + 1);
+  if (p.kind === 'matrix' || g.kind === 'matrix') {
+    if (p.kind !== 'matrix' || g.kind !== 'matrix') return wrong(`${p.kind} vs ${g.kind}`);
+    return compareMatrices(p.rows, g.rows, same);
+  }
   if (p.kind === 'sequence' || g.kind === 'sequence') {
     if (p.kind !== 'sequence' || g.kind !== 'sequence') return wrong(`${p.kind} vs ${g.kind}`);
     if (p.open !== g.open || p.close !== g.close) return wrong(`brackets ${p.open}${p.close} vs ${g.open}${g.close}`);
@@ -108,6 +130,20 @@ function compareContainers(p: Container, g: Container, ctx: Context, depth: numb
     }
   }
   return right(`same ${p.kind}`);
+}
+
+/** Same shape, and equal cell by cell. */
+function compareMatrices(a: string[][], b: string[][], same: (x: string, y: string) => MathVerdict): MathVerdict {
+  const shape = (m: string[][]) => m.map((row) => row.length).join(','); // cells per row
+  if (shape(a) !== shape(b)) return wrong(`matrix rows of ${shape(a)} vs ${shape(b)} cells`);
+  if (a.flat().length > MAX_ITEMS) return wrong('too many items');
+  for (let i = 0; i < a.length; i++) {
+    for (let j = 0; j < a[i].length; j++) {
+      const verdict = same(a[i][j], b[i][j]);
+      if (!verdict.equal) return verdict.reason === 'timeout' ? verdict : wrong(`cell (${i + 1}, ${j + 1}): ${verdict.reason}`);
+    }
+  }
+  return right('same matrix');
 }
 
 function compareValues(p: Scalar, g: Scalar, ctx: Context): MathVerdict {

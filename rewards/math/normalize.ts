@@ -41,11 +41,15 @@ const UNICODE_SYMBOLS: Record<string, string> = {
 };
 const UNICODE_SYMBOL = new RegExp(`[${Object.keys(UNICODE_SYMBOLS).join('')}]`, 'g');
 
-/** Spacing and sizing commands: pure presentation. `\left.` is an invisible delimiter. */
-const PRESENTATION = /\\left\.|\\right\.|\\(?:left|right|[bB]igg?[lr]?|displaystyle|textstyle)(?![a-zA-Z])|\\[,;:! ]|~/g;
+/**
+ * Spacing and sizing commands: pure presentation. `\left.` is an invisible delimiter. A matrix's
+ * row break `\\` is matched first so that it is kept (`\\ 3` is not `\` + the space `\ `).
+ */
+const PRESENTATION = /\\\\|\\left\.|\\right\.|\\(?:left|right|[bB]igg?[lr]?|displaystyle|textstyle)(?![a-zA-Z])|\\[,;:! ]|~/g;
 /** Math-mode delimiters: `$`, `\(`, `\)`, `\[`, `\]`; `\$` is a dollar sign. */
 const DELIMITERS = /\\\$|\$|\\\(|\\\)|\\\[|\\\]/g;
 const FRACTION_VARIANTS = /\\[dt]frac(?![a-zA-Z])/g;
+const BINOMIAL_VARIANTS = /\\[dt]binom(?![a-zA-Z])/g;
 const DEGREES = /\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|\\circ|\\degree/g;
 const TEXT_COMMANDS = ['\\text', '\\textbf', '\\textrm', '\\mathrm', '\\mbox', '\\textit', '\\mathbf'];
 /** Plain-word units dropped after a number: `5 cm`, `12 inches`. */
@@ -61,7 +65,11 @@ const UNIT_WORDS = new Set([
 export function cleanAnswer(answer: string): string {
   let s = answer;
   if (FOREIGN_NUMERAL.test(s)) s = s.replace(UNICODE_SYMBOL, (ch) => UNICODE_SYMBOLS[ch]);
-  s = s.replace(DELIMITERS, '').replace(PRESENTATION, ' ').replace(FRACTION_VARIANTS, '\\frac');
+  s = s.replace(DELIMITERS, '');
+  // A matrix's row breaks `\\` stay; the callback costs, so only when there may be one.
+  s = s.includes('\\\\') ? s.replace(PRESENTATION, (m) => (m === '\\\\' ? m : ' ')) : s.replace(PRESENTATION, ' ');
+  s = s.replace(FRACTION_VARIANTS, '\\frac');
+  if (s.includes('binom')) s = s.replace(BINOMIAL_VARIANTS, '\\binom');
   s = s.replace(DEGREES, '').replace(/\{,\}/g, ',');
   s = replaceTextCommands(s);
   s = s.replace(/\s+/g, ' ').trim();

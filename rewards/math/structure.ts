@@ -9,13 +9,16 @@
  * - `a, b` with no brackets: a list of answers (`x = 1, x = 2`), compared as a set. A bare
  *   `1,000` (digit groups of exactly three) is one number, not a list.
  * - `A \cup B`: a union, unordered.
+ * - `\begin{pmatrix} a & b \\ c & d \end{pmatrix}` (also `bmatrix`, `Bmatrix`, `matrix`: the
+ *   brackets are presentation): a matrix, compared cell by cell. `vmatrix` is a determinant, a value.
  * - anything else, including `(x + 1)`: one value.
  */
 export type Shape =
   | { kind: 'value'; text: string }
   | { kind: 'sequence'; open: string; close: string; items: string[] }
   | { kind: 'set'; items: string[] }
-  | { kind: 'union'; items: string[] };
+  | { kind: 'union'; items: string[] }
+  | { kind: 'matrix'; rows: string[][] };
 
 const THOUSANDS = /^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$/;
 const OPENERS = new Set(['(', '[', '{']);
@@ -23,6 +26,8 @@ const CLOSERS = new Set([')', ']', '}']);
 
 export function shapeOf(text: string): Shape {
   const s = text.trim();
+  const matrix = matrixRows(s);
+  if (matrix !== null) return { kind: 'matrix', rows: matrix };
   const union = splitTopLevel(s, '\\cup');
   if (union.length > 1) return { kind: 'union', items: union };
 
@@ -49,10 +54,11 @@ export function splitTopLevel(s: string, separator: string): string[] {
   const parts: string[] = [];
   let depth = 0;
   let start = 0;
+  const word = /[a-zA-Z]$/.test(separator); // `\cup` must not split `\cupid`; `\\` splits anything
   for (let i = 0; i < s.length; i++) {
     const c = s[i];
     if (c === '\\') {
-      if (depth === 0 && s.startsWith(separator, i) && !/[a-zA-Z]/.test(s[i + separator.length] ?? '')) {
+      if (depth === 0 && s.startsWith(separator, i) && !(word && /[a-zA-Z]/.test(s[i + separator.length] ?? ''))) {
         parts.push(s.slice(start, i).trim());
         start = i + separator.length;
         i = start - 1;
@@ -70,6 +76,17 @@ export function splitTopLevel(s: string, separator: string): string[] {
   }
   parts.push(s.slice(start).trim());
   return parts;
+}
+
+const MATRIX = /^\\begin\{([pbB]?matrix)\}([^]*)\\end\{\1\}$/;
+
+/** The cells of a whole-answer matrix environment, row by row; null when `s` is not one. */
+function matrixRows(s: string): string[][] | null {
+  const m = s.startsWith('\\begin{') ? MATRIX.exec(s) : null;
+  if (!m || m[2].includes('\\begin')) return null; // nested environments: left to the CAS
+  const rows = splitTopLevel(m[2], '\\\\');
+  if (rows.length > 1 && rows[rows.length - 1] === '') rows.pop(); // a trailing `\\` ends no row
+  return rows.map((row) => splitTopLevel(row, '&'));
 }
 
 /** Whether the bracket opened at `open` is closed by the last character of `s`. */

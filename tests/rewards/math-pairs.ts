@@ -83,7 +83,7 @@ export const MATH_PAIRS: Record<string, Pair[]> = {
   constants: [
     ['e^{i\\pi}', '-1', true], ['\\sqrt{-4}', '2i', true], ['i^2', '-1', true], ['\\ln e', '1', true],
     ['\\log_2 8', '3', true], ['\\log_{10} 1000', '3', true], ['\\cos(\\pi)', '-1', true], ['\\sin(\\pi/6)', '\\frac12', true],
-    ['\\tan(\\pi/4)', '1', true], ['5!', '120', true], ['\\binom{5}{2}', '10', false], ['\\infty', '\\infty', true],
+    ['\\tan(\\pi/4)', '1', true], ['5!', '120', true], ['\\binom{5}{2}', '10', true], ['\\infty', '\\infty', true],
     ['-\\infty', '\\infty', false], ['e', '2.718', false], ['|-3|', '3', true],
   ],
   intervals: [
@@ -121,6 +121,8 @@ export const MATH_PAIRS: Record<string, Pair[]> = {
     ['\\frac{n(n+1)}{2}', '\\frac{n^2+n}{2}', true], ['n!', 'n', false], ['\\cos(2x)', '1-2\\sin^2 x', true],
     ['\\frac{1}{x+1}', '\\frac{1}{x}+1', false], ['a\\cdot b', 'ab', true], ['a \\times b', 'ba', true],
     ['x^2', 'x\u00b2', false], ['\\exp(x)', 'e^x', true], ['4x^2-9', '(2x-3)(2x+3)', true], ['x+1', 'x+1.0000001', false],
+    ['\\frac{1}{\\sec x}', '\\cos x', true], ['\\frac{2}{\\csc x}', '2\\sin x', true], ['\\frac{1}{\\sec x}', '\\sec x', false],
+    ['-2x+1', '1-2x', true], ['x-y-z', 'x-(y+z)', true], ['x-y-z', 'x-(y-z)', false], ['\\sin x\\cos x', '\\frac{\\sin(2x)}{2}', true],
   ],
   equations: [
     ['y = 2x+1', 'y = 1+2x', true], ['x^2+y^2=1', 'y^2+x^2=1', true], ['x^2+y^2=1', '2x^2+2y^2=2', true],
@@ -129,6 +131,34 @@ export const MATH_PAIRS: Record<string, Pair[]> = {
   ],
   relations: [
     ['x \\le 3', 'x \\le 3', true], ['x \\leq 3', 'x \\le 3', true], ['x < 3', 'x \\le 3', false], ['x > 2', 'x < 2', false],
+    ['x > 3', '3 < x', true], ['x > 3', 'y > 3', false], ['x \\ge 3', '3 \\le x', true],
+  ],
+  'inequalities as intervals': [
+    ['x > 3', '(3, \\infty)', true], ['x > 3', '[3, \\infty)', false], ['x \\ge 3', '[3,\\infty)', true], ['x \\ge 3', '(3,\\infty)', false],
+    ['x < 3', '(-\\infty, 3)', true], ['x < 3', '(-\\infty, 3]', false], ['x \\leq -1', '(-\\infty,-1]', true], ['x \\le -1', '(-\\infty, 1]', false],
+    ['3 < x < 5', '(3,5)', true], ['3 < x < 5', '[3,5)', false], ['3 \\le x < 5', '[3, 5)', true], ['5 > x \\ge 3', '[3,5)', true],
+    ['x > \\frac12', '(0.5, \\infty)', true], ['(3, \\infty)', 'x>3', true], ['x \\geq 2', '[2, \\infty)', true], ['x > 2', '(-\\infty, 2)', false],
+    ['x \u2265 0', '[0, \\infty)', true], ['1 < x > 3', '(1, 3)', false], ['x < y', '(-\\infty, y)', false], ['x > 3', '(3, 4)', false],
+  ],
+  binomials: [
+    ['\\binom{5}{2}', '20', false], ['\\dbinom{6}{3}', '20', true], ['\\tbinom{4}{2}', '6', true], ['\\binom{10}{3}', '\\binom{10}{7}', true],
+    ['\\binom{10}{3}', '\\binom{10}{4}', false], ['2\\binom{4}{2}', '12', true], ['\\binom{100}{50}', '100891344545564193334812497256', true],
+    ['\\binom{100}{50}', '\\binom{100}{49}', false], ['\\binom{n}{2}', '\\frac{n(n-1)}{2}', true], ['\\binom{n}{2}', '\\frac{n(n+1)}{2}', false],
+    ['\\binom{n+1}{2}', '\\frac{n(n+1)}{2}', true], ['\\binom{n}{0}', '1', true], ['\\binom{n}{1}', 'n', true], ['\\binom{n}{3}', 'n^3', false],
+  ],
+  matrices: [
+    ['\\begin{pmatrix}1&2\\\\3&4\\end{pmatrix}', '\\begin{pmatrix}1&2\\\\3&4\\end{pmatrix}', true],
+    ['\\begin{pmatrix}\\frac12&2\\\\3&4\\end{pmatrix}', '\\begin{pmatrix}0.5&2\\\\3&4\\end{pmatrix}', true],
+    ['\\begin{pmatrix}1 & 2 \\\\ 3 & 4\\end{pmatrix}', '\\begin{bmatrix}1&2\\\\3&4\\end{bmatrix}', true],
+    ['\\begin{pmatrix}1&2\\\\3&4\\end{pmatrix}', '\\begin{pmatrix}1&3\\\\2&4\\end{pmatrix}', false],
+    ['\\begin{pmatrix}1&2\\\\3&4\\end{pmatrix}', '\\begin{pmatrix}1&2&3\\\\4&5&6\\end{pmatrix}', false],
+    ['\\begin{pmatrix}1&2\\end{pmatrix}', '\\begin{pmatrix}1\\\\2\\end{pmatrix}', false],
+    ['\\begin{pmatrix}1\\\\2\\end{pmatrix}', '(1, 2)', false],
+    ['\\begin{pmatrix}x+1&0\\\\0&2x\\end{pmatrix}', '\\begin{pmatrix}1+x&0\\\\0&x+x\\end{pmatrix}', true],
+    ['\\begin{pmatrix}x+1&0\\\\0&2x\\end{pmatrix}', '\\begin{pmatrix}x+1&0\\\\0&x^2\\end{pmatrix}', false],
+    ['\\begin{pmatrix}1&2\\\\3&4\\\\\\end{pmatrix}', '\\begin{pmatrix}1&2\\\\3&4\\end{pmatrix}', true],
+    ['\\begin{bmatrix}\\sqrt{4}&-1\\end{bmatrix}', '\\begin{bmatrix}2&-1\\end{bmatrix}', true],
+    ['\\begin{matrix}1&0\\\\0&1\\end{matrix}', '\\begin{pmatrix}1&0\\\\0&-1\\end{pmatrix}', false],
   ],
   'multiple choice and words': [
     ['A', 'A', true], ['A', 'B', false], ['(A)', '(A)', true], ['\\text{A}', 'A', true], ['yes', 'Yes', true],
