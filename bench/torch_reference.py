@@ -73,9 +73,11 @@ mask = torch.zeros(B, T - 1)
 mask[:, P - 1:] = 1
 
 
-def token_logprobs():
+def token_logprobs(with_log_softmax=False):
     logits, _ = model(ids, pos)
-    return torch.log_softmax(logits[:, :-1], -1).gather(-1, ids[:, 1:, None]).squeeze(-1)
+    log_softmax = torch.log_softmax(logits[:, :-1], -1)
+    lp = log_softmax.gather(-1, ids[:, 1:, None]).squeeze(-1)
+    return (lp, log_softmax) if with_log_softmax else lp
 
 
 def step(loss_fn):
@@ -96,19 +98,26 @@ adv = torch.tensor([(1.0 if i % 2 else -1.0) for i in range(B)])[:, None]
 
 
 def grpo_loss():
-    lp = token_logprobs()
+    lp, log_softmax = token_logprobs(with_log_softmax=True)
     ratio = (lp - old).exp()
     surrogate = torch.minimum(ratio * adv, ratio.clamp(0.8, 1.28) * adv)
     kl = (old - lp).exp() - (old - lp) - 1
+    with torch.no_grad():  # unused here, but the engine's GRPO step computes these metrics too
+        masked_mean = lambda x: (x * mask).sum() / mask.sum()
+        _metrics = [masked_mean(kl), masked_mean(((ratio < 0.8) & (adv < 0)).float()), masked_mean(((ratio > 1.28) & (adv > 0)).float()),
+                   masked_mean(-(log_softmax.exp() * log_softmax).sum(-1))]
     return ((-surrogate + 0.04 * kl) * mask).sum() / mask.sum()
 
 
 def timed(f, n):
+    """Seconds of the fastest of n calls after one untimed call, as bench/engine.ts times the engine."""
     f()
-    t0 = time.perf_counter()
+    best = math.inf
     for _ in range(n):
+        t0 = time.perf_counter()
         f()
-    return (time.perf_counter() - t0) / n
+        best = min(best, time.perf_counter() - t0)
+    return best
 
 
 def generate():

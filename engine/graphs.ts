@@ -9,7 +9,7 @@
 import type { ModelConfig } from '../schemas/model';
 import { gradients } from './autodiff';
 import { GrpoOutputs, LossAggregation, grpoLoss, meanEntropy, sftLoss, tokenLogprobs } from './losses';
-import { headDim, decoder, lmHead, parameterInputs, parameterShapes, KeyValue } from './model';
+import { headDim, decoder, lmHead, parameterInputs, parameterShapes, KeyValue, KeyValueNames } from './model';
 import { FloatType, Graph, Value } from './onnx/builder';
 import { adamW } from './optimizer';
 
@@ -56,14 +56,16 @@ export function decodeGraph(cfg: ModelConfig, float: FloatType = 'float32'): Gra
   const attentionMask = g.input('attentionMask', float, ['B', 'P+T']);
   const cacheDims = ['B', cfg.numKvHeads, 'P', headDim(cfg)];
   const past: KeyValue[] = [];
+  const presentNames: KeyValueNames[] = [];
   for (let i = 0; i < cfg.numLayers; i++) {
     past.push({ key: g.input(`past.${i}.key`, float, cacheDims), value: g.input(`past.${i}.value`, float, cacheDims) });
+    presentNames.push({ key: `present.${i}.key`, value: `present.${i}.value` });
   }
-  const { hidden, present } = decoder(g, cfg, params, { ids, positions, attentionMask, past });
+  const { hidden, present } = decoder(g, cfg, params, { ids, positions, attentionMask, past, presentNames });
   g.output(g.squeeze(lmHead(g, cfg, params, g.slice(hidden, 1, -1)), 1), 'logits');
   present.forEach((kv, i) => {
-    g.output(kv.key, `present.${i}.key`);
-    g.output(kv.value, `present.${i}.value`);
+    g.output(kv.key, presentNames[i].key);
+    g.output(kv.value, presentNames[i].value);
   });
   return g;
 }

@@ -5,7 +5,8 @@
  * are those of Hugging Face safetensors, so checkpoints load without renaming.
  */
 import type { ModelConfig } from '../schemas/model';
-import { Graph, Value } from './onnx/builder';
+import { Dim, Graph, Value } from './onnx/builder';
+import { dimProduct } from './onnx/shape';
 import { Rng } from './rng';
 import { NamedTensors, numel } from './tensors';
 
@@ -71,6 +72,9 @@ export interface KeyValue {
   value: Value;
 }
 
+/** Names of a layer's cache tensors. */
+export type KeyValueNames = Record<keyof KeyValue, string>;
+
 export interface DecoderInputs {
   /** Token ids [B, T] (int32). */
   ids: Value;
@@ -80,6 +84,11 @@ export interface DecoderInputs {
   attentionMask: Value;
   /** Per layer, the cached keys/values of earlier tokens (generation only). */
   past?: KeyValue[];
+  /**
+   * Per layer, names for the keys/values over past + new tokens: the graph outputs them under
+   * these names straight from the Concat that grows the cache, without an Identity copying it.
+   */
+  presentNames?: KeyValueNames[];
 }
 
 /**
@@ -87,20 +96,19 @@ export interface DecoderInputs {
  * keys/values over past + new tokens for the next decoding step.
  */
 export function decoder(g: Graph, cfg: ModelConfig, p: Record<string, Value>, inputs: DecoderInputs): { hidden: Value; present: KeyValue[] } {
-  const { ids, positions, attentionMask, past } = inputs;
+  const { ids, positions, attentionMask, past, presentNames } = inputs;
   const rope = rotaryTables(g, cfg, positions);
   const bias = attentionBias(g, ids, attentionMask);
   let h = g.gather(p['model.embed_tokens.weight'], ids);
   const present: KeyValue[] = [];
   for (let i = 0; i < cfg.numLayers; i++) {
     const pre = `model.layers.${i}.`;
-    const attn = attention(g, cfg, p, pre + 'self_attn.', rmsNorm(g, cfg, h, p[pre + 'input_layernorm.weight']), rope, bias, past?.[i]);
+    const attn = attention(g, cfg, p, pre + 'self_attn.', rmsNorm(g, cfg, h, p[pre + 'input_layernorm.weight']), rope, bias, past?.[i], presentNames?.[i]);
     present.push(attn.present);
     h = g.add(h, attn.out);
     const x = rmsNorm(g, cfg, h, p[pre + 'post_attention_layernorm.weight']);
-    const gate = linear(g, x, p[pre + 'mlp.gate_proj.weight']);
-    const silu = g.mul(gate, g.sigmoid(gate));
-    h = g.add(h, linear(g, g.mul(silu, linear(g, x, p[pre + 'mlp.up_proj.weight'])), p[pre + 'mlp.down_proj.weight']));
+    const gate = silu(g, linear(g, x, p[pre + 'mlp.gate_proj.weight']));
+    h = g.add(h, linear(g, g.mul(gate, linear(g, x, p[pre + 'mlp.up_proj.weight'])), p[pre + 'mlp.down_proj.weight']));
   }
   return { hidden: rmsNorm(g, cfg, h, p['model.norm.weight']), present };
 }
@@ -116,13 +124,29 @@ function linear(g: Graph, x: Value, w: Value, b?: Value): Value {
   return b ? g.add(y, b) : y;
 }
 
+/**
+ * x * sigmoid(x) as one op for autodiff, with silu'(x) = s + y (1 - s) (s = sigmoid(x), y = silu(x)):
+ * four passes over the MLP's widest activations where the Mul and Sigmoid rules take six.
+ */
+function silu(g: Graph, x: Value): Value {
+  let s: Value | undefined;
+  let y: Value | undefined;
+  const body = () => {
+    s = g.sigmoid(x);
+    y = g.mul(x, s);
+    return y;
+  };
+  return g.composite('Silu', [x], body, (dy) => [g.mul(dy, g.add(s!, g.sub(y!, g.mul(y!, s!))))]);
+}
+
+/** x / rms(x) * w; the reciprocal is taken per row, so x meets only multiplications (cheap gradients). */
 function rmsNorm(g: Graph, cfg: ModelConfig, x: Value, w: Value): Value {
   const meanSquare = g.reduceMean(g.mul(x, x), [-1], true);
-  return g.mul(g.div(x, g.sqrt(g.add(meanSquare, g.scalar(cfg.rmsNormEps)))), w);
+  return g.mul(g.mul(x, g.reciprocal(g.sqrt(g.add(meanSquare, g.scalar(cfg.rmsNormEps))))), w);
 }
 
 interface Rotary {
-  cos: Value; // [B, 1, T, headDim]
+  cos: Value; // [B, T, 1, headDim], broadcast over heads
   sin: Value;
 }
 
@@ -131,14 +155,32 @@ function rotaryTables(g: Graph, cfg: ModelConfig, positions: Value): Rotary {
   const hd = headDim(cfg);
   const invFreq = Array.from({ length: hd / 2 }, (_, i) => 1 / cfg.ropeTheta ** ((2 * i) / hd));
   const angles = g.mul(g.unsqueeze(g.cast(positions, g.float), -1), g.constant(invFreq, g.float, [hd / 2]));
-  const full = g.unsqueeze(g.concat([angles, angles], -1), 1);
+  const full = g.unsqueeze(g.concat([angles, angles], -1), 2);
   return { cos: g.cos(full), sin: g.sin(full) };
 }
 
+/** The tables times `s`: rotating by them rotates and scales in the same two multiplications. */
+function scaledRotary(g: Graph, r: Rotary, s: number): Rotary {
+  return { cos: g.mul(r.cos, g.scalar(s)), sin: g.mul(r.sin, g.scalar(s)) };
+}
+
+/**
+ * x * cos + rotate_half(x) * sin. rotate_half(x) = concat(-x2, x1) is a product with a signed
+ * permutation matrix: one small GEMM forward and one backward, where slices, a negation and a
+ * concat would cost several passes over x and their gradients (pads) several more.
+ */
 function applyRotary(g: Graph, x: Value, r: Rotary): Value {
-  const half = (x.dims.at(-1) as number) / 2;
-  const rotated = g.concat([g.neg(g.slice(x, -1, half)), g.slice(x, -1, 0, half)], -1);
-  return g.add(g.mul(x, r.cos), g.mul(rotated, r.sin));
+  return g.add(g.mul(x, r.cos), g.mul(g.matmul(x, rotateHalfMatrix(g, x.dims.at(-1) as number)), r.sin));
+}
+
+function rotateHalfMatrix(g: Graph, hd: number): Value {
+  const half = hd / 2;
+  const m = new Array<number>(hd * hd).fill(0);
+  for (let j = 0; j < half; j++) {
+    m[(j + half) * hd + j] = -1; // out[j] = -x[j + half]
+    m[j * hd + j + half] = 1; // out[j + half] = x[j]
+  }
+  return g.constant(m, g.float, [hd, hd]);
 }
 
 /**
@@ -160,29 +202,80 @@ function attentionBias(g: Graph, ids: Value, attentionMask: Value): Value {
 
 function attention(
   g: Graph, cfg: ModelConfig, p: Record<string, Value>, pre: string,
-  x: Value, rope: Rotary, bias: Value, past: KeyValue | undefined,
+  x: Value, rope: Rotary, bias: Value, past: KeyValue | undefined, presentNames: KeyValueNames | undefined,
 ): { out: Value; present: KeyValue } {
   const [B, T] = x.dims;
   const hd = headDim(cfg);
   const kvHeads = cfg.numKvHeads;
-  const group = cfg.numHeads / kvHeads;
-  // [B, T, heads*hd] -> [B, heads, T, hd]
-  const heads = (name: string, n: number) =>
-    g.transpose(g.reshape(linear(g, x, p[pre + name + '.weight'], p[pre + name + '.bias']), [B, T, n, hd]), [0, 2, 1, 3]);
-  const q = applyRotary(g, heads('q_proj', cfg.numHeads), rope);
-  let k = applyRotary(g, heads('k_proj', kvHeads), rope);
-  let v = heads('v_proj', kvHeads);
+  // Rotated in the projection's layout [B, T, heads, hd]: every transpose of q, k and v (to
+  // heads-major for the products, or further to [.., hd, T] for transposed operands) is then one
+  // explicit copy from that layout, which onnxruntime cannot fold into its transposed-operand
+  // MatMul (FusedMatMul): that one measured 2-3x slower on these batched products.
+  const rows = (name: string, n: number, r?: Rotary) => {
+    const y = g.reshape(linear(g, x, p[pre + name + '.weight'], p[pre + name + '.bias']), [B, T, n, hd]);
+    return r ? applyRotary(g, y, r) : y;
+  };
+  // The 1/sqrt(hd) score scale goes into q's rotary tables: [T, hd] per row instead of [T, K] per head.
+  const q = rows('q_proj', cfg.numHeads, scaledRotary(g, rope, 1 / Math.sqrt(hd)));
+  let k = g.transpose(rows('k_proj', kvHeads, rope), [0, 2, 1, 3]); // [B, kv, T, hd]
+  let v = g.transpose(rows('v_proj', kvHeads), [0, 2, 1, 3]);
   if (past) {
-    k = g.concat([past.key, k], 2);
-    v = g.concat([past.value, v], 2);
+    k = g.concat([past.key, k], 2, presentNames?.key);
+    v = g.concat([past.value, v], 2, presentNames?.value);
   }
-  // Grouped-query attention without copying keys: query heads [B, kv, group, T, hd] broadcast
-  // against keys [B, kv, 1, K, hd]; query head h uses kv head floor(h / group), as HF's repeat_kv.
-  const qg = g.reshape(q, [B, kvHeads, group, T, hd]);
-  const kg = g.unsqueeze(k, 2);
-  const vg = g.unsqueeze(v, 2);
-  const scores = g.add(g.mul(g.matmul(qg, g.transposeLast(kg)), g.scalar(1 / Math.sqrt(hd))), bias);
-  const ctx = g.matmul(g.softmax(scores, -1), vg); // [B, kv, group, T, hd]
-  const merged = g.reshape(g.transpose(g.reshape(ctx, [B, cfg.numHeads, T, hd]), [0, 2, 1, 3]), [B, T, cfg.numHeads * hd]);
+  const merged = attend(g, q, k, v, bias, kvHeads);
   return { out: linear(g, merged, p[pre + 'o_proj.weight']), present: { key: k, value: v } };
+}
+
+/**
+ * Attention for q [B, T, heads, hd] (rotated and scaled), k and v [B, kv, K, hd] and the bias
+ * [B, 1, 1, T, K]; returns the heads merged, [B, T, heads*hd]. Grouped-query attention without
+ * copying keys: the `group` query heads sharing a kv head (head h uses kv head floor(h / group),
+ * as HF's repeat_kv) are stacked along the rows, so each (batch, kv head) is one plain GEMM:
+ * [group*T, hd] x [hd, K]. One op for autodiff: its gradient takes the softmax backward's row
+ * sums from rowsum(dctx * ctx), a pass over [group*T, hd], not rowsum(dprobs * probs) over
+ * [group*T, K] (FlashAttention's D), and forms dk and dv transposed, as plain products of
+ * explicitly transposed small operands (see `rows` in attention()).
+ */
+function attend(g: Graph, q: Value, k: Value, v: Value, bias: Value, kvHeads: number): Value {
+  const [B, T, heads, hd] = q.dims as [Dim, Dim, number, number];
+  const group = heads / kvHeads;
+  const K = k.dims[2];
+  const stackedQ = stackHeads(g, q, kvHeads, false);
+  let probs: Value | undefined;
+  let ctx: Value | undefined;
+  const body = () => {
+    const scores = g.reshape(g.matmul(stackedQ, g.transposeLast(k)), [B, kvHeads, group, T, K]);
+    probs = g.reshape(g.softmax(g.add(scores, bias), -1), [B, kvHeads, dimProduct([group, T]), K]);
+    ctx = g.matmul(probs, v);
+    return mergeHeads(g, ctx, B, T, group);
+  };
+  return g.composite('Attention', [stackedQ, k, v, bias], body, (dMerged) => {
+    const dHeads = g.reshape(dMerged, [B, T, heads, hd]);
+    const dctx = stackHeads(g, dHeads, kvHeads, false);
+    const rowSums = g.reduceSum(g.mul(dctx, ctx!), [-1], true);
+    const dScores = g.mul(probs!, g.sub(g.matmul(dctx, g.transposeLast(v)), rowSums));
+    const dk = g.transposeLast(g.matmul(stackHeads(g, q, kvHeads, true), dScores));
+    const dv = g.transposeLast(g.matmul(stackHeads(g, dHeads, kvHeads, true), probs!));
+    return [g.matmul(dScores, k), dk, dv, undefined];
+  });
+}
+
+/** [B, T, kv*group, hd] -> [B, kv, group*T, hd], or [B, kv, hd, group*T] when `transposed`. */
+function stackHeads(g: Graph, x: Value, kvHeads: number, transposed: boolean): Value {
+  const [B, T, heads, hd] = x.dims as [Dim, Dim, number, number];
+  const group = heads / kvHeads;
+  if (group === 1) return g.transpose(x, transposed ? [0, 2, 3, 1] : [0, 2, 1, 3]); // 4-D copies are the fast ones
+  const split = g.reshape(x, [B, T, kvHeads, group, hd]);
+  const rows = dimProduct([group, T]);
+  return transposed
+    ? g.reshape(g.transpose(split, [0, 2, 4, 3, 1]), [B, kvHeads, hd, rows])
+    : g.reshape(g.transpose(split, [0, 2, 3, 1, 4]), [B, kvHeads, rows, hd]);
+}
+
+/** [B, kv, group*T, hd] -> [B, T, kv*group*hd], the inverse of stackHeads. */
+function mergeHeads(g: Graph, x: Value, B: Dim, T: Dim, group: number): Value {
+  const [, kvHeads, , hd] = x.dims as [Dim, number, Dim, number];
+  const perHead = group === 1 ? g.transpose(x, [0, 2, 1, 3]) : g.transpose(g.reshape(x, [B, kvHeads, group, T, hd]), [0, 3, 1, 2, 4]);
+  return g.reshape(perHead, [B, T, kvHeads * group * hd]);
 }

@@ -23,27 +23,33 @@ export interface AdamWSlot {
   decay: boolean;
 }
 
+/**
+ * Every per-parameter scalar (clipping, bias corrections, learning rate) is folded into rank-0
+ * coefficients first, so each parameter sees the fewest full-size passes: these tensors are as
+ * large as the model, and on CPU each pass over them costs about as much as a small GEMM.
+ *   m' = beta1 m + (1 - beta1) c g            (c: the clipping scale)
+ *   v' = beta2 v + (1 - beta2) c^2 g^2        (g^2 is shared with the grad norm)
+ *   p' = p (1 - lr wd) - lr / (1 - beta1^t) * m' / (sqrt(v') / sqrt(1 - beta2^t) + eps)
+ * which is PyTorch's AdamW update rearranged.
+ */
 export function adamW(g: Graph, slots: readonly AdamWSlot[], h: AdamWInputs): { updated: { param: Value; m: Value; v: Value }[]; gradNorm: Value } {
   const one = g.scalar(1);
-  let sumSquares: Value | undefined;
-  for (const s of slots) {
-    const sq = g.sumAll(g.mul(s.grad, s.grad));
-    sumSquares = sumSquares ? g.add(sumSquares, sq) : sq;
-  }
-  const gradNorm = g.sqrt(sumSquares ?? g.scalar(0));
+  const squares = slots.map((s) => g.mul(s.grad, s.grad));
+  const sumSquares = squares.map((sq) => g.sumAll(sq)).reduce((a, b) => g.add(a, b), g.scalar(0));
+  const gradNorm = g.sqrt(sumSquares);
   const clipScale = g.min(one, g.div(h.gradClip, g.add(gradNorm, g.scalar(1e-6))));
-  const correction1 = g.sub(one, g.pow(h.beta1, h.step));
-  const correction2 = g.sub(one, g.pow(h.beta2, h.step));
+  const gradCoef = g.mul(g.sub(one, h.beta1), clipScale);
+  const squareCoef = g.mul(g.sub(one, h.beta2), g.mul(clipScale, clipScale));
+  const stepSize = g.div(h.lr, g.sub(one, g.pow(h.beta1, h.step)));
+  const sqrtCoef = g.reciprocal(g.sqrt(g.sub(one, g.pow(h.beta2, h.step))));
+  const decayCoef = g.sub(one, g.mul(h.lr, h.weightDecay));
 
-  const updated = slots.map((s) => {
-    const grad = g.mul(s.grad, clipScale);
-    const m = g.add(g.mul(h.beta1, s.m), g.mul(g.sub(one, h.beta1), grad));
-    const v = g.add(g.mul(h.beta2, s.v), g.mul(g.sub(one, h.beta2), g.mul(grad, grad)));
-    const mHat = g.div(m, correction1);
-    const vHat = g.div(v, correction2);
-    let delta = g.div(mHat, g.add(g.sqrt(vHat), h.eps));
-    if (s.decay) delta = g.add(delta, g.mul(h.weightDecay, s.param));
-    return { param: g.sub(s.param, g.mul(h.lr, delta)), m, v };
+  const updated = slots.map((s, i) => {
+    const m = g.add(g.mul(s.m, h.beta1), g.mul(s.grad, gradCoef));
+    const v = g.add(g.mul(s.v, h.beta2), g.mul(squares[i], squareCoef));
+    const update = g.div(g.mul(m, stepSize), g.add(g.mul(g.sqrt(v), sqrtCoef), h.eps));
+    const kept = s.decay ? g.mul(s.param, decayCoef) : s.param;
+    return { param: g.sub(kept, update), m, v };
   });
   return { updated, gradNorm };
 }

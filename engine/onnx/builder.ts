@@ -35,6 +35,17 @@ export interface StaticArgs {
 
 export type FloatType = 'float32' | 'float64';
 
+/**
+ * Nodes `first` to `last` (inclusive) of the tape, computing `node.outputs[0]` from `node.inputs`,
+ * that autodiff treats as one op with the gradient `rule` (see Graph.composite).
+ */
+export interface Composite {
+  readonly first: number;
+  readonly last: number;
+  readonly node: Node;
+  readonly rule: (dy: Value) => (Value | undefined)[];
+}
+
 /** The opset every engine graph targets: ORT 1.30 runs it on CPU and CUDA. */
 export const OPSET = 21;
 
@@ -54,9 +65,12 @@ export class Graph {
   readonly nodes: Node[] = [];
   readonly inputs: Value[] = [];
   readonly outputs: Value[] = [];
+  readonly composites: Composite[] = [];
   private readonly initializers: TensorProto[] = [];
   private readonly symbols = new Map<string, { value: Value; axis: number }>();
   private readonly cache = new Map<string, Value>();
+  /** The node that computed each value, for peephole simplifications (see `transpose`). */
+  private readonly producers = new Map<string, Node>();
   private counter = 0;
 
   /** `float` is the element type of activations and of the constants ops create. */
@@ -102,22 +116,57 @@ export class Graph {
 
   toModel(): Uint8Array {
     const info = (v: Value) => ({ name: v.name, dtype: v.dtype, dims: [...v.dims] });
+    const nodes = this.liveNodes();
+    const used = new Set(nodes.flatMap((n) => n.inputs.map((i) => i.name)));
     return encodeModel(
       {
         name: 'r1',
-        nodes: this.nodes.map((n) => ({
+        nodes: nodes.map((n) => ({
           opType: n.op,
           name: n.name,
           inputs: n.inputs.map((i) => i.name),
           outputs: n.outputs.map((o) => o.name),
           attributes: n.attrs,
         })),
-        initializers: this.initializers,
+        initializers: this.initializers.filter((t) => used.has(t.name)),
         inputs: this.inputs.map(info),
         outputs: this.outputs.map(info),
       },
       OPSET,
     );
+  }
+
+  /**
+   * The nodes some graph output depends on. Gradient rules emit the gradient of every input of
+   * an op, also of inputs that need none (a constant table, the attention mask); onnxruntime runs
+   * every node it is given, so those are dropped here.
+   */
+  private liveNodes(): Node[] {
+    const live = new Set(this.outputs.map((o) => o.name));
+    const kept: Node[] = [];
+    for (let i = this.nodes.length - 1; i >= 0; i--) {
+      const n = this.nodes[i];
+      if (!n.outputs.some((o) => live.has(o.name))) continue;
+      kept.push(n);
+      for (const x of n.inputs) live.add(x.name);
+    }
+    return kept.reverse();
+  }
+
+  /**
+   * Records the nodes `body` emits as one op `op` of `inputs` for autodiff, differentiated by
+   * `rule` (given the output's gradient, one gradient per input, undefined where none flows).
+   * For derivations no per-op rule can see, like attention's softmax backward. Values made
+   * inside `body` must not be used outside it, since autodiff does not see them. `body` may read
+   * a value an input was made from (another layout of it); gradients still flow through `inputs`.
+   */
+  composite(op: string, inputs: Value[], body: () => Value, rule: (dy: Value) => (Value | undefined)[]): Value {
+    const first = this.nodes.length;
+    const out = body();
+    const last = this.nodes.length - 1;
+    if (last < first || this.nodes[last].outputs[0] !== out) throw new Error(`composite ${op}: its output must come from the last node it emits`);
+    this.composites.push({ first, last, node: { op, name: out.name, inputs, outputs: [out], attrs: {} }, rule });
+    return out;
   }
 
   // ---- recording ------------------------------------------------------------------------
@@ -129,7 +178,9 @@ export class Graph {
   /** Records one node with a single output and returns that output. */
   emit(op: string, inputs: Value[], attrs: Record<string, AttributeValue>, dtype: DType, dims: readonly Dim[], name?: string, args?: StaticArgs): Value {
     const out: Value = { name: name ?? this.fresh(op), dtype, dims: [...dims] };
-    this.nodes.push({ op, name: out.name, inputs, outputs: [out], attrs, args });
+    const node: Node = { op, name: out.name, inputs, outputs: [out], attrs, args };
+    this.nodes.push(node);
+    this.producers.set(out.name, node);
     return out;
   }
 
@@ -237,8 +288,21 @@ export class Graph {
     return this.emit('MatMul', [a, b], {}, a.dtype, [...batch, m, n]);
   }
 
+  /**
+   * A transpose of a transpose is one transpose of the original, or the original itself. The
+   * backward pass of `x @ transpose(w)` asks for `transpose(transpose(w))`; answering with `w`
+   * leaves the forward transpose a single consumer, which onnxruntime folds into the MatMul.
+   */
   transpose(x: Value, perm: readonly number[]): Value {
     if (perm.length !== x.dims.length) throw new Error(`Transpose: perm [${perm}] does not fit ${x.name} ${formatDims(x.dims)}`);
+    const inner = this.producers.get(x.name);
+    if (inner?.op === 'Transpose' && inner.attrs.perm.kind === 'ints') {
+      const innerPerm = inner.attrs.perm.value;
+      const composed = perm.map((p) => innerPerm[p]);
+      if (composed.every((p, i) => p === i)) return inner.inputs[0];
+      return this.transpose(inner.inputs[0], composed);
+    }
+    if (perm.every((p, i) => p === i)) return x;
     return this.emit('Transpose', [x], { perm: { kind: 'ints', value: [...perm] } }, x.dtype, perm.map((p) => x.dims[p]));
   }
 
@@ -275,7 +339,8 @@ export class Graph {
     return this.emit('Expand', [x, this.shapeValue(dims)], {}, x.dtype, dims);
   }
 
-  concat(xs: readonly Value[], axis: number): Value {
+  /** `name` names the result (a graph output named so needs no Identity copy). */
+  concat(xs: readonly Value[], axis: number, name?: string): Value {
     const a = normAxis(axis, xs[0].dims.length, 'Concat');
     const sizes = xs.map((x) => x.dims[a]);
     for (const x of xs) {
@@ -284,7 +349,7 @@ export class Graph {
     }
     const size = sizes.every((s) => typeof s === 'number') ? (sizes as number[]).reduce((p, q) => p + q, 0) : sizes.join('+');
     const dims = xs[0].dims.map((d, i) => (i === a ? size : d));
-    return this.emit('Concat', [...xs], { axis: { kind: 'int', value: a } }, xs[0].dtype, dims);
+    return this.emit('Concat', [...xs], { axis: { kind: 'int', value: a } }, xs[0].dtype, dims, name);
   }
 
   /** x[..., start:end, ...] along one axis; `end` past the dim means "to the end". */
