@@ -15,6 +15,8 @@ import * as trainer from '../engine/trainer';
 import { modelConfigSchema, type ModelConfig } from '../schemas/model';
 
 const THREADS = Number(process.env.BENCH_THREADS ?? 2);
+/** BENCH_ONLY=generate times generation alone (quicker, for comparing decode changes). */
+const ONLY_GENERATE = process.env.BENCH_ONLY === 'generate';
 
 interface BenchConfig {
   name: string;
@@ -67,13 +69,18 @@ async function decodeTokensPerSecond(cfg: BenchConfig, useCache: boolean, rows: 
   const feeds: Record<string, Tensor> = {};
   for (const [k, t] of Object.entries(weights)) feeds[k] = new Tensor('float32', t.data, t.dims);
   const V = cfg.model.vocabSize;
+  const decode = async (newTokens: number) => {
+    const decoder = new IncrementalDecoder((f) => session.run({ ...feeds, ...f }), cfg.model, randomSequences(rows, PROMPT_LEN, 9), useCache);
+    let logits = await decoder.start();
+    for (let step = 1; step < newTokens; step++) {
+      const next = Int32Array.from({ length: rows }, (_, b) => argmax(logits.subarray(b * V, (b + 1) * V)));
+      logits = await decoder.step(next);
+    }
+  };
+  // Untimed warm-up, as timed() does: a session's first runs also set up its kernels and arena.
+  await decode(4);
   const t0 = process.hrtime.bigint();
-  const decoder = new IncrementalDecoder((f) => session.run({ ...feeds, ...f }), cfg.model, randomSequences(rows, PROMPT_LEN, 9), useCache);
-  let logits = await decoder.start();
-  for (let step = 1; step < cfg.newTokens; step++) {
-    const next = Int32Array.from({ length: rows }, (_, b) => argmax(logits.subarray(b * V, (b + 1) * V)));
-    logits = await decoder.step(next);
-  }
+  await decode(cfg.newTokens);
   return (rows * cfg.newTokens) / (Number(process.hrtime.bigint() - t0) / 1e9);
 }
 
@@ -108,21 +115,26 @@ async function main(): Promise<void> {
     const tokens = cfg.batch * cfg.seq;
     const figures: Record<string, number> = {};
 
-    figures.sft = tokens / (await timed(cfg.steps, () => trainer.sftStep({ sequences, lossMask: mask }, hp)));
-    const old = await trainer.logprobs(sequences);
-    const advantages = Float32Array.from(sequences, (_, i) => (i % 2 ? 1 : -1));
-    const grpoHp = { ...hp, epsLow: 0.2, epsHigh: 0.28, beta: 0.04, lossAggregation: 'dapo' as const };
-    figures.grpo = tokens / (await timed(cfg.steps, () => trainer.grpoStep({ sequences, completionMask: mask, oldLogprobs: old, refLogprobs: old, advantages }, grpoHp)));
+    if (!ONLY_GENERATE) {
+      figures.sft = tokens / (await timed(cfg.steps, () => trainer.sftStep({ sequences, lossMask: mask }, hp)));
+      const old = await trainer.logprobs(sequences);
+      const advantages = Float32Array.from(sequences, (_, i) => (i % 2 ? 1 : -1));
+      const grpoHp = { ...hp, epsLow: 0.2, epsHigh: 0.28, beta: 0.04, lossAggregation: 'dapo' as const };
+      figures.grpo = tokens / (await timed(cfg.steps, () => trainer.grpoStep({ sequences, completionMask: mask, oldLogprobs: old, refLogprobs: old, advantages }, grpoHp)));
+    }
     figures.generateCached = await decodeTokensPerSecond(cfg, true, cfg.batch);
     figures.generateUncached = await decodeTokensPerSecond(cfg, false, cfg.noCacheBatch);
 
-    console.log(`  SFT step:                ${figures.sft.toFixed(0)} tokens/s`);
-    console.log(`  GRPO step (dapo):        ${figures.grpo.toFixed(0)} tokens/s`);
+    if (!ONLY_GENERATE) {
+      console.log(`  SFT step:                ${figures.sft.toFixed(0)} tokens/s`);
+      console.log(`  GRPO step (dapo):        ${figures.grpo.toFixed(0)} tokens/s`);
+    }
     console.log(`  generation, KV cache:    ${figures.generateCached.toFixed(0)} tokens/s (${cfg.batch} rows x ${cfg.newTokens} new tokens)`);
     console.log(`  generation, no cache:    ${figures.generateUncached.toFixed(0)} tokens/s (${cfg.noCacheBatch} rows x ${cfg.newTokens} new tokens)`);
+    console.log(`  KV cache vs recomputation: ${(figures.generateCached / figures.generateUncached).toFixed(1)}x tokens/s`);
     console.log(`  peak RSS so far:         ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
 
-    const torch = torchReference(cfg);
+    const torch = ONLY_GENERATE ? undefined : torchReference(cfg);
     if (torch) {
       for (const k of ['sft', 'grpo', 'generateCached'] as const) {
         console.log(`  PyTorch eager ${k}: ${torch[k].toFixed(0)} tokens/s; engine / PyTorch = ${(figures[k] / torch[k]).toFixed(2)}`);

@@ -9,7 +9,7 @@
 import type { ModelConfig } from '../schemas/model';
 import { gradients } from './autodiff';
 import { GrpoOutputs, LossAggregation, grpoLoss, meanEntropy, sftLoss, tokenLogprobs } from './losses';
-import { headDim, decoder, lmHead, parameterInputs, parameterShapes, KeyValue, KeyValueNames } from './model';
+import { headDim, cachedDecoder, decoder, lmHead, parameterInputs, parameterShapes, KeyValueCache } from './model';
 import { FloatType, Graph, Value } from './onnx/builder';
 import { adamW } from './optimizer';
 
@@ -43,29 +43,35 @@ export function logprobsGraph(cfg: ModelConfig, float: FloatType = 'float32'): G
 }
 
 /**
- * One generation step with a KV cache: takes T new tokens after P cached ones (P = 0 for the
- * prefill) and returns the logits of the last position [B, V] and `present.<i>.key|value`
- * [B, kvHeads, P+T, headDim]. attentionMask covers all P+T keys; its dim is named "P+T",
- * which is how Concat names the cache length, so the shapes line up symbolically.
+ * One generation step over a preallocated KV cache (see generate.ts): takes T new tokens per row
+ * (the whole prompt for the prefill) and S cache slots, and returns the logits of the last
+ * position [B, V] and each layer's keys and values of the new tokens only, `new.<i>.key`
+ * [B, kvHeads, headDim, T] (transposed, the cache's key layout) and `new.<i>.value`
+ * [B, kvHeads, T, headDim]. Inputs: ids, positions [B, T] int32; pastBias [B, S] and
+ * newBias [B, T, T], additive (0 visible, -1e9 hidden); `past.<i>.key` [B, kvHeads, headDim, S]
+ * and `past.<i>.value` [B, kvHeads, S, headDim]. The caller writes the new keys and values into
+ * its buffers, so no step copies the cache.
  */
 export function decodeGraph(cfg: ModelConfig, float: FloatType = 'float32'): Graph {
   const g = new Graph(float);
   const params = parameterInputs(g, cfg);
+  const hd = headDim(cfg);
   const ids = g.input('ids', 'int32', ['B', 'T']);
   const positions = g.input('positions', 'int32', ['B', 'T']);
-  const attentionMask = g.input('attentionMask', float, ['B', 'P+T']);
-  const cacheDims = ['B', cfg.numKvHeads, 'P', headDim(cfg)];
-  const past: KeyValue[] = [];
-  const presentNames: KeyValueNames[] = [];
+  const pastBias = g.input('pastBias', float, ['B', 'S']);
+  const newBias = g.input('newBias', float, ['B', 'T', 'T']);
+  const past: KeyValueCache[] = [];
   for (let i = 0; i < cfg.numLayers; i++) {
-    past.push({ key: g.input(`past.${i}.key`, float, cacheDims), value: g.input(`past.${i}.value`, float, cacheDims) });
-    presentNames.push({ key: `present.${i}.key`, value: `present.${i}.value` });
+    past.push({
+      keyT: g.input(`past.${i}.key`, float, ['B', cfg.numKvHeads, hd, 'S']),
+      value: g.input(`past.${i}.value`, float, ['B', cfg.numKvHeads, 'S', hd]),
+    });
   }
-  const { hidden, present } = decoder(g, cfg, params, { ids, positions, attentionMask, past, presentNames });
+  const { hidden, fresh } = cachedDecoder(g, cfg, params, { ids, positions, pastBias, newBias, past });
   g.output(g.squeeze(lmHead(g, cfg, params, g.slice(hidden, 1, -1)), 1), 'logits');
-  present.forEach((kv, i) => {
-    g.output(kv.key, presentNames[i].key);
-    g.output(kv.value, presentNames[i].value);
+  fresh.forEach((kv, i) => {
+    g.output(kv.keyT, `new.${i}.key`); // named so by cachedDecoder: no Identity copy
+    g.output(kv.value, `new.${i}.value`);
   });
   return g;
 }

@@ -67,50 +67,29 @@ export function parameterInputs(g: Graph, cfg: ModelConfig): Record<string, Valu
   return params;
 }
 
-export interface KeyValue {
-  key: Value; // [B, numKvHeads, keys, headDim], rotary already applied
-  value: Value;
-}
-
-/** Names of a layer's cache tensors. */
-export type KeyValueNames = Record<keyof KeyValue, string>;
-
 export interface DecoderInputs {
   /** Token ids [B, T] (int32). */
   ids: Value;
   /** Position of each token [B, T] (int32): its index among the sequence's unpadded tokens. */
   positions: Value;
-  /** 1 for real tokens, 0 for padding, over past and new keys [B, K] (float). */
+  /** 1 for real tokens, 0 for padding [B, T] (float). */
   attentionMask: Value;
-  /** Per layer, the cached keys/values of earlier tokens (generation only). */
-  past?: KeyValue[];
-  /**
-   * Per layer, names for the keys/values over past + new tokens: the graph outputs them under
-   * these names straight from the Concat that grows the cache, without an Identity copying it.
-   */
-  presentNames?: KeyValueNames[];
 }
 
-/**
- * The decoder up to and including the final norm: hidden states [B, T, d], and each layer's
- * keys/values over past + new tokens for the next decoding step.
- */
-export function decoder(g: Graph, cfg: ModelConfig, p: Record<string, Value>, inputs: DecoderInputs): { hidden: Value; present: KeyValue[] } {
-  const { ids, positions, attentionMask, past, presentNames } = inputs;
+/** The decoder up to and including the final norm: hidden states [B, T, d]. */
+export function decoder(g: Graph, cfg: ModelConfig, p: Record<string, Value>, inputs: DecoderInputs): { hidden: Value } {
+  const { ids, positions, attentionMask } = inputs;
   const rope = rotaryTables(g, cfg, positions);
   const bias = attentionBias(g, ids, attentionMask);
   let h = g.gather(p['model.embed_tokens.weight'], ids);
-  const present: KeyValue[] = [];
   for (let i = 0; i < cfg.numLayers; i++) {
     const pre = `model.layers.${i}.`;
-    const attn = attention(g, cfg, p, pre + 'self_attn.', rmsNorm(g, cfg, h, p[pre + 'input_layernorm.weight']), rope, bias, past?.[i], presentNames?.[i]);
-    present.push(attn.present);
-    h = g.add(h, attn.out);
+    h = g.add(h, attention(g, cfg, p, pre + 'self_attn.', rmsNorm(g, cfg, h, p[pre + 'input_layernorm.weight']), rope, bias));
     const x = rmsNorm(g, cfg, h, p[pre + 'post_attention_layernorm.weight']);
     const gate = silu(g, linear(g, x, p[pre + 'mlp.gate_proj.weight']));
     h = g.add(h, linear(g, g.mul(gate, linear(g, x, p[pre + 'mlp.up_proj.weight'])), p[pre + 'mlp.down_proj.weight']));
   }
-  return { hidden: rmsNorm(g, cfg, h, p['model.norm.weight']), present };
+  return { hidden: rmsNorm(g, cfg, h, p['model.norm.weight']) };
 }
 
 /** Logits [..., V] from final hidden states [..., d]. */
@@ -184,26 +163,23 @@ function rotateHalfMatrix(g: Graph, hd: number): Value {
 }
 
 /**
- * Additive attention bias [B, 1, 1, T, K]: 0 where query t may see key k, -1e9 elsewhere.
- * The T queries are the last T of the K keys, so query t sees keys up to K - T + t, minus padding.
- * A large finite value, not -inf, keeps rows of padding queries (which see nothing) free of NaN.
+ * Additive attention bias [B, 1, 1, T, T]: 0 where query t may see key k (k <= t, not padding),
+ * -1e9 elsewhere. A large finite value, not -inf, keeps rows of padding queries (which see
+ * nothing) free of NaN.
  */
 function attentionBias(g: Graph, ids: Value, attentionMask: Value): Value {
   const T = ids.dims[1];
-  const K = attentionMask.dims[1];
-  const scalarDim = (d: typeof T) => g.reshape(g.dimValue(d), []);
-  const keyIndex = g.unsqueeze(g.range(scalarDim(K), K), 0); // [1, K]
-  const queryIndex = g.unsqueeze(g.add(g.range(scalarDim(T), T), g.sub(scalarDim(K), scalarDim(T))), 1); // [T, 1]
-  const causal = g.lessOrEqual(keyIndex, queryIndex); // [T, K]
-  const notPad = g.unsqueeze(g.greater(attentionMask, g.scalar(0.5)), 1); // [B, 1, K]
-  const visible = g.and(causal, notPad); // [B, T, K]
+  const index = g.range(g.reshape(g.dimValue(T), []), T);
+  const causal = g.lessOrEqual(g.unsqueeze(index, 0), g.unsqueeze(index, 1)); // [T, T]
+  const notPad = g.unsqueeze(g.greater(attentionMask, g.scalar(0.5)), 1); // [B, 1, T]
+  const visible = g.and(causal, notPad); // [B, T, T]
   return g.unsqueeze(g.unsqueeze(g.where(visible, g.scalar(0), g.scalar(-1e9)), 1), 1);
 }
 
 function attention(
   g: Graph, cfg: ModelConfig, p: Record<string, Value>, pre: string,
-  x: Value, rope: Rotary, bias: Value, past: KeyValue | undefined, presentNames: KeyValueNames | undefined,
-): { out: Value; present: KeyValue } {
+  x: Value, rope: Rotary, bias: Value,
+): Value {
   const [B, T] = x.dims;
   const hd = headDim(cfg);
   const kvHeads = cfg.numKvHeads;
@@ -217,14 +193,9 @@ function attention(
   };
   // The 1/sqrt(hd) score scale goes into q's rotary tables: [T, hd] per row instead of [T, K] per head.
   const q = rows('q_proj', cfg.numHeads, scaledRotary(g, rope, 1 / Math.sqrt(hd)));
-  let k = g.transpose(rows('k_proj', kvHeads, rope), [0, 2, 1, 3]); // [B, kv, T, hd]
-  let v = g.transpose(rows('v_proj', kvHeads), [0, 2, 1, 3]);
-  if (past) {
-    k = g.concat([past.key, k], 2, presentNames?.key);
-    v = g.concat([past.value, v], 2, presentNames?.value);
-  }
-  const merged = attend(g, q, k, v, bias, kvHeads);
-  return { out: linear(g, merged, p[pre + 'o_proj.weight']), present: { key: k, value: v } };
+  const k = g.transpose(rows('k_proj', kvHeads, rope), [0, 2, 1, 3]); // [B, kv, T, hd]
+  const v = g.transpose(rows('v_proj', kvHeads), [0, 2, 1, 3]);
+  return linear(g, attend(g, q, k, v, bias, kvHeads), p[pre + 'o_proj.weight']);
 }
 
 /**
@@ -278,4 +249,101 @@ function mergeHeads(g: Graph, x: Value, B: Dim, T: Dim, group: number): Value {
   const [, kvHeads, , hd] = x.dims as [Dim, number, Dim, number];
   const perHead = group === 1 ? g.transpose(x, [0, 2, 1, 3]) : g.transpose(g.reshape(x, [B, kvHeads, group, T, hd]), [0, 3, 1, 2, 4]);
   return g.reshape(perHead, [B, T, kvHeads * group * hd]);
+}
+
+/** One layer's cache as the decode graph takes it (see `cachedDecoder`). */
+export interface KeyValueCache {
+  /** Keys of earlier tokens, rotary applied, transposed: [B, numKvHeads, headDim, S]. */
+  keyT: Value;
+  /** Values of earlier tokens: [B, numKvHeads, S, headDim]. */
+  value: Value;
+}
+
+export interface CachedDecoderInputs {
+  /** Token ids [B, T] (int32), the T new tokens of each row. */
+  ids: Value;
+  /** Position of each new token [B, T] (int32). */
+  positions: Value;
+  /** Additive bias [B, S] over the cache slots: 0 for a slot every new token sees, -1e9 for empty or padding slots. */
+  pastBias: Value;
+  /** Additive bias [B, T, T] among the new tokens (query, key): 0 where visible (causal, not padding), -1e9 elsewhere. */
+  newBias: Value;
+  /** Per layer, the cache of S slots (a preallocated buffer, partly filled; `pastBias` hides the rest). */
+  past: KeyValueCache[];
+}
+
+/**
+ * The decoder for generation over a preallocated cache: the T new tokens attend to the cache's
+ * S slots and to each other, and each layer returns only the new tokens' keys (transposed, as
+ * the cache stores them: [B, kv, hd, T]) and values ([B, kv, T, hd]) for the caller to write
+ * into its buffers. Nothing of size S is copied, so a step costs the same however full the
+ * cache; the softmax runs over [cache slots, new keys] at once, so the result is that of
+ * attention over the concatenated keys. Same parameters and arithmetic as `decoder`.
+ */
+export function cachedDecoder(g: Graph, cfg: ModelConfig, p: Record<string, Value>, inputs: CachedDecoderInputs): { hidden: Value; fresh: KeyValueCache[] } {
+  // A decode step runs a few hundred tiny kernels, so their number is most of its cost: shapes
+  // here are constants with 0 ("copy this dim") instead of ones assembled from Shape nodes each
+  // run, the norms take the form onnxruntime fuses into one kernel, and the rotary tables are
+  // scaled once for all layers.
+  const { ids, positions, past } = inputs;
+  const [B, T] = ids.dims;
+  const hd = headDim(cfg);
+  const kvHeads = cfg.numKvHeads;
+  const group = cfg.numHeads / kvHeads;
+  const reshape = (x: Value, shape: number[], dims: Dim[]) => g.emit('Reshape', [x, g.ints(shape)], {}, x.dtype, dims);
+  const transpose = (x: Value, perm: number[], name?: string) =>
+    g.emit('Transpose', [x], { perm: { kind: 'ints', value: perm } }, x.dtype, perm.map((i) => x.dims[i]), name);
+  const rope = rotaryTables(g, cfg, positions);
+  const qRope = scaledRotary(g, rope, 1 / Math.sqrt(hd));
+  const pastBias = reshape(inputs.pastBias, [0, 1, 1, -1], [B, 1, 1, past[0].keyT.dims[3]]); // [B, 1, 1, S]
+  // [B, T, T] -> [B, 1, group*T, T]: the query rows are stacked group-major (stackHeads).
+  const rowsDim = dimProduct([group, T]);
+  const tiled = group === 1 ? inputs.newBias : g.emit('Tile', [inputs.newBias, g.ints([1, group, 1])], {}, inputs.newBias.dtype, [B, rowsDim, T]);
+  const newBias = g.unsqueeze(tiled, 1);
+  let h = g.gather(p['model.embed_tokens.weight'], ids);
+  const fresh: KeyValueCache[] = [];
+  for (let i = 0; i < cfg.numLayers; i++) {
+    const pre = `model.layers.${i}.`;
+    const a = `${pre}self_attn.`;
+    const x = fusableRmsNorm(g, cfg, h, p[pre + 'input_layernorm.weight']);
+    const rows = (name: string, n: number, r?: Rotary) => {
+      const y = reshape(linear(g, x, p[a + name + '.weight'], p[a + name + '.bias']), [0, 0, n, hd], [B, T, n, hd]);
+      return r ? applyRotary(g, y, r) : y;
+    };
+    // [B, T, heads, hd] -> [B, kv, group*T, hd], as stackHeads
+    const qHeads = rows('q_proj', cfg.numHeads, qRope);
+    const q = group === 1
+      ? transpose(qHeads, [0, 2, 1, 3])
+      : reshape(transpose(reshape(qHeads, [0, 0, kvHeads, group, hd], [B, T, kvHeads, group, hd]), [0, 2, 3, 1, 4]), [0, 0, -1, hd], [B, kvHeads, rowsDim, hd]);
+    const keyT = transpose(rows('k_proj', kvHeads, rope), [0, 2, 3, 1], `new.${i}.key`); // [B, kv, hd, T]
+    const value = transpose(rows('v_proj', kvHeads), [0, 2, 1, 3], `new.${i}.value`); // [B, kv, T, hd]
+    fresh.push({ keyT, value });
+    const { keyT: pastKeyT, value: pastValue } = past[i];
+    const S = pastKeyT.dims[3];
+    const scoresPast = g.add(g.matmul(q, pastKeyT), pastBias); // [B, kv, group*T, S]
+    const scoresNew = g.add(g.matmul(q, keyT), newBias); // [B, kv, group*T, T]
+    const probs = g.softmax(g.concat([scoresPast, scoresNew], -1), -1);
+    const sValue = g.dimValue(S);
+    const cut = (from: Value, to: Value, size: Dim) =>
+      g.emit('Slice', [probs, from, to, g.ints([3])], {}, probs.dtype, [B, kvHeads, rowsDim, size]);
+    const ctx = g.add(g.matmul(cut(g.ints([0]), sValue, S), pastValue), g.matmul(cut(sValue, g.ints([2 ** 62]), T), value));
+    // [B, kv, group*T, hd] -> [B, T, heads*hd], as mergeHeads
+    const merged = group === 1
+      ? reshape(transpose(ctx, [0, 2, 1, 3]), [0, 0, -1], [B, T, cfg.numHeads * hd])
+      : reshape(transpose(reshape(ctx, [0, 0, group, -1, hd], [B, kvHeads, group, T, hd]), [0, 3, 1, 2, 4]), [0, 0, -1], [B, T, cfg.numHeads * hd]);
+    h = g.add(h, linear(g, merged, p[a + 'o_proj.weight']));
+    const y = fusableRmsNorm(g, cfg, h, p[pre + 'post_attention_layernorm.weight']);
+    const gate = silu(g, linear(g, y, p[pre + 'mlp.gate_proj.weight']));
+    h = g.add(h, linear(g, g.mul(gate, linear(g, y, p[pre + 'mlp.up_proj.weight'])), p[pre + 'mlp.down_proj.weight']));
+  }
+  return { hidden: fusableRmsNorm(g, cfg, h, p['model.norm.weight']), fresh };
+}
+
+/**
+ * rmsNorm in the form onnxruntime's SimplifiedLayerNormFusion recognises (Pow, ReduceMean, Add,
+ * Sqrt, Div, Mul), so inference runs it as one kernel; rmsNorm's form suits autodiff instead.
+ */
+function fusableRmsNorm(g: Graph, cfg: ModelConfig, x: Value, w: Value): Value {
+  const meanSquare = g.reduceMean(g.pow(x, g.scalar(2)), [-1], true);
+  return g.mul(g.div(x, g.sqrt(g.add(meanSquare, g.scalar(cfg.rmsNormEps)))), w);
 }

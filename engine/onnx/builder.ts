@@ -339,8 +339,7 @@ export class Graph {
     return this.emit('Expand', [x, this.shapeValue(dims)], {}, x.dtype, dims);
   }
 
-  /** `name` names the result (a graph output named so needs no Identity copy). */
-  concat(xs: readonly Value[], axis: number, name?: string): Value {
+  concat(xs: readonly Value[], axis: number): Value {
     const a = normAxis(axis, xs[0].dims.length, 'Concat');
     const sizes = xs.map((x) => x.dims[a]);
     for (const x of xs) {
@@ -349,7 +348,7 @@ export class Graph {
     }
     const size = sizes.every((s) => typeof s === 'number') ? (sizes as number[]).reduce((p, q) => p + q, 0) : sizes.join('+');
     const dims = xs[0].dims.map((d, i) => (i === a ? size : d));
-    return this.emit('Concat', [...xs], { axis: { kind: 'int', value: a } }, xs[0].dtype, dims, name);
+    return this.emit('Concat', [...xs], { axis: { kind: 'int', value: a } }, xs[0].dtype, dims);
   }
 
   /** x[..., start:end, ...] along one axis; `end` past the dim means "to the end". */

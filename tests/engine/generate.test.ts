@@ -30,12 +30,35 @@ test('KV-cache decoding gives the logits of full recomputation', async () => {
   const cached = new IncrementalDecoder(run, config, prompts, true);
   const full = new IncrementalDecoder(run, config, prompts, false);
   let [a, b] = [await cached.start(), await full.start()];
-  for (let step = 0; step < 6; step++) {
+  // 40 steps: the cache buffers grow (by 32-slot chunks) along the way.
+  for (let step = 0; step < 40; step++) {
     let worst = 0;
     for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
     assert.ok(worst < 1e-4, `step ${step}: cached and recomputed logits differ by ${worst}`);
     const next = Int32Array.from(prompts, (_, r) => (step * 31 + r * 17) % 256);
     [a, b] = [await cached.step(next), await full.step(next)];
+  }
+});
+
+test('rows kept after others finish give the logits they had in the full batch', async () => {
+  const session = await InferenceSession.create(decodeGraph(config).toModel());
+  const feeds: Record<string, Tensor> = {};
+  for (const [k, t] of Object.entries(initParameters(config, 6))) feeds[k] = new Tensor('float32', t.data.map((x) => x * 20), t.dims);
+  const run: RunDecode = (f) => session.run({ ...feeds, ...f });
+  const V = config.vocabSize;
+  for (const useCache of [true, false]) {
+    const all = new IncrementalDecoder(run, config, prompts, useCache);
+    const kept = new IncrementalDecoder(run, config, prompts, useCache);
+    let [a, b] = [await all.start(), await kept.start()];
+    for (let step = 0; step < 36; step++) {
+      const next = Int32Array.from(prompts, (_, r) => (step * 29 + r * 13) % 256);
+      if (step === 3) kept.retain([0, 2]);
+      const rows = step >= 3 ? [0, 2] : [0, 1, 2];
+      [a, b] = [await all.step(next), await kept.step(Int32Array.from(rows, (r) => next[r]))];
+      rows.forEach((r, j) => {
+        for (let i = 0; i < V; i++) assert.ok(Math.abs(a[r * V + i] - b[j * V + i]) < 1e-4, `cache ${useCache}, step ${step}, row ${r}, logit ${i}: ${a[r * V + i]} vs ${b[j * V + i]}`);
+      });
+    }
   }
 });
 
@@ -69,13 +92,20 @@ test('seeded sampling is reproducible and its log-probs match the log-prob graph
 
 test('generation stops at EOS, at a stop string, or at maxNewTokens', async () => {
   const tok = new ByteTokenizer();
-  // A fake model that spells out a script per row, one token per step.
+  // A fake model that spells out a script per prompt, one token per step. Finished rows leave the
+  // batch, so a row's prompt is told by its position: prompt length - 1 + step.
   const scripts = [[...tok.encode('ab'), tok.eosId], tok.encode('x</answer>yz'), tok.encode('long text and more')];
   let step = 0;
+  const batchSizes: number[] = [];
   const run: RunDecode = async (feeds) => {
-    const B = feeds.ids.dims[0];
+    const [B, T] = feeds.positions.dims;
+    const positions = feeds.positions.data as Int32Array;
+    batchSizes.push(B);
     const logits = new Float32Array(B * tok.vocabSize);
-    for (let b = 0; b < B; b++) logits[b * tok.vocabSize + (scripts[b][step] ?? 0)] = 50;
+    for (let b = 0; b < B; b++) {
+      const prompt = prompts.findIndex((p) => p.length - 1 + step === positions[b * T + T - 1]);
+      logits[b * tok.vocabSize + (scripts[prompt][step] ?? 0)] = 50;
+    }
     step++;
     return { logits: new Tensor('float32', logits, [B, tok.vocabSize]) };
   };
@@ -85,4 +115,5 @@ test('generation stops at EOS, at a stop string, or at maxNewTokens', async () =
     ['x</answer>', 'stop', 10],
     ['long text an', 'length', 12],
   ]);
+  assert.deepEqual(batchSizes, [3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 1, 1]);
 });
