@@ -5,21 +5,23 @@ import { connectClient, connectWorker } from '../infra/temporal-connection';
 import { temporalEnv } from '../schemas/environment';
 import { modelConfigSchema } from '../schemas/model';
 import type { PipelineSpec } from '../schemas/pipeline-spec';
-import type { ArtifactRef } from '../schemas/refs';
+import type { ArtifactRef, CheckpointRef } from '../schemas/refs';
+import { latestCheckpoint } from '../storage/checkpoints';
 import { ArtifactStore } from '../storage/artifact-store';
 import type { Progress } from '../workflows/messages';
 import type { PipelineResult } from '../workflows/pipeline';
 import { createWorkers, runWorkers } from '../workers/worker';
 import { installRuntime } from '../workers/runtime';
-import { demoFilePath, loadDemoFile, PRESETS, r1Spec, r1ZeroSpec, uploadDemoDatasets, type DemoFile } from './demo-specs';
+import { demoFilePath, loadDemoFile, PRESETS, r1Spec, r1ZeroSpec, studentSpec, uploadDemoDatasets, type DemoFile } from './demo-specs';
 import { phaseRows, renderTable, type PhaseRow } from './phase-table';
 import { startPipeline } from './pipelines';
 import { storeReport } from './report';
 
 /**
  * `npm start` / `r1 demo [--preset quick|full]`: the embedded stack and a worker in this
- * process, then the demo of examples/demo-<preset>.yaml: the R1 pipeline, then R1-Zero from the
- * same pretrained base, with live progress, a results table and an HTML report per run.
+ * process, then the demo of examples/demo-<preset>.yaml: the student's pretraining (when the file
+ * has one), the R1 pipeline, and R1-Zero from R1's pretrained base beside it, with live progress,
+ * a results table and an HTML report per run.
  */
 export async function runDemo(preset = 'quick'): Promise<number> {
   if (!(PRESETS as readonly string[]).includes(preset)) {
@@ -53,33 +55,78 @@ export interface DemoRun {
   report: ArtifactRef;
 }
 
-/** Runs both pipelines of a demo file through whatever workers serve the queues; prints as it goes. */
+/**
+ * Runs the pipelines of a demo file through whatever workers serve the queues; prints as it goes.
+ * Order: the student's base first (when the file has `student`: R1 distils into it), then R1;
+ * R1-Zero starts from R1's pretrained base as soon as R1's pretraining is done and runs beside
+ * the rest of R1 (each engine has one onnxruntime thread, so two runs share two cores).
+ */
 export async function runDemoPipelines(
   client: Client,
   store: ArtifactStore,
   file: DemoFile,
   opts: { id: string; ui?: string | null; log?: (line: string) => void },
-): Promise<{ r1: DemoRun; zero: DemoRun; table: string }> {
+): Promise<{ student: DemoRun | null; r1: DemoRun; zero: DemoRun; table: string }> {
   const log = opts.log ?? ((line: string) => console.log(line));
+  const began = Date.now();
   const datasets = await uploadDemoDatasets(store, file);
-  const run = async (label: string, id: string, spec: PipelineSpec): Promise<DemoRun> => {
+  const start = async (label: string, id: string, spec: PipelineSpec, say: (line: string) => void) => {
     await startPipeline(client, spec, id);
-    log(`\n${label}: pipeline ${id}`);
-    if (opts.ui) log(`  Temporal UI: ${opts.ui}/namespaces/${temporalEnv().namespace}/workflows/${encodeURIComponent(id)}`);
-    const result = await watchPipeline(client, id, log);
+    say(`\n${label}: pipeline ${id}`);
+    if (opts.ui) say(`  Temporal UI: ${opts.ui}/namespaces/${temporalEnv().namespace}/workflows/${encodeURIComponent(id)}`);
+  };
+  const finish = async (label: string, id: string, spec: PipelineSpec, result: PipelineResult, say: (line: string) => void): Promise<DemoRun> => {
     const { ref } = await storeReport(client, store, id);
-    log(`  report: ${ref.uri}  (r1 report ${id} writes it locally)`);
+    say(`  ${label} report: ${ref.uri}  (r1 report ${id} writes it locally)`);
     return { id, spec, result, rows: await phaseRows(client, label, id, result), report: ref };
   };
+  /** A run's pretrained model: its last pretraining checkpoint, or its starting model when it has none. */
+  const baseOf = (r: PipelineResult) => r.phases.filter((p) => p.kind === 'pretrain').at(-1)?.checkpoint ?? r.initial;
 
-  const r1 = await run('R1', opts.id, r1Spec(file, datasets));
-  // The base both runs share: R1's pretrained model (or its starting model when it has no pretraining).
-  const base = r1.result.phases.find((p) => p.kind === 'pretrain')?.checkpoint ?? r1.result.initial;
-  const zero = await run('R1-Zero', `${opts.id}-zero`, r1ZeroSpec(file, datasets, base));
+  let student: DemoRun | null = null;
+  const studentBase = studentSpec(file, datasets);
+  if (studentBase) {
+    const id = `${opts.id}-student`;
+    await start('Student', id, studentBase, log);
+    student = await finish('Student', id, studentBase, await watchPipeline(client, id, new ProgressBars(log)), log);
+  }
 
-  const table = [renderTable([...r1.rows, ...zero.rows]), '', ...comparison(r1, zero)].join('\n');
+  const r1Id = opts.id;
+  const r1 = r1Spec(file, datasets, student ? baseOf(student.result) : undefined);
+  const r1Bars = new ProgressBars(log);
+  // R1-Zero's lines go between R1's redraws, prefixed with its name.
+  const zeroBars = new ProgressBars((line) => r1Bars.print(`  [R1-Zero] ${line.trimStart()}`), { tty: false });
+  const zeroId = `${opts.id}-zero`;
+  let zero: Promise<DemoRun> | undefined;
+  const startZero = (base: CheckpointRef) => {
+    const spec = r1ZeroSpec(file, datasets, base);
+    const say = (line: string) => r1Bars.print(line);
+    zero = (async () => {
+      await start('R1-Zero', zeroId, spec, say);
+      return finish('R1-Zero', zeroId, spec, await watchPipeline(client, zeroId, zeroBars), say);
+    })();
+    zero.catch(() => undefined); // awaited below; R1's own failure must not leave it unhandled
+  };
+  // The base both runs share: R1's last pretraining phase, committed when that phase finished.
+  const lastPretrain = r1.phases.map((p, i) => ({ kind: p.kind, name: `${i}-${p.kind}` })).filter((p) => p.kind === 'pretrain').at(-1);
+  await start('R1', r1Id, r1, (line) => r1Bars.print(line));
+  const r1Result = await watchPipeline(client, r1Id, r1Bars, async (progress) => {
+    if (zero || !lastPretrain || !progress.finished.some((f) => f.phase === lastPretrain.name)) return;
+    const base = await latestCheckpoint(store, r1Id, lastPretrain.name);
+    if (base) startZero(base);
+  });
+  if (!zero) startZero(baseOf(r1Result));
+  const r1Run = await finish('R1', r1Id, r1, r1Result, (line) => r1Bars.print(line));
+  const zeroRun = await zero!;
+
+  const table = [
+    renderTable([...(student?.rows ?? []), ...r1Run.rows, ...zeroRun.rows]),
+    '',
+    ...comparison(r1Run, zeroRun, student),
+    `demo wall time: ${((Date.now() - began) / 1000).toFixed(0)}s in all`,
+  ].join('\n');
   log(`\n${table}`);
-  return { r1, zero, table };
+  return { student, r1: r1Run, zero: zeroRun, table };
 }
 
 const pct = (x: number | undefined) => (x === undefined ? 'n/a' : `${(100 * x).toFixed(1)}%`);
@@ -89,7 +136,7 @@ function parameters(config: unknown): number {
 }
 
 /** The questions the demo asks, answered from the table's numbers. */
-function comparison(r1: DemoRun, zero: DemoRun): string[] {
+function comparison(r1: DemoRun, zero: DemoRun, student: DemoRun | null): string[] {
   const pass1 = (run: DemoRun, phase: string) => run.rows.find((r) => r.phase === phase)?.heldout?.pass1;
   const names = r1.result.phases.map((p) => p.name);
   const sft = names.find((n) => n.endsWith('-sft'));
@@ -105,12 +152,17 @@ function comparison(r1: DemoRun, zero: DemoRun): string[] {
   }
   const distill = r1.result.phases.find((p) => p.kind === 'distill');
   const distillSpec = r1.spec.phases.find((p) => p.kind === 'distill');
+  // The student's config: its own, or that of the pipeline that pretrained it.
+  const studentModel = distillSpec && ('config' in distillSpec.student ? distillSpec.student : student?.spec.model);
   if (distill && distillSpec && 'config' in r1.spec.model) {
     const teacher = distill.evals.teacher?.pass1;
-    const student = distill.evals.student?.pass1;
-    const share = teacher ? `${(100 * (student ?? 0) / teacher).toFixed(0)}% of the teacher's` : 'n/a of the teacher';
-    const [pt, ps] = [parameters(r1.spec.model.config), parameters(distillSpec.student.config)];
-    lines.push(`distillation: student pass@1 ${pct(student)} = ${share} ${pct(teacher)}, with ${ps} / ${pt} parameters (${(ps / pt).toFixed(2)})`);
+    const studentPass1 = distill.evals.student?.pass1;
+    const share = teacher ? `${(100 * (studentPass1 ?? 0) / teacher).toFixed(0)}% of the teacher's` : 'n/a of the teacher';
+    const size = studentModel && 'config' in studentModel
+      ? (([pt, ps]) => `, with ${ps} / ${pt} parameters (${(ps / pt).toFixed(2)})`)([parameters(r1.spec.model.config), parameters(studentModel.config)])
+      : '';
+    const from = 'checkpoint' in distillSpec.student ? 'pretrained student' : 'student from random weights';
+    lines.push(`distillation: ${from} pass@1 ${pct(studentPass1)} = ${share} ${pct(teacher)}${size}`);
   }
   const zeroLast = zero.rows.at(-1);
   const zeroSteps = zero.result.phases.filter((p) => p.kind === 'grpo').reduce((n, p) => n + p.checkpoint.step, 0);
@@ -123,19 +175,21 @@ function comparison(r1: DemoRun, zero: DemoRun): string[] {
   return lines;
 }
 
-/** Polls the pipeline's `progress` query and draws one progress bar per phase until it finishes. */
-async function watchPipeline(client: Client, id: string, log: (line: string) => void): Promise<PipelineResult> {
+/** Polls the pipeline's `progress` query, draws its progress bars and hands each reading to `onProgress`, until it finishes. */
+async function watchPipeline(client: Client, id: string, bar: ProgressBars, onProgress?: (p: Progress) => Promise<void>): Promise<PipelineResult> {
   const handle = client.workflow.getHandle(id);
   let done = false;
   const result = handle.result().finally(() => {
     done = true;
   });
-  const bar = new ProgressBars(log);
   while (!done) {
     await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, 1000))]);
     if (done) break;
     const progress = await handle.query<Progress>('progress').catch(() => null);
-    if (progress) bar.update(progress);
+    if (progress) {
+      bar.update(progress);
+      await onProgress?.(progress);
+    }
   }
   bar.finish();
   return result;
@@ -150,9 +204,21 @@ class ProgressBars {
   private started = Date.now();
   private printedAt = -1;
   private line = '';
-  private readonly tty = process.stdout.isTTY === true;
+  private readonly tty: boolean;
 
-  constructor(private readonly log: (line: string) => void) {}
+  constructor(
+    private readonly log: (line: string) => void,
+    opts: { tty?: boolean } = {},
+  ) {
+    this.tty = opts.tty ?? process.stdout.isTTY === true;
+  }
+
+  /** Prints a line of its own; on a terminal, the bar being redrawn moves below it. */
+  print(line: string): void {
+    if (this.tty && this.line) process.stdout.write('\r\x1b[K');
+    this.log(line);
+    if (this.tty && this.line) process.stdout.write(this.line);
+  }
 
   update(p: Progress): void {
     if (p.phase !== this.phase) {

@@ -65,10 +65,12 @@ interface LineageRow {
   createdAt: string;
 }
 
-const nameOf = (ref: Pick<CheckpointRef, 'phase' | 'step'>) => `${ref.phase} @ ${ref.step}`;
+/** `<phase> @ <step>`, prefixed by its pipeline when it is another one's (a pretrained student, R1-Zero's base). */
+const nameOf = (ref: Pick<CheckpointRef, 'pipelineId' | 'phase' | 'step'>, pipelineId: string) =>
+  `${ref.pipelineId === pipelineId ? '' : `${ref.pipelineId}/`}${ref.phase} @ ${ref.step}`;
 
 /** Every committed checkpoint the phases' results descend from, oldest first, by manifest parent links. */
-async function lineage(store: ArtifactStore, result: PipelineResult): Promise<LineageRow[]> {
+async function lineage(store: ArtifactStore, pipelineId: string, result: PipelineResult): Promise<LineageRow[]> {
   const seen = new Set<string>();
   const rows: LineageRow[] = [];
   for (const phase of result.phases) {
@@ -77,8 +79,8 @@ async function lineage(store: ArtifactStore, result: PipelineResult): Promise<Li
       seen.add(ref.uri);
       const manifest = await readManifest(store, ref);
       chain.push({
-        checkpoint: nameOf(manifest),
-        parent: manifest.parent ? nameOf(manifest.parent) : '(new weights)',
+        checkpoint: nameOf(manifest, pipelineId),
+        parent: manifest.parent ? nameOf(manifest.parent, pipelineId) : '(new weights)',
         producer: `${manifest.producer.workflowId} · ${manifest.producer.activity}`,
         sha256: ref.sha256.slice(0, 12),
         createdAt: manifest.createdAt,
@@ -109,7 +111,7 @@ export async function collectReport(client: Client, store: ArtifactStore, pipeli
   const result: PipelineResult = await handle.result();
   const rl = [];
   for (const phase of result.phases.filter((p) => p.kind === 'grpo')) rl.push({ phase: phase.name, points: await rlSteps(store, pipelineId, phase.name) });
-  return { pipelineId, table: await phaseRows(client, pipelineId, pipelineId, result), rl, lineage: await lineage(store, result) };
+  return { pipelineId, table: await phaseRows(client, pipelineId, pipelineId, result), rl, lineage: await lineage(store, pipelineId, result) };
 }
 
 export function renderReport(data: ReportData): string {

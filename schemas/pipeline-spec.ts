@@ -139,13 +139,25 @@ export const RejectionSamplingPhaseSchema = z.strictObject({
   eval: EvalSettingsSchema.optional(),
 });
 
+export const ModelSourceSchema = z.union([
+  /** A new model with random weights (the demo's tiny base models). */
+  z.strictObject({ config: modelConfigSchema, seed: nonNegativeInt.default(0) }),
+  /** An existing checkpoint: the manifest of a committed checkpoint. */
+  z.strictObject({ checkpoint: z.string().regex(/^s3:\/\/[^/]+\/.+\/manifest\.json$/, 'must be the s3:// uri of a manifest.json') }),
+]);
+
 export const DistillPhaseSchema = z.strictObject({
   kind: z.literal('distill'),
   dataset: datasetName,
   samplesPerPrompt: positiveInt,
   ...sampling,
   rewards: RewardSpecSchema,
-  student: z.strictObject({ config: modelConfigSchema, seed: nonNegativeInt.default(0) }),
+  /**
+   * The student: a pretrained small model (`{ checkpoint }`, as R1 was distilled into Qwen2.5 and
+   * Llama checkpoints), or a new one with random weights (`{ config }`) that learns only from the
+   * teacher's solutions.
+   */
+  student: ModelSourceSchema,
   sft: z.strictObject(trainingLoop),
   eval: EvalSettingsSchema,
 });
@@ -166,13 +178,6 @@ export const PhaseSchema = z.discriminatedUnion('kind', [
 ]);
 export type Phase = z.infer<typeof PhaseSchema>;
 export type PhaseKind = Phase['kind'];
-
-export const ModelSourceSchema = z.union([
-  /** A new model with random weights (the demo's tiny base models). */
-  z.strictObject({ config: modelConfigSchema, seed: nonNegativeInt.default(0) }),
-  /** An existing checkpoint: the manifest of a committed checkpoint. */
-  z.strictObject({ checkpoint: z.string().regex(/^s3:\/\/[^/]+\/.+\/manifest\.json$/, 'must be the s3:// uri of a manifest.json') }),
-]);
 
 export const TokenizerSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('byte') }),

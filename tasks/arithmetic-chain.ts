@@ -26,6 +26,11 @@ export const ChainTaskConfigSchema = z.strictObject({
   coldStart: z.array(count),
   prompts: z.array(count),
   heldout: z.array(count),
+  /**
+   * Prompts for distillation only (the teacher solves them, the student learns the verified
+   * solutions), drawn after everything else so that the other sets do not change with it.
+   */
+  distill: z.array(count).default([]),
   /** Pretraining documents, drawn from these levels (problems may repeat, as in web text). */
   pretrain: z.strictObject({ documents: count, levels: z.array(z.number().int().positive()).min(1), taggedShare: z.number().min(0).max(1) }),
 });
@@ -99,6 +104,7 @@ export interface ChainDatasets {
   prompts: DatasetRow[];
   heldout: DatasetRow[];
   pretrain: DatasetRow[];
+  distill: DatasetRow[];
 }
 
 function row(problem: ChainProblem): DatasetRow {
@@ -108,7 +114,8 @@ function row(problem: ChainProblem): DatasetRow {
 /**
  * Every dataset of the demo from one seed. Train-side sets draw distinct problems from the
  * train split; the held-out set draws from the held-out split. Throws when a level cannot
- * supply the problems asked for.
+ * supply the problems asked for. Sets are drawn in a fixed order (held-out, cold start, prompts,
+ * pretraining text, distillation prompts): a set never changes when a later one does.
  */
 export function generateChainDatasets(input: ChainTaskConfig): ChainDatasets {
   const config = ChainTaskConfigSchema.parse(input);
@@ -142,7 +149,8 @@ export function generateChainDatasets(input: ChainTaskConfig): ChainDatasets {
     const text = rng.next() < taggedShare ? problem.prompt + completionOf(problem) : statementOf(problem);
     pretrain.push({ text });
   }
-  return { coldStart, prompts, heldout, pretrain };
+  const distill = draw(config.distill, false);
+  return { coldStart, prompts, heldout, pretrain, distill };
 }
 
 /** The level of a prompt: its number of operations. */

@@ -7,8 +7,9 @@ import { runSftLoop } from './sft-loop';
 
 /**
  * Distillation: the teacher (this phase's input checkpoint) solves the prompts, verified-correct
- * solutions become an SFT set, a student with its own config learns them, and both are
- * evaluated on the same held-out set. The phase's result is the student.
+ * solutions become an SFT set, the student learns them, and both are evaluated on the same
+ * held-out set. The student is a pretrained checkpoint (`student: { checkpoint }`, checked end to
+ * end before training) or a new model from its own config. The phase's result is the student.
  */
 export async function distillationPhase(input: PhaseInput<'distill'>): Promise<PhaseResult> {
   const runtime = new PhaseRuntime();
@@ -33,7 +34,8 @@ export async function distillationPhase(input: PhaseInput<'distill'>): Promise<P
       seed: input.spec.seed + input.index,
     },
   ]);
-  const student = await compute.initModel.executeWithOptions({ summary: `${input.name}: initialise the student` }, [
+  const pretrained = 'checkpoint' in p.student;
+  const student = await compute.initModel.executeWithOptions({ summary: `${input.name}: ${pretrained ? 'load the pretrained student' : 'initialise the student'}` }, [
     { pipelineId: input.pipelineId, model: p.student, name: `${input.name}.student-init` },
   ]);
   const result = await runSftLoop(

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { accuracyReward } from '../../rewards/accuracy';
 import { formatReward } from '../../rewards/format';
 import { languageReward } from '../../rewards/language';
-import { demoFilePath, loadDemoFile, PRESETS, r1Spec, r1ZeroSpec } from '../../cli/demo-specs';
+import { demoFilePath, loadDemoFile, PRESETS, r1Spec, r1ZeroSpec, studentSpec } from '../../cli/demo-specs';
 import { parameterShapes } from '../../engine/model';
 import { modelConfigSchema } from '../../schemas/model';
 import { generateChainDatasets, levelOf, type ChainTaskConfig } from '../../tasks/arithmetic-chain';
@@ -15,6 +15,7 @@ const config: ChainTaskConfig = {
   prompts: [20, 40, 40, 30, 20],
   heldout: [0, 10, 10, 10, 10, 10],
   pretrain: { documents: 2000, levels: [1, 2, 3, 4], taggedShare: 0.1 },
+  distill: [10, 30, 30, 20, 20],
 };
 
 /** The problem a pretraining document is about: its text up to " = " (prose) or "<think>" (tagged). */
@@ -30,15 +31,22 @@ test('held-out problems appear in no training set, pretraining text included', (
   const d = generateChainDatasets(config);
   const heldout = new Set(d.heldout.map((r) => r.prompt));
   assert.equal(heldout.size, d.heldout.length, 'held-out prompts are distinct');
-  for (const row of [...d.coldStart, ...d.prompts]) assert.ok(!heldout.has(row.prompt), `${row.prompt} is held out`);
+  for (const row of [...d.coldStart, ...d.prompts, ...d.distill]) assert.ok(!heldout.has(row.prompt), `${row.prompt} is held out`);
   for (const row of d.pretrain) assert.ok(!heldout.has(problemOf(row.text!)), `${row.text} is about a held-out problem`);
-  const coldStart = new Set(d.coldStart.map((r) => r.prompt));
-  for (const row of d.prompts) assert.ok(!coldStart.has(row.prompt), `${row.prompt} is in both cold-start and RL prompts`);
+  const train = [...d.coldStart, ...d.prompts, ...d.distill].map((r) => r.prompt);
+  assert.equal(new Set(train).size, train.length, 'cold-start, RL and distillation prompts are all distinct');
+});
+
+test('adding distillation prompts changes no other set', () => {
+  const without = generateChainDatasets({ ...config, distill: [] });
+  const withDistill = generateChainDatasets(config);
+  assert.deepEqual(without.distill, []);
+  assert.deepEqual({ ...withDistill, distill: [] }, without);
 });
 
 test('every generated answer is verified correct by the math verifier, in the R1 format', () => {
   const d = generateChainDatasets(config);
-  for (const row of [...d.coldStart, ...d.prompts, ...d.heldout]) {
+  for (const row of [...d.coldStart, ...d.prompts, ...d.distill, ...d.heldout]) {
     // An independent check of the generator: the prompt is an ordinary arithmetic expression.
     assert.equal(String(Function(`return ${row.prompt}`)()), row.answer, row.prompt);
     assert.deepEqual(accuracyReward(row.completion!, row.answer!).value, 1, row.completion);
@@ -56,12 +64,13 @@ test('levels are as asked, and the held-out set of each preset is harder than mo
   const d = generateChainDatasets(config);
   const perLevel = (rows: { prompt?: string }[]) => rows.reduce<number[]>((n, r) => ((n[levelOf(r.prompt!) - 1] = (n[levelOf(r.prompt!) - 1] ?? 0) + 1), n), []);
   assert.deepEqual(perLevel(d.coldStart), config.coldStart);
+  assert.deepEqual(perLevel(d.distill), config.distill);
   assert.deepEqual([0, ...perLevel(d.heldout).slice(1)], config.heldout);
 
   for (const preset of PRESETS) {
     const { task } = loadDemoFile(demoFilePath(preset));
     const levels = (counts: number[]) => counts.flatMap((n, i) => Array<number>(n).fill(i + 1));
-    const train = levels(task.coldStart.map((n, i) => n + (task.prompts[i] ?? 0))).sort((a, b) => a - b);
+    const train = levels(task.coldStart.map((n, i) => n + (task.prompts[i] ?? 0) + (task.distill?.[i] ?? 0))).sort((a, b) => a - b);
     const heldout = levels(task.heldout);
     const trainMedian = train[Math.floor(train.length / 2)];
     assert.ok(Math.max(...heldout) > Math.max(...train, ...task.pretrain.levels), `${preset}: held-out has a level never trained on`);
@@ -69,18 +78,34 @@ test('levels are as asked, and the held-out set of each preset is harder than mo
   }
 });
 
-test('both presets make valid specs, with a student of at most a quarter of the teacher', () => {
-  const datasets = Object.fromEntries(['pretrain', 'coldstart', 'prompts', 'heldout'].map((n) => [n, { kind: 's3' as const, uri: `s3://b/${n}.jsonl` }]));
-  const base = { uri: 's3://b/pipelines/x/checkpoints/0-pretrain/step-00000001/manifest.json', sha256: '0'.repeat(64), bytes: 1, pipelineId: 'x', phase: '0-pretrain', step: 1 };
+test('both presets make valid specs: R1 distils into the pretrained student, of at most a quarter of the teacher', () => {
+  const datasets = Object.fromEntries(['pretrain', 'coldstart', 'prompts', 'heldout', 'distill'].map((n) => [n, { kind: 's3' as const, uri: `s3://b/${n}.jsonl` }]));
+  const checkpoint = (id: string) => ({ uri: `s3://b/pipelines/${id}/checkpoints/0-pretrain/step-00000001/manifest.json`, sha256: '0'.repeat(64), bytes: 1, pipelineId: id, phase: '0-pretrain', step: 1 });
   const count = (config: unknown) => Object.values(parameterShapes(modelConfigSchema.parse(config))).reduce((n, d) => n + d.reduce((a, b) => a * b, 1), 0);
   for (const preset of PRESETS) {
     const file = loadDemoFile(demoFilePath(preset));
-    const r1 = r1Spec(file, datasets);
-    const zero = r1ZeroSpec(file, datasets, base);
-    assert.deepEqual(zero.model, { checkpoint: base.uri });
+    const student = studentSpec(file, datasets);
+    assert.ok(student && 'config' in student.model, `${preset}: a student pipeline that makes a new model`);
+    assert.deepEqual(student.phases.map((p) => p.kind), ['pretrain'], `${preset}: the student pipeline only pretrains`);
+    const r1 = r1Spec(file, datasets, checkpoint('student'));
+    const zero = r1ZeroSpec(file, datasets, checkpoint('r1'));
+    assert.deepEqual(zero.model, { checkpoint: checkpoint('r1').uri });
     assert.ok(zero.phases.some((p) => p.kind === 'grpo'));
     const distill = r1.phases.find((p) => p.kind === 'distill');
     assert.ok(distill && 'config' in r1.model);
-    assert.ok(count(distill.student.config) <= count(r1.model.config) / 4, `${preset}: student too large`);
+    assert.deepEqual(distill.student, { checkpoint: checkpoint('student').uri });
+    assert.ok(count(student.model.config) <= count(r1.model.config) / 4, `${preset}: student too large`);
+    for (const spec of [student, r1, zero]) assert.deepEqual(spec.compute.device, { kind: 'cpu', threads: 1 }, `${preset}: one onnxruntime thread (reproducible)`);
   }
+});
+
+test('a distill phase that names its student keeps it; without a student pipeline one is required', () => {
+  const datasets = Object.fromEntries(['pretrain', 'coldstart', 'prompts', 'heldout', 'distill'].map((n) => [n, { kind: 's3' as const, uri: `s3://b/${n}.jsonl` }]));
+  const file = loadDemoFile(demoFilePath('quick'));
+  const own = { config: { vocabSize: 259, hiddenSize: 16, intermediateSize: 32, numLayers: 1, numHeads: 2, numKvHeads: 1, maxSeqLen: 160 } };
+  const phases = (file.r1.phases as Record<string, unknown>[]).map((p) => (p.kind === 'distill' ? { ...p, student: own } : p));
+  const named = r1Spec({ ...file, r1: { ...file.r1, phases } }, datasets, { uri: 's3://b/x/manifest.json', sha256: '0'.repeat(64), bytes: 1, pipelineId: 'x', phase: 'p', step: 1 });
+  const distill = named.phases.find((p) => p.kind === 'distill');
+  assert.ok(distill && 'config' in distill.student && distill.student.config.hiddenSize === 16);
+  assert.throws(() => r1Spec({ ...file, student: undefined }, datasets), /student/);
 });

@@ -8,9 +8,10 @@ import { DemoFileSchema } from '../../cli/demo-specs';
 import { ArtifactStore } from '../../storage/artifact-store';
 
 /**
- * The demo's shape (every phase kind, both runs) at CI size: a tiny model, a few steps each. The
- * cold-start SFT memorises four one-step problems, and rejection sampling and distillation sample
- * those same prompts, so that they find correct samples to keep (they fail when there are none).
+ * The demo's shape (every phase kind, all three runs) at CI size: a tiny model, a few steps each.
+ * The cold-start SFT memorises four one-step problems, and rejection sampling and distillation
+ * sample those same prompts, so that they find correct samples to keep (they fail when there are
+ * none). The student is pretrained by its own pipeline first and R1 distils into that checkpoint.
  */
 const tiny = { vocabSize: 259, hiddenSize: 32, intermediateSize: 64, numLayers: 1, numHeads: 2, numKvHeads: 1, maxSeqLen: 96 };
 const evalSettings = { dataset: 'heldout', samples: 2, maxNewTokens: 48 };
@@ -21,6 +22,7 @@ const common = { seed: 1, chatTemplate: 'plain', timeouts: { heartbeatSeconds: 1
 
 const file = DemoFileSchema.parse({
   task: { seed: 1, heldoutPercent: 25, coldStart: [4], prompts: [4], heldout: [0, 2], pretrain: { documents: 16, levels: [1, 2], taggedShare: 0.5 } },
+  student: { ...common, model: { config: { ...tiny, hiddenSize: 8, intermediateSize: 8 } }, phases: [{ kind: 'pretrain', dataset: 'pretrain', ...sftLoop }] },
   r1: {
     ...common,
     model: { config: tiny },
@@ -31,7 +33,7 @@ const file = DemoFileSchema.parse({
       grpo,
       { kind: 'rejection-sampling', dataset: 'coldstart', samplesPerPrompt: 2, maxNewTokens: 48, temperature: 0.5, rewards, sftFrom: 'current', sft: { ...sftLoop, optimizer: { lr: 1e-4 } }, eval: evalSettings },
       { ...grpo, steps: 1 },
-      { kind: 'distill', dataset: 'coldstart', samplesPerPrompt: 2, maxNewTokens: 48, temperature: 0.5, rewards, student: { config: { ...tiny, hiddenSize: 8, intermediateSize: 8 } }, sft: sftLoop, eval: evalSettings },
+      { kind: 'distill', dataset: 'coldstart', samplesPerPrompt: 2, maxNewTokens: 48, temperature: 0.5, rewards, sft: sftLoop, eval: evalSettings },
     ],
   },
   r1Zero: { ...common, phases: [{ ...grpo, steps: 3 }] },
@@ -41,7 +43,7 @@ before(async () => {
   await ensureStack();
 });
 
-test('a CI-sized demo runs R1 and R1-Zero through real workers and produces the table and both reports', async () => {
+test('a CI-sized demo runs the student base, R1 and R1-Zero through real workers and produces the table and the reports', async () => {
   const client = await testClient();
   const store = ArtifactStore.fromEnv();
   const lines: string[] = [];
@@ -49,6 +51,11 @@ test('a CI-sized demo runs R1 and R1-Zero through real workers and produces the 
     runDemoPipelines(client, store, file, { id: `demo-ci-${randomUUID().slice(0, 8)}`, log: (l) => lines.push(l) }),
   );
 
+  assert.ok(demo.student, 'the student pipeline ran');
+  assert.deepEqual(demo.student.rows.map((r) => r.phase), ['0-pretrain']);
+  const studentBase = demo.student.result.phases[0].checkpoint;
+  const distill = demo.r1.spec.phases.find((p) => p.kind === 'distill');
+  assert.deepEqual(distill?.kind === 'distill' && distill.student, { checkpoint: studentBase.uri }, 'R1 distils into the pretrained student');
   const phases = demo.r1.rows.map((r) => r.phase);
   assert.deepEqual(phases, ['0-pretrain', '1-eval', '2-sft', '3-grpo', '4-rejection-sampling', '5-grpo', '6-distill teacher', '6-distill student']);
   for (const row of demo.r1.rows.filter((r) => r.phase !== '0-pretrain')) {
@@ -58,7 +65,8 @@ test('a CI-sized demo runs R1 and R1-Zero through real workers and produces the 
   assert.deepEqual(demo.zero.rows.map((r) => r.phase), ['0-grpo']);
   assert.match(demo.table, /pass@1/);
   assert.match(demo.table, /GRPO \(3-grpo\) vs cold-start SFT/);
-  assert.match(demo.table, /distillation: student pass@1/);
+  assert.match(demo.table, /distillation: pretrained student pass@1 .* with \d+ \/ \d+ parameters/);
+  assert.match(demo.table, /demo wall time: \d+s/);
   assert.match(demo.table, /R1-Zero: pass@1 .* after 3 GRPO steps/);
   assert.ok(lines.some((l) => /\[[#.]{24}\]/.test(l)), 'progress bars were drawn');
 

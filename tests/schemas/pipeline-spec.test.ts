@@ -71,3 +71,20 @@ test('a file that is not YAML is rejected naming the file', () => {
   writeFileSync(path, 'model: [unclosed');
   assert.throws(() => loadSpecFile(path), (err: unknown) => err instanceof SpecError && err.message.includes(path));
 });
+
+test('a distillation student is a new model from its config or a pretrained checkpoint, not both', () => {
+  const distill = {
+    kind: 'distill', dataset: 'math', samplesPerPrompt: 2, maxNewTokens: 8, rewards: [{ name: 'accuracy' }],
+    sft: { steps: 1, batchSize: 1, optimizer: { lr: 1e-3 } }, eval: { dataset: 'math', maxNewTokens: 8 },
+  };
+  const checkpoint = 's3://bucket/pipelines/small/checkpoints/0-pretrain/step-00000100/manifest.json';
+  const withStudent = (student: unknown) => ({ ...valid, phases: [{ ...distill, student }] });
+  const fromConfig = validateSpec(withStudent(model)).phases[0];
+  assert.ok(fromConfig.kind === 'distill' && 'config' in fromConfig.student && fromConfig.student.seed === 0);
+  const pretrained = validateSpec(withStudent({ checkpoint })).phases[0];
+  assert.ok(pretrained.kind === 'distill');
+  assert.deepEqual(pretrained.student, { checkpoint });
+  for (const bad of [{}, { ...model, checkpoint }, { checkpoint: 's3://bucket/model.safetensors' }]) {
+    assert.ok(problemsOf(withStudent(bad)).some((p) => p.path.startsWith('phases.0.student')), JSON.stringify(bad));
+  }
+});
