@@ -16,7 +16,7 @@ import type { Rollout } from './rollouts';
 import { Timings } from './timings';
 import { withHeartbeats } from './heartbeat';
 import type { PolicyPool } from './policy-pool';
-import { resumeTrainer, type LiveTrainer, type TrainerHost } from './trainer-host';
+import { resumeTrainer, trainerKey, type LiveTrainer, type TrainerHost } from './trainer-host';
 
 /** The data of one GRPO step: its rollouts (all shards, in order) and their scores. */
 export interface GrpoStepData {
@@ -144,7 +144,7 @@ function meanOf(updates: GrpoMetrics[]): Metrics {
  * result (`done`), a trainer off the committed lineage is restored from it.
  */
 async function trainerFor(store: ArtifactStore, host: TrainerHost, input: GrpoStepInput, target: number, t: Timings) {
-  const live = host.get(input.phase);
+  const live = host.get(trainerKey(input));
   if (live && live.step === target - 1 && live.basis === (input.checkpoint ?? input.base).uri) {
     return { trainer: live, committed: input.checkpoint, published: null, done: null };
   }

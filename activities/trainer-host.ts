@@ -33,7 +33,11 @@ export class TrainerHost {
   private readonly trainers = new Map<string, LiveTrainer>();
   private busy: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly maxTrainers = 1) {}
+  /**
+   * Two by default: phases running side by side on one process (R1 and R1-Zero in the demo) each
+   * keep their state; with one, every step of either would restore from S3 and replay.
+   */
+  constructor(private readonly maxTrainers = 2) {}
 
   /**
    * Runs training work one call at a time. An attempt that Temporal already timed out may still
@@ -109,6 +113,9 @@ function zeroOptimizer(state: TrainerState) {
   return { m: zeros(), v: zeros(), step: 0 };
 }
 
+/** A phase's trainer in a host: phase names repeat across pipelines. */
+export const trainerKey = (where: { pipelineId: string; phase: string }) => `${where.pipelineId}/${where.phase}`;
+
 /**
  * Brings the phase's trainer in this process to `latest`, the phase's latest committed checkpoint
  * (null: none yet, start from `base`): kept in memory when it already stands there, restored from
@@ -117,18 +124,18 @@ function zeroOptimizer(state: TrainerState) {
 export async function resumeTrainer(
   store: ArtifactStore,
   host: TrainerHost,
-  input: { phase: string; base: CheckpointRef; seed: number; device: Device; tokenizer: PipelineSpec['tokenizer'] },
+  input: { pipelineId: string; phase: string; base: CheckpointRef; seed: number; device: Device; tokenizer: PipelineSpec['tokenizer'] },
   latest: CheckpointRef | null,
   opts: { withReference: boolean },
 ): Promise<LiveTrainer> {
   const basis = latest ?? input.base;
-  const live = host.get(input.phase);
+  const live = host.get(trainerKey(input));
   if (live && live.basis === basis.uri && live.step === (latest?.step ?? 0)) return live;
 
   const baseState = await loadTrainerState(store, input.base);
   // A phase starts with a fresh optimizer; a checkpoint of this phase brings its own.
   const state = latest ? await loadTrainerState(store, latest) : { config: baseState.config, weights: baseState.weights };
-  return host.start(input.phase, state, {
+  return host.start(trainerKey(input), state, {
     seed: input.seed,
     device: input.device,
     tokenizer: input.tokenizer,
