@@ -5,8 +5,8 @@ import { ensureStack } from '../helpers/stack';
 import { testClient, withWorkers } from '../helpers/workers';
 import { r1 } from '../helpers/cli';
 import { terminateIfRunning, waitForProgress } from '../helpers/pipelines';
-import { validateSpec } from '../../cli/spec-file';
 import { startPipeline } from '../../cli/pipelines';
+import { tinySpec } from '../fixtures/tiny-pipeline';
 import { readPipelineAudit } from '../../cli/history';
 import { ArtifactStore } from '../../storage/artifact-store';
 import { listCheckpoints, readManifest } from '../../storage/checkpoints';
@@ -15,26 +15,13 @@ import type { PipelineResult } from '../../workflows/pipeline';
 import { pauseUpdate } from '../../workflows/messages';
 
 /** Pretraining, then an SFT phase of four checkpointed chunks of ten steps: the one interrupted. */
-const spec = validateSpec({
-  seed: 2,
-  model: { config: { vocabSize: 259, hiddenSize: 32, intermediateSize: 64, numLayers: 1, numHeads: 2, numKvHeads: 1, maxSeqLen: 96 } },
-  chatTemplate: 'plain',
-  timeouts: { heartbeatSeconds: 10 },
-  datasets: {
-    text: { kind: 'inline', rows: [{ text: '2+3=5. 4+4=8. 1+6=7.' }, { text: '3+3=6. 2+2=4. 5+1=6.' }] },
-    qa: {
-      kind: 'inline',
-      rows: [
-        { prompt: '2+5', answer: '7', completion: '<think>7</think><answer>7</answer>' },
-        { prompt: '3+4', answer: '7', completion: '<think>7</think><answer>7</answer>' },
-      ],
-    },
-  },
-  phases: [
+const spec = tinySpec(
+  [
     { kind: 'pretrain', dataset: 'text', steps: 2, batchSize: 2, checkpointEvery: 2, optimizer: { lr: 0.01 } },
     { kind: 'sft', dataset: 'qa', steps: 40, batchSize: 4, checkpointEvery: 10, optimizer: { lr: 0.01 } },
   ],
-});
+  { seed: 2, timeouts: { heartbeatSeconds: 10 } },
+);
 
 const STEPS = [10, 20, 30, 40];
 
@@ -136,7 +123,7 @@ test('a phase that fails: r1 watch exits 1 with the failure, r1 history shows th
   const id = `cli-failing-${randomUUID().slice(0, 8)}`;
   t.after(() => terminateIfRunning(client.workflow.getHandle(id)));
   // SFT on rows without prompt/completion: the training activity fails, and is not retried.
-  const failing = validateSpec({ ...spec, phases: [{ kind: 'sft', dataset: 'text', steps: 4, batchSize: 2, checkpointEvery: 2, optimizer: { lr: 0.01 } }] });
+  const failing = tinySpec([{ kind: 'sft', dataset: 'text', steps: 4, batchSize: 2, checkpointEvery: 2, optimizer: { lr: 0.01 } }], { seed: 2, timeouts: { heartbeatSeconds: 10 } });
   const message = /SFT needs "prompt" and "completion" fields/;
 
   await withWorkers(['orchestration', 'cpu', 'compute'], async () => {

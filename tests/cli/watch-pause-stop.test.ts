@@ -5,8 +5,8 @@ import { ensureStack } from '../helpers/stack';
 import { testClient, withWorkers } from '../helpers/workers';
 import { r1 } from '../helpers/cli';
 import { terminateIfRunning, waitForProgress, waitUntil } from '../helpers/pipelines';
-import { validateSpec } from '../../cli/spec-file';
 import { startPipeline } from '../../cli/pipelines';
+import { tinySpec } from '../fixtures/tiny-pipeline';
 import type { PipelineResult } from '../../workflows/pipeline';
 import { R1Status } from '../../workflows/search-attributes';
 import { pauseUpdate, resumeUpdate } from '../../workflows/messages';
@@ -16,26 +16,13 @@ import { pauseUpdate, resumeUpdate } from '../../workflows/messages';
  * slow-starting CLI to pause it in.
  */
 const SFT_STEPS = 300;
-const spec = validateSpec({
-  seed: 1,
-  model: { config: { vocabSize: 259, hiddenSize: 32, intermediateSize: 64, numLayers: 1, numHeads: 2, numKvHeads: 1, maxSeqLen: 96 } },
-  chatTemplate: 'plain',
-  timeouts: { heartbeatSeconds: 10 },
-  datasets: {
-    text: { kind: 'inline', rows: [{ text: '2+3=5. 4+4=8. 1+6=7.' }, { text: '3+3=6. 2+2=4. 5+1=6.' }] },
-    qa: {
-      kind: 'inline',
-      rows: [
-        { prompt: '2+5', answer: '7', completion: '<think>7</think><answer>7</answer>' },
-        { prompt: '3+4', answer: '7', completion: '<think>7</think><answer>7</answer>' },
-      ],
-    },
-  },
-  phases: [
+const spec = tinySpec(
+  [
     { kind: 'pretrain', dataset: 'text', steps: 4, batchSize: 2, checkpointEvery: 2, optimizer: { lr: 0.01 } },
     { kind: 'sft', dataset: 'qa', steps: SFT_STEPS, batchSize: 4, checkpointEvery: 10, optimizer: { lr: 0.01 } },
   ],
-});
+  { seed: 1, timeouts: { heartbeatSeconds: 10 } },
+);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
