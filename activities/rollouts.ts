@@ -52,6 +52,17 @@ export interface GenerateInput {
   chatTemplate: PipelineSpec['chatTemplate'];
   tokenizer: PipelineSpec['tokenizer'];
   device: Device;
+  /** When set, the shard is also scored here (GRPO's `verifyOn: rollout`). */
+  rewards?: RewardSpec;
+}
+
+export interface GenerateResult {
+  ref: ArtifactRef;
+  samples: number;
+  meanLength: number;
+  /** The shard's scores and their metrics, when the input asked for them. */
+  scored?: { ref: ArtifactRef; metrics: Metrics };
+  timings: Metrics;
 }
 
 /** The R1 format ends with the answer block; nothing after it earns anything. */
@@ -140,10 +151,24 @@ export function evalMetrics(rollouts: Rollout[], scores: SampleScore[]): Metrics
   };
 }
 
+const stepKey = (step: number) => `step-${String(step).padStart(8, '0')}`;
+
+/** Scores rollouts with the spec's rewards (a failing reward scores 0 with its reason) and stores the scores under `key`. */
+async function scoreAndStore(store: ArtifactStore, rollouts: Rollout[], rewards: RewardSpec, key: string, t: Timings): Promise<{ ref: ArtifactRef; metrics: Metrics }> {
+  const scores = await t.time('rewards', () =>
+    scoreBatch(
+      rollouts.map((r) => ({ response: r.text, gold: r.gold, completionTokens: r.tokens.length, truncated: r.finishReason === 'length' })),
+      rewards,
+    ),
+  );
+  const { ref } = await t.time('s3', () => store.putBytes(key, encodeJsonl(scores)));
+  return { ref, metrics: evalMetrics(rollouts, scores) };
+}
+
 export function rolloutActivities(store: ArtifactStore, pool: PolicyPool) {
   return {
-    /** Samples completions for one shard of a step's prompts and stores them; returns the ref. */
-    generateRollouts: (input: GenerateInput): Promise<{ ref: ArtifactRef; samples: number; meanLength: number; timings: Metrics }> => withHeartbeats(async (progress) => {
+    /** Samples completions for one shard of a step's prompts and stores them (and, when asked, their scores); returns the refs. */
+    generateRollouts: (input: GenerateInput): Promise<GenerateResult> => withHeartbeats(async (progress) => {
       progress({ step: input.step, shard: input.shard });
       const t = new Timings();
       const rows = (await t.time('s3', () => loadDataset(store, input.dataset))).length;
@@ -151,9 +176,10 @@ export function rolloutActivities(store: ArtifactStore, pool: PolicyPool) {
         ? Array.from({ length: Math.min(input.range.to, rows) - input.range.from }, (_, i) => input.range!.from + i)
         : shardRows(rows, input);
       const rollouts = await sample(pool, store, input, chosen, t);
-      const key = store.key(`pipelines/${input.pipelineId}/rollouts/${input.phase}/step-${String(input.step).padStart(8, '0')}/shard-${input.shard}.jsonl`);
-      const { ref } = await t.time('s3', () => store.putBytes(key, encodeJsonl(rollouts)));
-      return { ref, samples: rollouts.length, meanLength: mean(rollouts.map((r) => r.tokens.length)), timings: t.metrics('rollout') };
+      const shardFile = `${input.phase}/${stepKey(input.step)}/shard-${input.shard}.jsonl`;
+      const { ref } = await t.time('s3', () => store.putBytes(store.key(`pipelines/${input.pipelineId}/rollouts/${shardFile}`), encodeJsonl(rollouts)));
+      const scored = input.rewards && (await scoreAndStore(store, rollouts, input.rewards, store.key(`pipelines/${input.pipelineId}/rewards/${shardFile}`), t));
+      return { ref, samples: rollouts.length, meanLength: mean(rollouts.map((r) => r.tokens.length)), ...(scored && { scored }), timings: t.metrics('rollout') };
     }),
 
     /** Scores every rollout of a step with the spec's rewards; a failing reward scores 0 with its reason. */
@@ -162,15 +188,8 @@ export function rolloutActivities(store: ArtifactStore, pool: PolicyPool) {
       const rollouts: Rollout[] = [];
       for (const ref of input.rollouts) rollouts.push(...decodeJsonl<Rollout>(await t.time('s3', () => store.getBytes(ref))));
       progress({ step: input.step, samples: rollouts.length });
-      const scores = await t.time('rewards', () =>
-        scoreBatch(
-          rollouts.map((r) => ({ response: r.text, gold: r.gold, completionTokens: r.tokens.length, truncated: r.finishReason === 'length' })),
-          input.rewards,
-        ),
-      );
-      const key = store.key(`pipelines/${input.pipelineId}/rewards/${input.phase}/step-${String(input.step).padStart(8, '0')}.jsonl`);
-      const { ref } = await t.time('s3', () => store.putBytes(key, encodeJsonl(scores)));
-      return { ref, metrics: evalMetrics(rollouts, scores), timings: t.metrics('verify') };
+      const key = store.key(`pipelines/${input.pipelineId}/rewards/${input.phase}/${stepKey(input.step)}.jsonl`);
+      return { ...(await scoreAndStore(store, rollouts, input.rewards, key, t)), timings: t.metrics('verify') };
     }),
 
     /** Held-out evaluation of a policy: k samples per prompt over the whole dataset. */

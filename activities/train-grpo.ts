@@ -18,11 +18,11 @@ import { withHeartbeats } from './heartbeat';
 import type { PolicyPool } from './policy-pool';
 import { resumeTrainer, trainerKey, type LiveTrainer, type TrainerHost } from './trainer-host';
 
-/** The data of one GRPO step: its rollouts (all shards, in order) and their scores. */
+/** The data of one GRPO step: its rollouts (all shards, in order) and their scores (one file per shard, or one for the step). */
 export interface GrpoStepData {
   step: number;
   rollouts: ArtifactRef[];
-  rewards: ArtifactRef;
+  rewards: ArtifactRef[];
 }
 
 export interface GrpoStepInput {
@@ -68,7 +68,8 @@ export const policyPhase = (phase: string) => `${phase}.policy`;
 async function applyStep(store: ArtifactStore, trainer: LiveTrainer, input: GrpoStepInput, data: GrpoStepData, t: Timings): Promise<Metrics> {
   const rollouts: Rollout[] = [];
   for (const ref of data.rollouts) rollouts.push(...decodeJsonl<Rollout>(await t.time('s3', () => store.getBytes(ref))));
-  const scores = decodeJsonl<SampleScore>(await t.time('s3', () => store.getBytes(data.rewards)));
+  const scores: SampleScore[] = [];
+  for (const ref of data.rewards) scores.push(...decodeJsonl<SampleScore>(await t.time('s3', () => store.getBytes(ref))));
   if (scores.length !== rollouts.length) throw new Error(`step ${data.step}: ${rollouts.length} rollouts but ${scores.length} scores`);
 
   const advantages = computeAdvantages(scores.map((s) => s.reward), input.groupSize, input.scaleRewards);

@@ -19,7 +19,7 @@ import { escapeXml, linePlot } from './svg-plot';
  * Per-step metrics come from S3, not from workflow histories: each GRPO step commits a
  * weights-only policy checkpoint (`<phase>.policy`) whose manifest holds the trainer's metrics
  * (reward, KL, clip fractions, tokens), and the step's verified rewards
- * (`rewards/<phase>/step-N.jsonl`) give its accuracy. S3 holds them for as long as the run's
+ * (`rewards/<phase>/step-N.jsonl` or `.../step-N/shard-K.jsonl`) give its accuracy. S3 holds them for as long as the run's
  * checkpoints, whatever the history retention of the Temporal namespace.
  */
 
@@ -41,14 +41,15 @@ const RL_PLOTS: { title: string; value: (p: StepPoint) => number }[] = [
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
 
 async function rlSteps(store: ArtifactStore, pipelineId: string, phase: string): Promise<StepPoint[]> {
-  // Same layout as verifyRollouts writes (activities/rollouts.ts).
-  const accuracy = new Map<number, number>();
+  // The layout activities/rollouts.ts writes: step-N.jsonl (scored on the CPU queue) or step-N/shard-K.jsonl (in the rollouts).
+  const values = new Map<number, number[]>();
   for await (const { key } of store.list(store.key(`pipelines/${pipelineId}/rewards/${phase}/`))) {
-    const step = /step-(\d+)\.jsonl$/.exec(key);
+    const step = /step-(\d+)(\/shard-\d+)?\.jsonl$/.exec(key);
     if (!step) continue;
     const scores = decodeJsonl<SampleScore>(await store.getBytes({ uri: store.uri(key) }));
-    accuracy.set(Number(step[1]), mean(scores.map((s) => s.breakdown.accuracy?.value ?? 0)));
+    values.set(Number(step[1]), [...(values.get(Number(step[1])) ?? []), ...scores.map((s) => s.breakdown.accuracy?.value ?? 0)]);
   }
+  const accuracy = new Map([...values].map(([step, xs]) => [step, mean(xs)]));
   const points: StepPoint[] = [];
   for (const listing of await listCheckpoints(store, pipelineId, policyPhase(phase))) {
     const manifest = await readManifest(store, { uri: store.uri(listing.manifestKey) });

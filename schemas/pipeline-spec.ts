@@ -116,6 +116,12 @@ export const GrpoPhaseSchema = z.strictObject({
   /** Optimizer steps per update: the batch is split into this many mini-batches. */
   miniBatches: positiveInt.default(1),
   rewards: RewardSpecSchema,
+  /**
+   * Where each step's rollouts are scored: `rollout` inside the rollout activity that sampled them
+   * (no extra activity per step), `cpu` in a verification activity on the CPU queue (where the code
+   * sandbox lives). By default `cpu` when a code reward is in the spec, `rollout` otherwise.
+   */
+  verifyOn: z.enum(['rollout', 'cpu']).optional(),
   checkpointEvery: positiveInt.default(10),
   evalEvery: nonNegativeInt.default(0),
   eval: EvalSettingsSchema.optional(),

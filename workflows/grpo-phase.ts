@@ -22,6 +22,14 @@ export interface GrpoCarry {
   evals: Record<string, Metrics>;
 }
 
+/** Metrics of the step from those of its shards: each a mean over its samples, so weighted by them. */
+function bySamples(shards: Metrics[]): Metrics {
+  const total = shards.reduce((n, m) => n + m.samples, 0);
+  const out: Metrics = {};
+  for (const key of Object.keys(shards[0])) out[key] = key === 'samples' ? total : shards.reduce((a, m) => a + m[key] * m.samples, 0) / Math.max(1, total);
+  return out;
+}
+
 /**
  * A phase restarted after its pipeline was terminated goes on from its latest complete checkpoint
  * (steps after it are redone: their rollouts came from a policy that no checkpoint kept).
@@ -36,7 +44,8 @@ async function startingState(input: PhaseInput<'grpo'>): Promise<GrpoCarry> {
 
 /**
  * Reasoning RL: each step fans rollouts out over prompt shards (any number of rollout workers),
- * verifies them on the CPU queue, and trains one GRPO step on the phase's trainer. The data
+ * scores them (in the rollout activities, or on the CPU queue: `verifyOn`), and trains one GRPO
+ * step on the phase's trainer. The data
  * cursor is the step number: prompts of a step depend only on (seed, step).
  */
 export async function grpoPhase(input: PhaseInput<'grpo'>, carried?: GrpoCarry): Promise<PhaseResult> {
@@ -47,6 +56,7 @@ export async function grpoPhase(input: PhaseInput<'grpo'>, carried?: GrpoCarry):
   const trainer = Trainer.resume(state.trainerQueue, input.deployment);
   const seed = input.spec.seed + input.index;
   const firstStepOfRun = state.step + 1;
+  const verifyInRollouts = (p.verifyOn ?? (p.rewards.some((r) => r.name === 'code') ? 'cpu' : 'rollout')) === 'rollout';
 
   while (state.step < p.steps) {
     await runtime.checkpointBoundary();
@@ -69,16 +79,19 @@ export async function grpoPhase(input: PhaseInput<'grpo'>, carried?: GrpoCarry):
             chatTemplate: input.spec.chatTemplate,
             tokenizer: input.spec.tokenizer,
             device: input.spec.compute.device,
+            ...(verifyInRollouts && { rewards: p.rewards }),
           },
         ]),
       ),
     );
     const rollouts = shards.map((s) => s.ref);
-    const verified = await cpu.verifyRollouts.executeWithOptions({ summary: `${input.name}: verify step ${step}` }, [
-      { pipelineId: input.pipelineId, phase: input.name, step, rollouts, rewards: p.rewards },
-    ]);
+    const verified = verifyInRollouts
+      ? { refs: shards.map((s) => s.scored!.ref), metrics: bySamples(shards.map((s) => s.scored!.metrics)) }
+      : await cpu.verifyRollouts
+          .executeWithOptions({ summary: `${input.name}: verify step ${step}` }, [{ pipelineId: input.pipelineId, phase: input.name, step, rollouts, rewards: p.rewards }])
+          .then((v) => ({ refs: [v.ref], metrics: v.metrics }));
 
-    state.pending.push({ step, rollouts, rewards: verified.ref });
+    state.pending.push({ step, rollouts, rewards: verified.refs });
     const commit = step % p.checkpointEvery === 0 || step === p.steps;
     const trained = await trainer.run((a) =>
       a.trainGrpoStep.executeWithOptions({ summary: `${input.name}: train step ${step}${commit ? ' + checkpoint' : ''}` }, [
@@ -118,7 +131,7 @@ export async function grpoPhase(input: PhaseInput<'grpo'>, carried?: GrpoCarry):
     if (p.eval && p.evalEvery > 0 && step % p.evalEvery === 0 && step < p.steps) {
       state.evals[`step-${step}`] = await evaluatePolicy(input, trained.policy, p.eval, `step ${step}`);
     }
-    runtime.report({ phase: input.name, step, totalSteps: p.steps, metrics: state.metrics, checkpoint: state.checkpoint });
+    runtime.report({ phase: input.name, step, totalSteps: p.steps, metrics: state.metrics, checkpoint: state.checkpoint }, trained.checkpoint !== null);
 
     const runLong = p.continueAsNewEvery !== undefined && step - firstStepOfRun + 1 >= p.continueAsNewEvery;
     if (step < p.steps && (runLong || workflowInfo().continueAsNewSuggested)) {

@@ -6,8 +6,16 @@ import { R1Step } from './search-attributes';
  * What every phase workflow does around its steps: honour pause (forwarded by the pipeline) at
  * step boundaries, and report progress to its pipeline and its own search attributes.
  */
+/**
+ * Each progress signal costs a workflow task in the phase (its delivery) and one in the pipeline,
+ * next to the step's own three: on a one-second step that is several percent of its wall time.
+ * Steps faster than this report only at checkpoints and every this many milliseconds.
+ */
+const REPORT_INTERVAL_MS = 5_000;
+
 export class PhaseRuntime {
   private paused = false;
+  private lastReport = -Infinity;
 
   constructor() {
     setHandler(pausedSignal, (paused) => {
@@ -21,10 +29,14 @@ export class PhaseRuntime {
   }
 
   /**
-   * Not awaited: the signal goes out with the phase's next command, so progress costs no extra
-   * workflow task per step. A pipeline that is gone cannot show progress anyway.
+   * Not awaited: the signal goes out with the phase's next command. A pipeline that is gone cannot
+   * show progress anyway. `Date.now()` is the workflow clock here (the time of the workflow task,
+   * the same on replay).
    */
-  report(progress: PhaseProgress): void {
+  report(progress: PhaseProgress, checkpointed: boolean): void {
+    const now = Date.now();
+    if (!checkpointed && now - this.lastReport < REPORT_INTERVAL_MS) return;
+    this.lastReport = now;
     upsertSearchAttributes([{ key: R1Step, value: progress.step }]);
     const parent = workflowInfo().parent;
     if (!parent) return;

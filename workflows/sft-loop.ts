@@ -45,7 +45,7 @@ export async function runSftLoop(input: PhaseContext, loop: SftLoop, trainer: Tr
         },
       ]),
     );
-    runtime.report({ phase: input.name, step: result.step, totalSteps: loop.steps, metrics: result.metrics, checkpoint: result.checkpoint });
+    runtime.report({ phase: input.name, step: result.step, totalSteps: loop.steps, metrics: result.metrics, checkpoint: result.checkpoint }, true);
     if (result.step >= loop.steps) return result;
   }
 }

@@ -25,7 +25,7 @@ test('the Temporal Web UI audits a pipeline: its phases, GRPO steps, and a failu
 
   await withFlakyVerifier(FLAKY_STEP, () =>
     withWorkers(['orchestration', 'compute'], async () => {
-      const handle = await startPipeline(await testClient(), tinySpec([PHASES.sft, PHASES.grpo]), id);
+      const handle = await startPipeline(await testClient(), tinySpec([PHASES.sft, { ...PHASES.grpo, verifyOn: 'cpu' }]), id);
       await handle.result().finally(() => terminateIfRunning(handle));
 
       // Browse while the workers still run: the UI asks a worker for the pipeline's current details.

@@ -7,7 +7,6 @@ import { startWorkerProcess, type WorkerProcess } from '../helpers/processes';
 import { startPipeline } from '../../cli/pipelines';
 import { ArtifactStore } from '../../storage/artifact-store';
 import { listCheckpoints, readManifest } from '../../storage/checkpoints';
-import type { Progress } from '../../workflows/messages';
 import type { PipelineResult } from '../../workflows/pipeline';
 import { PHASES, tinySpec } from '../fixtures/tiny-pipeline';
 
@@ -28,6 +27,16 @@ async function events(workflowId: string, kind: 'activityTaskScheduledEventAttri
   return found;
 }
 
+/** Waits until the GRPO phase has published the policy of `step` (progress reports are throttled; S3 is not). */
+async function untilGrpoStep(id: string, step: number): Promise<void> {
+  const store = ArtifactStore.fromEnv();
+  for (let tries = 0; tries < 3000; tries++) {
+    if ((await listCheckpoints(store, id, '1-grpo.policy')).some((c) => c.step >= step)) return;
+    await sleep(100);
+  }
+  throw new Error(`${id}: GRPO never reached step ${step}`);
+}
+
 test('a trainer worker SIGKILLed mid-GRPO is replaced; every step is committed exactly once; two rollout workers share the work', async () => {
   const id = `crash-${randomUUID().slice(0, 8)}`;
   const grpo = { ...PHASES.grpo, steps: 6, shards: 4, checkpointEvery: 3 };
@@ -39,11 +48,7 @@ test('a trainer worker SIGKILLed mid-GRPO is replaced; every step is committed e
       const handle = await startPipeline(client, spec, id);
 
       // Wait until GRPO is under way, then kill the process that holds its trainer.
-      for (;;) {
-        const progress = await handle.query<Progress>('progress');
-        if (progress.phase === '1-grpo' && progress.step >= 2) break;
-        await sleep(100);
-      }
+      await untilGrpoStep(id, 2);
       const trainerQueues = (await events(`${id}/1-grpo`, 'activityTaskScheduledEventAttributes'))
         .filter((a) => (a.activityType as { name: string }).name === 'trainGrpoStep')
         .map((a) => (a.taskQueue as { name: string }).name);
@@ -84,11 +89,7 @@ test('a trainer worker stopped with SIGTERM mid-GRPO saves the steps it trained;
   try {
     const result = await withWorkers(['orchestration', 'cpu'], async () => {
       const handle = await startPipeline(await testClient(), spec, id);
-      for (;;) {
-        const progress = await handle.query<Progress>('progress');
-        if (progress.phase === '1-grpo' && progress.step >= 2) break;
-        await sleep(100);
-      }
+      await untilGrpoStep(id, 2);
       await processes[0].kill('SIGTERM');
       assert.equal(processes[0].child.exitCode, 0, `the stopped worker failed; see ${processes[0].log}`);
       processes.push(startWorkerProcess('compute'));
