@@ -5,6 +5,7 @@
  * are those of Hugging Face safetensors, so checkpoints load without renaming.
  */
 import type { ModelConfig } from '../schemas/model';
+import { sumTo } from './grad-rules';
 import { Dim, Graph, Value } from './onnx/builder';
 import { dimProduct } from './onnx/shape';
 import { Rng } from './rng';
@@ -80,11 +81,11 @@ export interface DecoderInputs {
 export function decoder(g: Graph, cfg: ModelConfig, p: Record<string, Value>, inputs: DecoderInputs): { hidden: Value } {
   const { ids, positions, attentionMask } = inputs;
   const rope = rotaryTables(g, cfg, positions);
-  const bias = attentionBias(g, ids, attentionMask);
+  const blocks = queryBlocks(g, ids.dims[1], attentionBias(g, ids, attentionMask));
   let h = g.gather(p['model.embed_tokens.weight'], ids);
   for (let i = 0; i < cfg.numLayers; i++) {
     const pre = `model.layers.${i}.`;
-    h = g.add(h, attention(g, cfg, p, pre + 'self_attn.', rmsNorm(g, cfg, h, p[pre + 'input_layernorm.weight']), rope, bias));
+    h = g.add(h, attention(g, cfg, p, pre + 'self_attn.', rmsNorm(g, cfg, h, p[pre + 'input_layernorm.weight']), rope, blocks));
     const x = rmsNorm(g, cfg, h, p[pre + 'post_attention_layernorm.weight']);
     const gate = silu(g, linear(g, x, p[pre + 'mlp.gate_proj.weight']));
     h = g.add(h, linear(g, g.mul(gate, linear(g, x, p[pre + 'mlp.up_proj.weight'])), p[pre + 'mlp.down_proj.weight']));
@@ -118,10 +119,26 @@ function silu(g: Graph, x: Value): Value {
   return g.composite('Silu', [x], body, (dy) => [g.mul(dy, g.add(s!, g.sub(y!, g.mul(y!, s!))))]);
 }
 
-/** x / rms(x) * w; the reciprocal is taken per row, so x meets only multiplications (cheap gradients). */
+/**
+ * x / rms(x) * w as one op for autodiff: with r = 1/rms(x), xhat = x r and gx = dy w,
+ * dx = r (gx - xhat mean(gx xhat)) and dw = sum(dy xhat): six passes over the hidden states in
+ * the backward where the per-op rules take ten (x is used three times, the mean's gradient is an
+ * Expand and a Div, and the paths' gradients are added up).
+ */
 function rmsNorm(g: Graph, cfg: ModelConfig, x: Value, w: Value): Value {
-  const meanSquare = g.reduceMean(g.mul(x, x), [-1], true);
-  return g.mul(g.mul(x, g.reciprocal(g.sqrt(g.add(meanSquare, g.scalar(cfg.rmsNormEps))))), w);
+  let r: Value | undefined;
+  let xhat: Value | undefined;
+  const body = () => {
+    const meanSquare = g.reduceMean(g.mul(x, x), [-1], true);
+    r = g.reciprocal(g.sqrt(g.add(meanSquare, g.scalar(cfg.rmsNormEps))));
+    xhat = g.mul(x, r);
+    return g.mul(xhat, w);
+  };
+  return g.composite('RMSNorm', [x, w], body, (dy) => {
+    const gx = g.mul(dy, w);
+    const dx = g.mul(g.sub(gx, g.mul(xhat!, g.reduceMean(g.mul(gx, xhat!), [-1], true))), r!);
+    return [dx, sumTo(g, g.mul(dy, xhat!), w.dims)];
+  });
 }
 
 interface Rotary {
@@ -176,9 +193,70 @@ function attentionBias(g: Graph, ids: Value, attentionMask: Value): Value {
   return g.unsqueeze(g.unsqueeze(g.where(visible, g.scalar(0), g.scalar(-1e9)), 1), 1);
 }
 
+/** A run of query positions and the keys they attend to: the first `keys` positions. */
+interface QueryBlock {
+  rows: Dim;
+  keys: Dim;
+  /** Bounds of the rows as int64 [1] values for Slice. */
+  start: Value;
+  end: Value;
+  /** The attention bias of these rows and keys, [B, 1, 1, rows, keys]. */
+  bias: Value;
+}
+
+/**
+ * Causal attention by blocks of query rows: block i of n (positions ceil(iT/n) to ceil((i+1)T/n))
+ * sees only the keys up to its last row, so the scores of all but the last block are narrower
+ * than [rows, T]: (n-1)/2n of every T x T product and pass (scores, softmax, their gradients) is
+ * skipped, for copies of the much smaller q, k and v (slices, and a concat and pads of their
+ * gradients). In profiles of the bench's small config (seq 256) the attention took about 18%
+ * less time with two blocks than with none, 25% with four and 14% with eight. The bounds are
+ * computed at run time, so T stays symbolic. Exact for every query that sees some key; one that
+ * sees none (left padding) now averages its block's keys instead of all of them, and such a
+ * position only ever feeds other padding positions, which the losses mask out.
+ */
+function queryBlocks(g: Graph, T: Dim, bias: Value, n = 4): QueryBlock[] {
+  // Bound i: ceil(i T / n), as a dim (a number, or a symbol defined at run time) and as a value.
+  const bounds = Array.from({ length: n + 1 }, (_, i): Dim => {
+    if (i === 0) return 0;
+    if (i === n) return T;
+    if (typeof T === 'number') return Math.ceil((i * T) / n);
+    const name = `${T}_${i}of${n}`;
+    g.defineDim(name, g.div(g.add(g.mul(g.dimValue(T), g.ints([i])), g.ints([n - 1])), g.ints([n]))); // int64 division truncates
+    return name;
+  });
+  const rowsDim = (i: number): Dim => {
+    const [a, b] = [bounds[i], bounds[i + 1]];
+    if (a === 0) return b;
+    if (typeof a === 'number' && typeof b === 'number') return b - a;
+    const name = `${T}_rows${i}of${n}`;
+    g.defineDim(name, g.sub(g.dimValue(b), g.dimValue(a)));
+    return name;
+  };
+  return Array.from({ length: n }, (_, i) => {
+    const [start, end] = [g.dimValue(bounds[i]), i + 1 === n ? g.ints([TO_END]) : g.dimValue(bounds[i + 1])];
+    const rows = rowsDim(i);
+    const keys = bounds[i + 1];
+    const rowBias = slice(g, bias, 3, start, end, rows);
+    return { rows, keys, start, end, bias: keys === T ? rowBias : slice(g, rowBias, 4, g.ints([0]), end, keys) };
+  });
+}
+
+const TO_END = 2 ** 62; // a Slice end past any dim
+
+/** x[start:end] along `axis`, bounds given as int64 [1] values; the result has `size` entries there. */
+function slice(g: Graph, x: Value, axis: number, start: Value, end: Value, size: Dim): Value {
+  return g.emit('Slice', [x, start, end, g.ints([axis])], {}, x.dtype, x.dims.map((d, i) => (i === axis ? size : d)));
+}
+
+/** Concat along `axis` of parts that make up `size` entries (a symbolic size the builder cannot add up). */
+function concat(g: Graph, xs: Value[], axis: number, size: Dim): Value {
+  return g.emit('Concat', xs, { axis: { kind: 'int', value: axis } }, xs[0].dtype, xs[0].dims.map((d, i) => (i === axis ? size : d)));
+}
+
 function attention(
   g: Graph, cfg: ModelConfig, p: Record<string, Value>, pre: string,
-  x: Value, rope: Rotary, bias: Value,
+  x: Value, rope: Rotary, blocks: QueryBlock[],
 ): Value {
   const [B, T] = x.dims;
   const hd = headDim(cfg);
@@ -195,41 +273,70 @@ function attention(
   const q = rows('q_proj', cfg.numHeads, scaledRotary(g, rope, 1 / Math.sqrt(hd)));
   const k = g.transpose(rows('k_proj', kvHeads, rope), [0, 2, 1, 3]); // [B, kv, T, hd]
   const v = g.transpose(rows('v_proj', kvHeads), [0, 2, 1, 3]);
-  return linear(g, attend(g, q, k, v, bias, kvHeads), p[pre + 'o_proj.weight']);
+  return linear(g, attend(g, q, k, v, blocks, kvHeads), p[pre + 'o_proj.weight']);
 }
 
 /**
- * Attention for q [B, T, heads, hd] (rotated and scaled), k and v [B, kv, K, hd] and the bias
- * [B, 1, 1, T, K]; returns the heads merged, [B, T, heads*hd]. Grouped-query attention without
- * copying keys: the `group` query heads sharing a kv head (head h uses kv head floor(h / group),
- * as HF's repeat_kv) are stacked along the rows, so each (batch, kv head) is one plain GEMM:
- * [group*T, hd] x [hd, K]. One op for autodiff: its gradient takes the softmax backward's row
- * sums from rowsum(dctx * ctx), a pass over [group*T, hd], not rowsum(dprobs * probs) over
- * [group*T, K] (FlashAttention's D), and forms dk and dv transposed, as plain products of
- * explicitly transposed small operands (see `rows` in attention()).
+ * Attention for q [B, T, heads, hd] (rotated and scaled) and k and v [B, kv, T, hd], by blocks
+ * of query rows (see queryBlocks); returns the heads merged, [B, T, heads*hd]. Grouped-query
+ * attention without copying keys: the `group` query heads sharing a kv head (head h uses kv head
+ * floor(h / group), as HF's repeat_kv) are stacked along the rows, so each (batch, kv head) is
+ * one plain GEMM: [group*rows, hd] x [hd, keys]. One op for autodiff: its gradient takes the
+ * softmax backward's row sums from rowsum(dctx * ctx), a pass over [group*rows, hd], not
+ * rowsum(dprobs * probs) over [group*rows, keys] (FlashAttention's D), and forms dk and dv
+ * transposed, as plain products of explicitly transposed small operands (see `rows` in
+ * attention()).
  */
-function attend(g: Graph, q: Value, k: Value, v: Value, bias: Value, kvHeads: number): Value {
+function attend(g: Graph, q: Value, k: Value, v: Value, blocks: QueryBlock[], kvHeads: number): Value {
   const [B, T, heads, hd] = q.dims as [Dim, Dim, number, number];
   const group = heads / kvHeads;
-  const K = k.dims[2];
-  const stackedQ = stackHeads(g, q, kvHeads, false);
-  let probs: Value | undefined;
-  let ctx: Value | undefined;
+  // The first `b.keys` keys, along `axis` of k, v or their transposes.
+  const keys = (b: QueryBlock, x: Value, axis: number) => (b.keys === T ? x : slice(g, x, axis, g.ints([0]), g.dimValue(b.keys), b.keys));
+  const saved: { q: Value; probs: Value; ctx: Value }[] = [];
   const body = () => {
-    const scores = g.reshape(g.matmul(stackedQ, g.transposeLast(k)), [B, kvHeads, group, T, K]);
-    probs = g.reshape(g.softmax(g.add(scores, bias), -1), [B, kvHeads, dimProduct([group, T]), K]);
-    ctx = g.matmul(probs, v);
-    return mergeHeads(g, ctx, B, T, group);
+    const kT = g.transposeLast(k); // [B, kv, hd, T]
+    const merged = blocks.map((b) => {
+      const qb = slice(g, q, 1, b.start, b.end, b.rows);
+      const scores = g.reshape(g.matmul(stackHeads(g, qb, kvHeads, false), keys(b, kT, 3)), [B, kvHeads, group, b.rows, b.keys]);
+      const probs = g.reshape(g.softmax(g.add(scores, b.bias), -1), [B, kvHeads, dimProduct([group, b.rows]), b.keys]);
+      const ctx = g.matmul(probs, keys(b, v, 2));
+      saved.push({ q: qb, probs, ctx });
+      return mergeHeads(g, ctx, B, b.rows, group);
+    });
+    return concat(g, merged, 1, T);
   };
-  return g.composite('Attention', [stackedQ, k, v, bias], body, (dMerged) => {
+  return g.composite('Attention', [q, k, v, ...blocks.map((b) => b.bias)], body, (dMerged) => {
     const dHeads = g.reshape(dMerged, [B, T, heads, hd]);
-    const dctx = stackHeads(g, dHeads, kvHeads, false);
-    const rowSums = g.reduceSum(g.mul(dctx, ctx!), [-1], true);
-    const dScores = g.mul(probs!, g.sub(g.matmul(dctx, g.transposeLast(v)), rowSums));
-    const dk = g.transposeLast(g.matmul(stackHeads(g, q, kvHeads, true), dScores));
-    const dv = g.transposeLast(g.matmul(stackHeads(g, dHeads, kvHeads, true), probs!));
-    return [g.matmul(dScores, k), dk, dv, undefined];
+    const vT = g.transposeLast(v);
+    const grads = blocks.map((b, i) => {
+      const { q: qb, probs, ctx } = saved[i];
+      const dH = slice(g, dHeads, 1, b.start, b.end, b.rows);
+      const dctx = stackHeads(g, dH, kvHeads, false);
+      const rowSums = g.reduceSum(g.mul(dctx, ctx), [-1], true);
+      const dScores = g.mul(probs, g.sub(g.matmul(dctx, keys(b, vT, 3)), rowSums));
+      return {
+        dq: mergeHeads(g, g.matmul(dScores, keys(b, k, 2)), B, b.rows, group),
+        dkT: g.matmul(stackHeads(g, qb, kvHeads, true), dScores),
+        dvT: g.matmul(stackHeads(g, dH, kvHeads, true), probs),
+      };
+    });
+    // Block i's [.., hd, keys_i] gradients, summed over keys_0 <= keys_1 <= ... = T: each sum so
+    // far is padded to the next block's keys, not every block's to T.
+    const sum = (xs: Value[]) => xs.reduce((acc, x) => g.add(padTo(g, acc, x.dims.at(-1)!), x));
+    const dq = g.reshape(concat(g, grads.map((d) => d.dq), 1, T), [B, T, heads, hd]);
+    const dk = g.transposeLast(sum(grads.map((d) => d.dkT)));
+    const dv = g.transposeLast(sum(grads.map((d) => d.dvT)));
+    return [dq, dk, dv, ...blocks.map(() => undefined)];
   });
+}
+
+/** Zeros appended along the last axis up to `size` entries. */
+function padTo(g: Graph, x: Value, size: Dim): Value {
+  const rank = x.dims.length;
+  if (x.dims[rank - 1] === size) return x;
+  const extra = g.sub(g.dimValue(size), g.dimValue(x.dims[rank - 1]));
+  const pads = g.emit('Concat', [g.ints(new Array<number>(2 * rank - 1).fill(0)), extra], { axis: { kind: 'int', value: 0 } }, 'int64', [2 * rank]);
+  return g.emit('Pad', [x, pads], {}, x.dtype, x.dims.map((d, i) => (i === rank - 1 ? size : d)));
 }
 
 /** [B, T, kv*group, hd] -> [B, kv, group*T, hd], or [B, kv, hd, group*T] when `transposed`. */

@@ -68,6 +68,8 @@ export class Graph {
   readonly composites: Composite[] = [];
   private readonly initializers: TensorProto[] = [];
   private readonly symbols = new Map<string, { value: Value; axis: number }>();
+  /** Symbolic dims no graph input has (see `defineDim`), with their run-time sizes. */
+  private readonly derivedDims = new Map<string, Value>();
   private readonly cache = new Map<string, Value>();
   /** The node that computed each value, for peephole simplifications (see `transpose`). */
   private readonly producers = new Map<string, Node>();
@@ -186,7 +188,18 @@ export class Graph {
 
   // ---- run-time shapes ------------------------------------------------------------------
 
-  /** A dim as an int64 [1] tensor, read from the graph input that declared its symbols. */
+  /**
+   * Names a symbolic dim that is not the dim of any graph input (a part of one), computed at run
+   * time by `size`, an int64 [1] value. Defining a name again keeps the first definition: a
+   * name stands for one size.
+   */
+  defineDim(name: string, size: Value): void {
+    if (name.includes('*') || /^\d+$/.test(name)) throw new Error(`defineDim: ${name} is not a symbol name`);
+    if (this.symbols.has(name)) throw new Error(`defineDim: ${name} is the dim of a graph input`);
+    if (!this.derivedDims.has(name)) this.derivedDims.set(name, size);
+  }
+
+  /** A dim as an int64 [1] tensor, read from the graph input that declared its symbols (or as `defineDim` gave it). */
   dimValue(d: Dim): Value {
     if (typeof d === 'number') return this.ints([d]);
     const key = `dim|${d}`;
@@ -196,6 +209,7 @@ export class Graph {
     for (const f of d.split('*')) {
       let fv: Value;
       if (/^\d+$/.test(f)) fv = this.ints([Number(f)]);
+      else if (this.derivedDims.has(f)) fv = this.derivedDims.get(f)!;
       else {
         const src = this.symbols.get(f);
         if (!src) throw new Error(`dim ${f} is not the dim of any graph input`);
@@ -317,7 +331,8 @@ export class Graph {
       throw new Error(`Reshape: ${x.name} ${formatDims(x.dims)} cannot become ${formatDims(dims)}`);
     }
     if (sameDims(x.dims, dims)) return x;
-    return this.emit('Reshape', [x, this.shapeValue(dims)], {}, x.dtype, dims);
+    // allowzero: a run-time size of 0 is an empty dim, not ONNX's default "copy the input's dim".
+    return this.emit('Reshape', [x, this.shapeValue(dims)], { allowzero: { kind: 'int', value: 1 } }, x.dtype, dims);
   }
 
   unsqueeze(x: Value, axis: number): Value {
