@@ -225,7 +225,7 @@ export function grpoActivities(store: ArtifactStore, host: TrainerHost, pool: Po
       // Rollout workers in this process take the new policy from memory instead of S3.
       pool.remember(policy, { config: state.config, weights: state.weights });
       const checkpoint = input.commit || cancel.aborted ? await commitFull(metrics, state) : null;
-      if (!checkpoint) trainer.saveOnExit = async () => commitFull(metrics, await exportState(), { ...producer, activity: 'worker shutdown' });
+      if (!checkpoint) trainer.saveOnExit = async (reason) => commitFull(metrics, await exportState(), { ...producer, activity: reason });
       return { step: target, policy, checkpoint, metrics: { ...metrics, ...t.metrics('train') } };
     })),
   };

@@ -23,8 +23,8 @@ export interface LiveTrainer {
   config: ModelConfig;
   basis: string;
   step: number;
-  /** Commits the steps applied since the last checkpoint; set while there are any. */
-  saveOnExit?: () => Promise<unknown>;
+  /** Commits the steps applied since the last checkpoint, naming why; set while there are any. */
+  saveOnExit?: (reason: string) => Promise<unknown>;
 }
 
 export class TrainerHost {
@@ -50,18 +50,28 @@ export class TrainerHost {
     return run;
   }
 
+  /** The trainer of `key`, now the most recently used. */
   get(key: string): LiveTrainer | undefined {
-    return this.trainers.get(key);
+    const trainer = this.trainers.get(key);
+    if (trainer) {
+      this.trainers.delete(key);
+      this.trainers.set(key, trainer);
+    }
+    return trainer;
   }
 
-  /** Starts a trainer for `key` from a saved state, evicting the oldest when the host is full. */
+  /**
+   * Starts a trainer for `key` from a saved state. A full host first evicts its least recently
+   * used trainer (a finished phase's, usually), which saves its steps beyond its last checkpoint
+   * as a shutdown does.
+   */
   async start(
     key: string,
     state: TrainerState,
     opts: { seed: number; device: Device; tokenizer: PipelineSpec['tokenizer']; basis: string; step: number; reference?: TrainerState },
   ): Promise<LiveTrainer> {
     await this.drop(key);
-    while (this.trainers.size >= this.maxTrainers) await this.drop(this.trainers.keys().next().value!);
+    while (this.trainers.size >= this.maxTrainers) await this.saveAndDrop(this.trainers.keys().next().value!, 'trainer evicted');
     const engine = await Engine.start({
       config: state.config,
       seed: opts.seed,
@@ -86,6 +96,11 @@ export class TrainerHost {
     return trainer;
   }
 
+  private async saveAndDrop(key: string, reason: string): Promise<void> {
+    await this.trainers.get(key)?.saveOnExit?.(reason).catch((err) => console.warn(`trainer ${key}: could not checkpoint (${reason}): ${err}`));
+    await this.drop(key);
+  }
+
   async drop(key: string): Promise<void> {
     const trainer = this.trainers.get(key);
     if (!trainer) return;
@@ -99,10 +114,7 @@ export class TrainerHost {
    */
   async close(): Promise<void> {
     await this.exclusive(async () => {
-      for (const [key, trainer] of [...this.trainers]) {
-        await trainer.saveOnExit?.().catch((err) => console.warn(`trainer ${key}: could not checkpoint on shutdown: ${err}`));
-        await this.drop(key);
-      }
+      for (const key of [...this.trainers.keys()]) await this.saveAndDrop(key, 'worker shutdown');
     });
   }
 }

@@ -1,0 +1,28 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { TrainerHost } from '../../activities/trainer-host';
+import { initParameters } from '../../engine/model';
+import { modelConfigSchema } from '../../schemas/model';
+
+const config = modelConfigSchema.parse({ vocabSize: 259, hiddenSize: 16, intermediateSize: 32, numLayers: 1, numHeads: 2, numKvHeads: 1, maxSeqLen: 32 });
+const opts = { seed: 1, device: { kind: 'cpu' as const, threads: 1 }, tokenizer: { kind: 'byte' as const }, basis: 's3://b/base', step: 0 };
+
+test('a full trainer host evicts its least recently used trainer, which first saves its unsaved steps', async () => {
+  const host = new TrainerHost(2);
+  const saved: string[] = [];
+  try {
+    const a = await host.start('a', { config, weights: initParameters(config, 1) }, opts);
+    a.saveOnExit = async (reason) => saved.push(`a: ${reason}`);
+    const b = await host.start('b', { config, weights: initParameters(config, 2) }, opts);
+    b.saveOnExit = async (reason) => saved.push(`b: ${reason}`);
+    assert.equal(host.get('a'), a); // a was used after b was started: b is now the least recently used
+
+    await host.start('c', { config, weights: initParameters(config, 3) }, opts);
+    assert.deepEqual(saved, ['b: trainer evicted']);
+    assert.equal(host.get('b'), undefined);
+    assert.equal(host.get('a'), a);
+  } finally {
+    await host.close();
+  }
+  assert.deepEqual(saved, ['b: trainer evicted', 'a: worker shutdown']);
+});
