@@ -6,6 +6,7 @@ import type { PipelineSpec } from '../schemas/pipeline-spec';
 import type { CheckpointRef, ArtifactRef } from '../schemas/refs';
 import type { RewardSpec, SampleScore } from '../schemas/rewards';
 import type { ArtifactStore } from '../storage/artifact-store';
+import { stepName } from '../storage/checkpoints';
 import type { DatasetRef } from './build-dataset';
 import { loadDataset } from './datasets';
 import { batchIndices, promptTokens, tokenizerFor } from './examples';
@@ -151,8 +152,6 @@ export function evalMetrics(rollouts: Rollout[], scores: SampleScore[]): Metrics
   };
 }
 
-const stepKey = (step: number) => `step-${String(step).padStart(8, '0')}`;
-
 /** Scores rollouts with the spec's rewards (a failing reward scores 0 with its reason) and stores the scores under `key`. */
 async function scoreAndStore(store: ArtifactStore, rollouts: Rollout[], rewards: RewardSpec, key: string, t: Timings): Promise<{ ref: ArtifactRef; metrics: Metrics }> {
   const scores = await t.time('rewards', () =>
@@ -176,7 +175,7 @@ export function rolloutActivities(store: ArtifactStore, pool: PolicyPool) {
         ? Array.from({ length: Math.min(input.range.to, rows) - input.range.from }, (_, i) => input.range!.from + i)
         : shardRows(rows, input);
       const rollouts = await sample(pool, store, input, chosen, t);
-      const shardFile = `${input.phase}/${stepKey(input.step)}/shard-${input.shard}.jsonl`;
+      const shardFile = `${input.phase}/${stepName(input.step)}/shard-${input.shard}.jsonl`;
       const { ref } = await t.time('s3', () => store.putBytes(store.key(`pipelines/${input.pipelineId}/rollouts/${shardFile}`), encodeJsonl(rollouts)));
       const scored = input.rewards && (await scoreAndStore(store, rollouts, input.rewards, store.key(`pipelines/${input.pipelineId}/rewards/${shardFile}`), t));
       return { ref, samples: rollouts.length, meanLength: mean(rollouts.map((r) => r.tokens.length)), ...(scored && { scored }), timings: t.metrics('rollout') };
@@ -188,7 +187,7 @@ export function rolloutActivities(store: ArtifactStore, pool: PolicyPool) {
       const rollouts: Rollout[] = [];
       for (const ref of input.rollouts) rollouts.push(...decodeJsonl<Rollout>(await t.time('s3', () => store.getBytes(ref))));
       progress({ step: input.step, samples: rollouts.length });
-      const key = store.key(`pipelines/${input.pipelineId}/rewards/${input.phase}/${stepKey(input.step)}.jsonl`);
+      const key = store.key(`pipelines/${input.pipelineId}/rewards/${input.phase}/${stepName(input.step)}.jsonl`);
       return { ...(await scoreAndStore(store, rollouts, input.rewards, key, t)), timings: t.metrics('verify') };
     }),
 

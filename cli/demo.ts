@@ -158,9 +158,11 @@ function comparison(r1: DemoRun, zero: DemoRun, student: DemoRun | null): string
     const teacher = distill.evals.teacher?.pass1;
     const studentPass1 = distill.evals.student?.pass1;
     const share = teacher ? `${(100 * (studentPass1 ?? 0) / teacher).toFixed(0)}% of the teacher's` : 'n/a of the teacher';
-    const size = studentModel && 'config' in studentModel
-      ? (([pt, ps]) => `, with ${ps} / ${pt} parameters (${(ps / pt).toFixed(2)})`)([parameters(r1.spec.model.config), parameters(studentModel.config)])
-      : '';
+    let size = '';
+    if (studentModel && 'config' in studentModel) {
+      const [pt, ps] = [parameters(r1.spec.model.config), parameters(studentModel.config)];
+      size = `, with ${ps} / ${pt} parameters (${(ps / pt).toFixed(2)})`;
+    }
     const from = 'checkpoint' in distillSpec.student ? 'pretrained student' : 'student from random weights';
     lines.push(`distillation: ${from} pass@1 ${pct(studentPass1)} = ${share} ${pct(teacher)}${size}`);
   }

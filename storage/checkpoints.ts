@@ -20,8 +20,11 @@ export function checkpointsPrefix(store: ArtifactStore, pipelineId: string, phas
   return store.key(`pipelines/${pipelineId}/checkpoints/${phase === undefined ? '' : `${phase}/`}`);
 }
 
+/** `step-00000042`: zero-padded so that S3 lists steps in order (checkpoints, rollouts, rewards). */
+export const stepName = (step: number) => `step-${String(step).padStart(8, '0')}`;
+
 function stepFolder(store: ArtifactStore, pipelineId: string, phase: string, step: number): string {
-  return `${checkpointsPrefix(store, pipelineId, phase)}step-${String(step).padStart(8, '0')}/`;
+  return `${checkpointsPrefix(store, pipelineId, phase)}${stepName(step)}/`;
 }
 
 export interface CheckpointCommit {

@@ -45,8 +45,8 @@ async function startingState(input: PhaseInput<'grpo'>): Promise<GrpoCarry> {
 /**
  * Reasoning RL: each step fans rollouts out over prompt shards (any number of rollout workers),
  * scores them (in the rollout activities, or on the CPU queue: `verifyOn`), and trains one GRPO
- * step on the phase's trainer. The data
- * cursor is the step number: prompts of a step depend only on (seed, step).
+ * step on the phase's trainer. The data cursor is the step number: prompts of a step depend only
+ * on (seed, step).
  */
 export async function grpoPhase(input: PhaseInput<'grpo'>, carried?: GrpoCarry): Promise<PhaseResult> {
   const runtime = new PhaseRuntime();

@@ -3,16 +3,16 @@ import { pausedSignal, phaseProgressSignal, type PhaseProgress } from './message
 import { R1Step } from './search-attributes';
 
 /**
- * What every phase workflow does around its steps: honour pause (forwarded by the pipeline) at
- * step boundaries, and report progress to its pipeline and its own search attributes.
- */
-/**
  * Each progress signal costs a workflow task in the phase (its delivery) and one in the pipeline,
- * next to the step's own three: on a one-second step that is several percent of its wall time.
- * Steps faster than this report only at checkpoints and every this many milliseconds.
+ * next to the step's own two or three: on a one-second step that is several percent of its wall
+ * time. Steps faster than this report only at checkpoints and every this many milliseconds.
  */
 const REPORT_INTERVAL_MS = 5_000;
 
+/**
+ * What every phase workflow does around its steps: honour pause (forwarded by the pipeline) at
+ * step boundaries, and report progress to its pipeline and its own search attributes.
+ */
 export class PhaseRuntime {
   private paused = false;
   private lastReport = -Infinity;
