@@ -3,24 +3,27 @@ import { datasetActivities } from './build-dataset';
 import { curateActivities } from './curate';
 import { modelInitActivities } from './model-init';
 import { PolicyPool } from './policy-pool';
+import { RecentShards } from './recent-shards';
 import { rolloutActivities } from './rollouts';
 import { sftActivities } from './train-sft';
 import { grpoActivities } from './train-grpo';
 import { TrainerHost } from './trainer-host';
 
 /**
- * Every activity of the product, bound to this process's store, trainer host and policy pool.
+ * Every activity of the product, bound to this process's store, trainer host, policy pool and
+ * the rollouts it wrote last (which its trainer then reads from memory).
  * Workflows `import type` the result. `claimTrainer` runs on the shared compute queue and answers
  * with this process's own queue, where the phase then sends its training steps.
  */
 export function createActivities(store: ArtifactStore, host = new TrainerHost(), pool = new PolicyPool(store)) {
+  const recent = new RecentShards();
   return {
     ...datasetActivities(store),
     ...curateActivities(store),
     ...modelInitActivities(store),
-    ...rolloutActivities(store, pool),
+    ...rolloutActivities(store, pool, recent),
     ...sftActivities(store, host),
-    ...grpoActivities(store, host, pool),
+    ...grpoActivities(store, host, pool, recent),
     async claimTrainer(): Promise<string> {
       return host.queue;
     },

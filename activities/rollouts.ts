@@ -13,7 +13,8 @@ import { batchIndices, promptTokens, tokenizerFor } from './examples';
 import type { PolicyPool } from './policy-pool';
 import { Timings } from './timings';
 import { throwIfCancelled, withHeartbeats } from './heartbeat';
-import { decodeJsonl, encodeJsonl } from './jsonl';
+import { encodeJsonl } from './jsonl';
+import type { RecentShards } from './recent-shards';
 
 /** One sampled completion, as stored in rollouts/<phase>/step-N/shard-k.jsonl. */
 export interface Rollout {
@@ -153,7 +154,14 @@ export function evalMetrics(rollouts: Rollout[], scores: SampleScore[]): Metrics
 }
 
 /** Scores rollouts with the spec's rewards (a failing reward scores 0 with its reason) and stores the scores under `key`. */
-async function scoreAndStore(store: ArtifactStore, rollouts: Rollout[], rewards: RewardSpec, key: string, t: Timings): Promise<{ ref: ArtifactRef; metrics: Metrics }> {
+async function scoreAndStore(
+  store: ArtifactStore,
+  rollouts: Rollout[],
+  rewards: RewardSpec,
+  key: string,
+  t: Timings,
+  recent?: RecentShards,
+): Promise<{ ref: ArtifactRef; metrics: Metrics }> {
   const scores = await t.time('rewards', () =>
     scoreBatch(
       rollouts.map((r) => ({ response: r.text, gold: r.gold, completionTokens: r.tokens.length, truncated: r.finishReason === 'length' })),
@@ -161,34 +169,43 @@ async function scoreAndStore(store: ArtifactStore, rollouts: Rollout[], rewards:
     ),
   );
   const { ref } = await t.time('s3', () => store.putBytes(key, encodeJsonl(scores)));
+  recent?.remember(ref, scores);
   return { ref, metrics: evalMetrics(rollouts, scores) };
 }
 
-export function rolloutActivities(store: ArtifactStore, pool: PolicyPool) {
+/**
+ * Samples one shard of a step's prompts and stores its rollouts (and, when the input asks, their
+ * scores) next to each other; both stay in `recent` for a trainer in this process.
+ */
+export async function generateShard(store: ArtifactStore, pool: PolicyPool, recent: RecentShards, input: GenerateInput, t: Timings): Promise<GenerateResult> {
+  const rows = (await t.time('s3', () => loadDataset(store, input.dataset))).length;
+  const chosen = input.range
+    ? Array.from({ length: Math.min(input.range.to, rows) - input.range.from }, (_, i) => input.range!.from + i)
+    : shardRows(rows, input);
+  const rollouts = await sample(pool, store, input, chosen, t);
+  const shardFile = `${input.phase}/${stepName(input.step)}/shard-${input.shard}.jsonl`;
+  const { ref } = await t.time('s3', () => store.putBytes(store.key(`pipelines/${input.pipelineId}/rollouts/${shardFile}`), encodeJsonl(rollouts)));
+  recent.remember(ref, rollouts);
+  const scored = input.rewards && (await scoreAndStore(store, rollouts, input.rewards, store.key(`pipelines/${input.pipelineId}/rewards/${shardFile}`), t, recent));
+  return { ref, samples: rollouts.length, meanLength: mean(rollouts.map((r) => r.tokens.length)), ...(scored && { scored }), timings: t.metrics('rollout') };
+}
+
+export function rolloutActivities(store: ArtifactStore, pool: PolicyPool, recent: RecentShards) {
   return {
     /** Samples completions for one shard of a step's prompts and stores them (and, when asked, their scores); returns the refs. */
     generateRollouts: (input: GenerateInput): Promise<GenerateResult> => withHeartbeats(async (progress) => {
       progress({ step: input.step, shard: input.shard });
-      const t = new Timings();
-      const rows = (await t.time('s3', () => loadDataset(store, input.dataset))).length;
-      const chosen = input.range
-        ? Array.from({ length: Math.min(input.range.to, rows) - input.range.from }, (_, i) => input.range!.from + i)
-        : shardRows(rows, input);
-      const rollouts = await sample(pool, store, input, chosen, t);
-      const shardFile = `${input.phase}/${stepName(input.step)}/shard-${input.shard}.jsonl`;
-      const { ref } = await t.time('s3', () => store.putBytes(store.key(`pipelines/${input.pipelineId}/rollouts/${shardFile}`), encodeJsonl(rollouts)));
-      const scored = input.rewards && (await scoreAndStore(store, rollouts, input.rewards, store.key(`pipelines/${input.pipelineId}/rewards/${shardFile}`), t));
-      return { ref, samples: rollouts.length, meanLength: mean(rollouts.map((r) => r.tokens.length)), ...(scored && { scored }), timings: t.metrics('rollout') };
+      return generateShard(store, pool, recent, input, new Timings());
     }),
 
     /** Scores every rollout of a step with the spec's rewards; a failing reward scores 0 with its reason. */
     verifyRollouts: (input: { pipelineId: string; phase: string; step: number; rollouts: ArtifactRef[]; rewards: RewardSpec }): Promise<{ ref: ArtifactRef; metrics: Metrics; timings: Metrics }> => withHeartbeats(async (progress) => {
       const t = new Timings();
       const rollouts: Rollout[] = [];
-      for (const ref of input.rollouts) rollouts.push(...decodeJsonl<Rollout>(await t.time('s3', () => store.getBytes(ref))));
+      for (const ref of input.rollouts) rollouts.push(...(await recent.read<Rollout>(store, ref, t)));
       progress({ step: input.step, samples: rollouts.length });
       const key = store.key(`pipelines/${input.pipelineId}/rewards/${input.phase}/${stepName(input.step)}.jsonl`);
-      return { ...(await scoreAndStore(store, rollouts, input.rewards, key, t)), timings: t.metrics('verify') };
+      return { ...(await scoreAndStore(store, rollouts, input.rewards, key, t, recent)), timings: t.metrics('verify') };
     }),
 
     /** Held-out evaluation of a policy: k samples per prompt over the whole dataset. */

@@ -11,10 +11,10 @@ import type { SampleScore } from '../schemas/rewards';
 import type { ArtifactStore } from '../storage/artifact-store';
 import { latestCheckpoint, readManifest } from '../storage/checkpoints';
 import { activityProducer, commitTrainerState } from './model-checkpoints';
-import { decodeJsonl } from './jsonl';
-import type { Rollout } from './rollouts';
+import type { RecentShards } from './recent-shards';
+import { generateShard, type GenerateInput, type GenerateResult, type Rollout } from './rollouts';
 import { Timings } from './timings';
-import { withHeartbeats } from './heartbeat';
+import { throwIfCancelled, withHeartbeats } from './heartbeat';
 import type { PolicyPool } from './policy-pool';
 import { resumeTrainer, trainerKey, type LiveTrainer, type TrainerHost } from './trainer-host';
 
@@ -52,6 +52,11 @@ export interface GrpoStepInput {
   seed: number;
   tokenizer: PipelineSpec['tokenizer'];
   device: Device;
+  /**
+   * Colocated rollouts: once the step is applied, sample the next step's rollouts here with the
+   * new weights (which this process holds), instead of in an activity of their own.
+   */
+  next?: Omit<GenerateInput, 'policy'>;
 }
 
 export interface GrpoStepResult {
@@ -61,15 +66,17 @@ export interface GrpoStepResult {
   /** Set when this step committed a full checkpoint. */
   checkpoint: CheckpointRef | null;
   metrics: Metrics;
+  /** The next step's rollouts, when the input asked for them. */
+  next?: GenerateResult;
 }
 
 export const policyPhase = (phase: string) => `${phase}.policy`;
 
-async function applyStep(store: ArtifactStore, trainer: LiveTrainer, input: GrpoStepInput, data: GrpoStepData, t: Timings): Promise<Metrics> {
+async function applyStep(store: ArtifactStore, recent: RecentShards, trainer: LiveTrainer, input: GrpoStepInput, data: GrpoStepData, t: Timings): Promise<Metrics> {
   const rollouts: Rollout[] = [];
-  for (const ref of data.rollouts) rollouts.push(...decodeJsonl<Rollout>(await t.time('s3', () => store.getBytes(ref))));
+  for (const ref of data.rollouts) rollouts.push(...(await recent.read<Rollout>(store, ref, t)));
   const scores: SampleScore[] = [];
-  for (const ref of data.rewards) scores.push(...decodeJsonl<SampleScore>(await t.time('s3', () => store.getBytes(ref))));
+  for (const ref of data.rewards) scores.push(...(await recent.read<SampleScore>(store, ref, t)));
   if (scores.length !== rollouts.length) throw new Error(`step ${data.step}: ${rollouts.length} rollouts but ${scores.length} scores`);
 
   const advantages = computeAdvantages(scores.map((s) => s.reward), input.groupSize, input.scaleRewards);
@@ -164,69 +171,81 @@ async function trainerFor(store: ArtifactStore, host: TrainerHost, input: GrpoSt
   return { trainer, committed, published, done: null };
 }
 
-export function grpoActivities(store: ArtifactStore, host: TrainerHost, pool: PolicyPool) {
-  return {
-    /**
-     * Applies the last of `input.pending` on this worker's trainer (replaying earlier ones only
-     * when the trainer had to be restored), publishes the new policy for rollouts and, when asked,
-     * commits a full checkpoint. A retried call for a step already applied applies nothing.
-     * Steps trained but not yet checkpointed are saved when the worker shuts down (at the end of
-     * its grace time, the step under way is cancelled and saved the same way), so the trainer
-     * that takes over restores them instead of replaying them.
-     */
-    trainGrpoStep: (input: GrpoStepInput): Promise<GrpoStepResult> => withHeartbeats((progress) => host.exclusive(async () => {
-      const t = new Timings();
-      const target = input.pending[input.pending.length - 1].step;
-      const { trainer, committed, published, done } = await trainerFor(store, host, input, target, t);
-      if (done) return done;
-      const cancel = Context.current().cancellationSignal;
-      const exportState = () => t.time('engine', () => trainer.engine.exportState());
-      const producer = activityProducer();
-      const commitFull = async (metrics: Metrics, state: TrainerState, by = producer) => {
-        const checkpoint = await t.time('s3', () =>
-          commitTrainerState(
-            store,
-            { pipelineId: input.pipelineId, phase: input.phase, step: trainer.step },
-            { ...state, extra: { seed: input.seed } },
-            committed ?? input.base,
-            metrics,
-            by,
-          ),
-        );
-        trainer.basis = checkpoint.uri;
-        trainer.saveOnExit = undefined;
-        return checkpoint;
-      };
-
-      let metrics: Metrics = {};
-      for (const data of input.pending) {
-        if (data.step <= trainer.step) continue;
-        if (cancel.aborted) {
-          if (trainer.step > (committed?.step ?? 0)) await commitFull(metrics, await exportState());
-          throw cancel.reason;
-        }
-        metrics = await applyStep(store, trainer, input, data, t);
-        progress({ step: data.step });
-      }
-      if (Object.keys(metrics).length === 0 && published?.step === target) {
-        metrics = (await readManifest(store, published)).metrics; // applied before, response lost
-      }
-
-      const state = await exportState();
-      const policy = await t.time('s3', () =>
+export function grpoActivities(store: ArtifactStore, host: TrainerHost, pool: PolicyPool, recent: RecentShards) {
+  /**
+   * Applies the last of `input.pending` on this worker's trainer (replaying earlier ones only
+   * when the trainer had to be restored), publishes the new policy for rollouts and, when asked,
+   * commits a full checkpoint. A retried call for a step already applied applies nothing.
+   * Steps trained but not yet checkpointed are saved when the worker shuts down (at the end of
+   * its grace time, the step under way is cancelled and saved the same way), so the trainer
+   * that takes over restores them instead of replaying them.
+   */
+  const applyPending = (input: GrpoStepInput, progress: (details: unknown) => void) => host.exclusive(async (): Promise<GrpoStepResult> => {
+    const t = new Timings();
+    const target = input.pending[input.pending.length - 1].step;
+    const { trainer, committed, published, done } = await trainerFor(store, host, input, target, t);
+    if (done) return done;
+    const cancel = Context.current().cancellationSignal;
+    const exportState = () => t.time('engine', () => trainer.engine.exportState());
+    const producer = activityProducer();
+    const commitFull = async (metrics: Metrics, state: TrainerState, by = producer) => {
+      const checkpoint = await t.time('s3', () =>
         commitTrainerState(
           store,
-          { pipelineId: input.pipelineId, phase: policyPhase(input.phase), step: target },
-          { config: state.config, weights: state.weights },
+          { pipelineId: input.pipelineId, phase: input.phase, step: trainer.step },
+          { ...state, extra: { seed: input.seed } },
           committed ?? input.base,
           metrics,
+          by,
         ),
       );
-      // Rollout workers in this process take the new policy from memory instead of S3.
-      pool.remember(policy, { config: state.config, weights: state.weights });
-      const checkpoint = input.commit || cancel.aborted ? await commitFull(metrics, state) : null;
-      if (!checkpoint) trainer.saveOnExit = async (reason) => commitFull(metrics, await exportState(), { ...producer, activity: reason });
-      return { step: target, policy, checkpoint, metrics: { ...metrics, ...t.metrics('train') } };
-    })),
+      trainer.basis = checkpoint.uri;
+      trainer.saveOnExit = undefined;
+      return checkpoint;
+    };
+
+    let metrics: Metrics = {};
+    for (const data of input.pending) {
+      if (data.step <= trainer.step) continue;
+      if (cancel.aborted) {
+        if (trainer.step > (committed?.step ?? 0)) await commitFull(metrics, await exportState());
+        throw cancel.reason;
+      }
+      metrics = await applyStep(store, recent, trainer, input, data, t);
+      progress({ step: data.step });
+    }
+    if (Object.keys(metrics).length === 0 && published?.step === target) {
+      metrics = (await readManifest(store, published)).metrics; // applied before, response lost
+    }
+
+    const state = await exportState();
+    const policy = await t.time('s3', () =>
+      commitTrainerState(
+        store,
+        { pipelineId: input.pipelineId, phase: policyPhase(input.phase), step: target },
+        { config: state.config, weights: state.weights },
+        committed ?? input.base,
+        metrics,
+      ),
+    );
+    // Rollout workers in this process take the new policy from memory instead of S3.
+    pool.remember(policy, { config: state.config, weights: state.weights });
+    const checkpoint = input.commit || cancel.aborted ? await commitFull(metrics, state) : null;
+    if (!checkpoint) trainer.saveOnExit = async (reason) => commitFull(metrics, await exportState(), { ...producer, activity: reason });
+    return { step: target, policy, checkpoint, metrics: { ...metrics, ...t.metrics('train') } };
+  });
+
+  return {
+    /**
+     * One GRPO step on this worker's trainer; with `next` (colocated rollouts), then the next
+     * step's rollouts, sampled with the weights just made: one activity per step instead of two.
+     */
+    trainGrpoStep: (input: GrpoStepInput): Promise<GrpoStepResult> => withHeartbeats(async (progress) => {
+      const result = await applyPending(input, progress);
+      if (!input.next) return result;
+      throwIfCancelled();
+      progress({ step: input.next.step, rollouts: true });
+      return { ...result, next: await generateShard(store, pool, recent, { ...input.next, policy: result.policy }, new Timings()) };
+    }),
   };
 }

@@ -12,7 +12,8 @@ import { validateSpec } from '../cli/spec-file';
  * activities report their engine, S3 and reward time.
  * What is left is overhead, split into work inside the activities that is none of those
  * (decoding, batching, hashing) and the time between activities (Temporal scheduling, workflow
- * tasks, payloads). Goal: overhead under 5% of a step of one second or more.
+ * tasks, payloads). Goal: overhead under 5% of a step of one second or more. Two runs: rollouts
+ * in an activity of their own (any rollout worker), and colocated in the training activity.
  */
 
 // The GRPO phase of the demo (examples/demo-full.yaml): its model, prompts, group size and length.
@@ -65,24 +66,22 @@ const ms = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) 
 const decode = (payloads: { payloads?: unknown[] | null } | null | undefined) =>
   defaultPayloadConverter.fromPayload((payloads?.payloads ?? [])[0] as never) as Record<string, unknown>;
 
-async function main(): Promise<void> {
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  await stackUp();
-  const client = await testClient();
-  const id = `bench-pipeline-${Date.now().toString(36)}`;
-  await withWorkers(['orchestration', 'cpu', 'compute'], async () => (await startPipeline(client, spec, id)).result());
-
-  const history = await client.workflow.getHandle(`${id}/1-grpo`).fetchHistory();
-  const scheduled = new Map<number, { type: string; step: number; time: number }>();
+/** A GRPO phase's steps from its history: wall time, activity time and the activities' own timings. */
+async function stepTimes(client: Awaited<ReturnType<typeof testClient>>, workflowId: string): Promise<Map<number, StepTimes>> {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  const scheduled = new Map<number, { type: string; step: number }>();
   const started = new Map<number, number>();
   const steps = new Map<number, StepTimes>();
+  const add = (into: Record<string, number>, timings: unknown) => {
+    for (const [k, v] of Object.entries((timings ?? {}) as Record<string, number>)) into[k] = (into[k] ?? 0) + v;
+  };
   for (const e of history.events ?? []) {
     const s = e.activityTaskScheduledEventAttributes;
     if (s && ['generateRollouts', 'verifyRollouts', 'trainGrpoStep'].includes(s.activityType?.name ?? '')) {
       const input = decode(s.input);
       const step = s.activityType?.name === 'trainGrpoStep' ? (input.pending as { step: number }[]).at(-1)!.step : (input.step as number);
-      scheduled.set(Number(e.eventId), { type: s.activityType!.name!, step, time: ms(e.eventTime) });
-      if (s.activityType?.name === 'generateRollouts' && !steps.has(step)) steps.set(step, { startMs: ms(e.eventTime), endMs: 0, activityMs: 0, metrics: {} });
+      scheduled.set(Number(e.eventId), { type: s.activityType!.name!, step });
+      if (!steps.has(step)) steps.set(step, { startMs: ms(e.eventTime), endMs: 0, activityMs: 0, metrics: {} });
     }
     const st = e.activityTaskStartedEventAttributes;
     if (st) started.set(Number(st.scheduledEventId), ms(e.eventTime));
@@ -93,16 +92,28 @@ async function main(): Promise<void> {
       const result = decode(c.result);
       const times = steps.get(origin.step)!;
       times.activityMs += ms(e.eventTime) - started.get(Number(c.scheduledEventId))!;
-      Object.assign(times.metrics, result.timings ?? {}, origin.type === 'trainGrpoStep' ? result.metrics : {});
-      if (origin.type === 'trainGrpoStep') times.endMs = ms(e.eventTime);
+      add(times.metrics, result.timings);
+      if (origin.type === 'trainGrpoStep') {
+        // Colocated: the next step's rollouts ran inside this activity, in this step's window.
+        add(times.metrics, (result.next as { timings?: unknown } | undefined)?.timings);
+        add(times.metrics, Object.fromEntries(Object.entries(result.metrics as Record<string, number>).filter(([k]) => k.startsWith('train'))));
+        times.endMs = ms(e.eventTime);
+      }
     }
   }
+  return steps;
+}
 
-  console.log(`GRPO steps of ${id}: model d=${MODEL.hiddenSize} L=${MODEL.numLayers}, ${PROMPTS} prompts x ${GROUP} samples, ${NEW_TOKENS} new tokens, 1 rollout shard, scored in ${VERIFY_ON === 'cpu' ? 'a CPU-queue activity' : 'the rollout activity'}`);
+/** Prints one mode's steps and their means. */
+function report(mode: string, steps: Map<number, StepTimes>, colocated: boolean): void {
+  console.log(`\n${mode}`);
   console.log('step   wall ms   engine ms   s3 ms   rewards ms   in-activity ms   between ms   overhead %');
   const f = (x: number, w: number) => x.toFixed(0).padStart(w);
   const sum = { wall: 0, engine: 0, s3: 0, rewards: 0, inActivity: 0, between: 0 };
-  // Step 1 also builds the engines' sessions: shown, but left out of the means.
+  // Step 1 also builds the engines' sessions, and a colocated run's last step samples no next
+  // rollouts: shown, but left out of the means.
+  const last = steps.size;
+  const counted = [...steps.keys()].filter((step) => step > 1 && !(colocated && step === last));
   for (const [step, t] of [...steps.entries()].sort((a, b) => a[0] - b[0])) {
     const m = t.metrics;
     // From the previous step's end: the workflow task that starts a step is part of its cost.
@@ -115,19 +126,36 @@ async function main(): Promise<void> {
     console.log(
       `${String(step).padStart(4)} ${f(wall, 9)} ${f(engine, 11)} ${f(s3, 7)} ${f(rewards, 12)} ${f(inActivity, 16)} ${f(between, 12)} ${(((inActivity + between) * 100) / wall).toFixed(1).padStart(12)}`,
     );
-    if (step === 1) continue;
+    if (!counted.includes(step)) continue;
     Object.assign(sum, {
       wall: sum.wall + wall, engine: sum.engine + engine, s3: sum.s3 + s3, rewards: sum.rewards + rewards,
       inActivity: sum.inActivity + inActivity, between: sum.between + between,
     });
   }
-  const n = steps.size - 1;
+  const n = counted.length;
   const pct = (x: number) => `${((100 * x) / sum.wall).toFixed(1)}%`;
   console.log(
-    `steps 2-${steps.size}: mean step ${(sum.wall / n).toFixed(0)} ms = engine ${pct(sum.engine)}, S3 ${pct(sum.s3)}, rewards ${pct(sum.rewards)}, ` +
+    `steps 2-${counted.at(-1)}: mean step ${(sum.wall / n).toFixed(0)} ms = engine ${pct(sum.engine)}, S3 ${pct(sum.s3)}, rewards ${pct(sum.rewards)}, ` +
       `overhead ${pct(sum.inActivity + sum.between)} (${((sum.inActivity + sum.between) / n).toFixed(0)} ms: in activities ${pct(sum.inActivity)}, ` +
       `between activities ${pct(sum.between)}); goal: overhead < 5%`,
   );
+}
+
+async function main(): Promise<void> {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  await stackUp();
+  const client = await testClient();
+  const modes = [
+    { name: `rollouts in their own activity, scored ${VERIFY_ON === 'cpu' ? 'in a CPU-queue activity' : 'in place'}`, colocate: false },
+    ...(VERIFY_ON === 'cpu' ? [] : [{ name: 'colocated rollouts (colocate: true): the trainer samples the next step in the training activity', colocate: true }]),
+  ];
+  console.log(`GRPO steps: model d=${MODEL.hiddenSize} L=${MODEL.numLayers}, ${PROMPTS} prompts x ${GROUP} samples, ${NEW_TOKENS} new tokens, 1 rollout shard`);
+  for (const mode of modes) {
+    const id = `bench-pipeline-${Date.now().toString(36)}`;
+    const modeSpec = { ...spec, phases: spec.phases.map((p) => (p.kind === 'grpo' ? { ...p, colocate: mode.colocate } : p)) };
+    await withWorkers(['orchestration', 'cpu', 'compute'], async () => (await startPipeline(client, modeSpec, id)).result());
+    report(`${mode.name} (${id})`, await stepTimes(client, `${id}/1-grpo`), mode.colocate);
+  }
 }
 
 main().then(

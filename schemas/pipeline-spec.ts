@@ -122,11 +122,23 @@ export const GrpoPhaseSchema = z.strictObject({
    * sandbox lives). By default `cpu` when a code reward is in the spec, `rollout` otherwise.
    */
   verifyOn: z.enum(['rollout', 'cpu']).optional(),
+  /**
+   * Colocated rollouts (verl's hybrid engine): the trainer samples each next step's rollouts
+   * itself, with the weights it just made, in the same activity as the training step. One
+   * activity and one workflow task per step instead of two, for a single compute worker; rollout
+   * workers are then not used. Needs `shards: 1` and scoring in the rollout activity.
+   */
+  colocate: z.boolean().default(false),
   checkpointEvery: positiveInt.default(10),
   evalEvery: nonNegativeInt.default(0),
   eval: EvalSettingsSchema.optional(),
   /** Steps per workflow run before continue-as-new; by default, when Temporal suggests it. */
   continueAsNewEvery: positiveInt.optional(),
+}).superRefine((p, ctx) => {
+  if (!p.colocate) return;
+  if (p.shards !== 1) ctx.addIssue({ code: 'custom', path: ['colocate'], message: `the trainer samples colocated rollouts alone: shards must be 1, not ${p.shards}` });
+  const onCpu = p.verifyOn === 'cpu' || (p.verifyOn === undefined && p.rewards.some((r) => r.name === 'code'));
+  if (onCpu) ctx.addIssue({ code: 'custom', path: ['colocate'], message: 'colocated rollouts are scored where they are sampled: not with verifyOn cpu (the default with a code reward)' });
 });
 
 export const RejectionSamplingPhaseSchema = z.strictObject({

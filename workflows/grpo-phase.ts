@@ -1,6 +1,7 @@
 import { allHandlersFinished, condition, continueAsNew, workflowInfo } from '@temporalio/workflow';
+import type { GenerateInput } from '../activities/rollouts';
 import type { GrpoStepData } from '../activities/train-grpo';
-import type { CheckpointRef } from '../schemas/refs';
+import type { ArtifactRef, CheckpointRef } from '../schemas/refs';
 import type { Metrics } from '../schemas/metrics';
 import { queues, Trainer } from './activities';
 import { evaluatePolicy } from './evaluation';
@@ -20,6 +21,16 @@ export interface GrpoCarry {
   trainerQueue: string | undefined;
   metrics: Metrics;
   evals: Record<string, Metrics>;
+  /** The next step's rollouts when the trainer has sampled them already (`colocate`). */
+  ready?: SampledStep;
+}
+
+/** A step's rollouts, their scores and the scores' metrics. */
+interface SampledStep {
+  step: number;
+  rollouts: ArtifactRef[];
+  rewards: ArtifactRef[];
+  metrics: Metrics;
 }
 
 /** Metrics of the step from those of its shards: each a mean over its samples, so weighted by them. */
@@ -45,8 +56,9 @@ async function startingState(input: PhaseInput<'grpo'>): Promise<GrpoCarry> {
 /**
  * Reasoning RL: each step fans rollouts out over prompt shards (any number of rollout workers),
  * scores them (in the rollout activities, or on the CPU queue: `verifyOn`), and trains one GRPO
- * step on the phase's trainer. The data cursor is the step number: prompts of a step depend only
- * on (seed, step).
+ * step on the phase's trainer. With `colocate`, the trainer samples the next step's rollouts
+ * in the activity of the training step instead (after the first step of a run). The data cursor
+ * is the step number: prompts of a step depend only on (seed, step).
  */
 export async function grpoPhase(input: PhaseInput<'grpo'>, carried?: GrpoCarry): Promise<PhaseResult> {
   const runtime = new PhaseRuntime();
@@ -58,43 +70,51 @@ export async function grpoPhase(input: PhaseInput<'grpo'>, carried?: GrpoCarry):
   const firstStepOfRun = state.step + 1;
   const verifyInRollouts = (p.verifyOn ?? (p.rewards.some((r) => r.name === 'code') ? 'cpu' : 'rollout')) === 'rollout';
 
-  while (state.step < p.steps) {
-    await runtime.checkpointBoundary();
-    const step = state.step + 1;
+  const rolloutsOf = (step: number, shard: number): Omit<GenerateInput, 'policy'> => ({
+    pipelineId: input.pipelineId,
+    phase: input.name,
+    step,
+    shard,
+    shards: p.shards,
+    dataset: input.datasets[p.dataset],
+    promptsPerStep: p.promptsPerStep,
+    samplesPerPrompt: p.groupSize,
+    sampling: { maxNewTokens: p.maxNewTokens, temperature: p.temperature, topP: p.topP, topK: p.topK },
+    seed,
+    chatTemplate: input.spec.chatTemplate,
+    tokenizer: input.spec.tokenizer,
+    device: input.spec.compute.device,
+    ...(verifyInRollouts && { rewards: p.rewards }),
+  });
+
+  /** Rollouts of a step fanned out over the shards (any rollout worker), then scored unless they were in place. */
+  const sampleStep = async (step: number): Promise<SampledStep> => {
     const shards = await Promise.all(
       Array.from({ length: p.shards }, (_, shard) =>
         compute.generateRollouts.executeWithOptions({ summary: `${input.name}: rollouts step ${step} shard ${shard + 1}/${p.shards}` }, [
-          {
-            pipelineId: input.pipelineId,
-            phase: input.name,
-            step,
-            shard,
-            shards: p.shards,
-            policy: state.policy,
-            dataset: input.datasets[p.dataset],
-            promptsPerStep: p.promptsPerStep,
-            samplesPerPrompt: p.groupSize,
-            sampling: { maxNewTokens: p.maxNewTokens, temperature: p.temperature, topP: p.topP, topK: p.topK },
-            seed,
-            chatTemplate: input.spec.chatTemplate,
-            tokenizer: input.spec.tokenizer,
-            device: input.spec.compute.device,
-            ...(verifyInRollouts && { rewards: p.rewards }),
-          },
+          { ...rolloutsOf(step, shard), policy: state.policy },
         ]),
       ),
     );
     const rollouts = shards.map((s) => s.ref);
-    const verified = verifyInRollouts
-      ? { refs: shards.map((s) => s.scored!.ref), metrics: bySamples(shards.map((s) => s.scored!.metrics)) }
-      : await cpu.verifyRollouts
-          .executeWithOptions({ summary: `${input.name}: verify step ${step}` }, [{ pipelineId: input.pipelineId, phase: input.name, step, rollouts, rewards: p.rewards }])
-          .then((v) => ({ refs: [v.ref], metrics: v.metrics }));
+    if (verifyInRollouts) return { step, rollouts, rewards: shards.map((s) => s.scored!.ref), metrics: bySamples(shards.map((s) => s.scored!.metrics)) };
+    const verified = await cpu.verifyRollouts.executeWithOptions({ summary: `${input.name}: verify step ${step}` }, [
+      { pipelineId: input.pipelineId, phase: input.name, step, rollouts, rewards: p.rewards },
+    ]);
+    return { step, rollouts, rewards: [verified.ref], metrics: verified.metrics };
+  };
 
-    state.pending.push({ step, rollouts, rewards: verified.refs });
+  while (state.step < p.steps) {
+    await runtime.checkpointBoundary();
+    const step = state.step + 1;
+    const sampled = state.ready?.step === step ? state.ready : await sampleStep(step);
+    state.ready = undefined;
+    state.pending.push({ step, rollouts: sampled.rollouts, rewards: sampled.rewards });
     const commit = step % p.checkpointEvery === 0 || step === p.steps;
+    const sampleNext = p.colocate && step < p.steps;
+    const summary = `${input.name}: train step ${step}${commit ? ' + checkpoint' : ''}${sampleNext ? ` + rollouts step ${step + 1}` : ''}`;
     const trained = await trainer.run((a) =>
-      a.trainGrpoStep.executeWithOptions({ summary: `${input.name}: train step ${step}${commit ? ' + checkpoint' : ''}` }, [
+      a.trainGrpoStep.executeWithOptions({ summary }, [
         {
           pipelineId: input.pipelineId,
           phase: input.name,
@@ -117,13 +137,15 @@ export async function grpoPhase(input: PhaseInput<'grpo'>, carried?: GrpoCarry):
           seed,
           tokenizer: input.spec.tokenizer,
           device: input.spec.compute.device,
+          ...(sampleNext && { next: rolloutsOf(step + 1, 0) }),
         },
       ]),
     );
     state.step = step;
     state.policy = trained.policy;
     state.trainerQueue = trainer.current;
-    state.metrics = { ...verified.metrics, ...trained.metrics };
+    state.metrics = { ...sampled.metrics, ...trained.metrics };
+    if (trained.next) state.ready = { step: step + 1, rollouts: [trained.next.ref], rewards: [trained.next.scored!.ref], metrics: trained.next.scored!.metrics };
     if (trained.checkpoint) {
       state.checkpoint = trained.checkpoint;
       state.pending = [];

@@ -16,7 +16,7 @@ import { ArtifactStore } from '../../storage/artifact-store';
 const tiny = { vocabSize: 259, hiddenSize: 32, intermediateSize: 64, numLayers: 1, numHeads: 2, numKvHeads: 1, maxSeqLen: 96 };
 const evalSettings = { dataset: 'heldout', samples: 2, maxNewTokens: 48 };
 const rewards = [{ name: 'accuracy', weight: 1 }, { name: 'format', weight: 0.5 }, { name: 'language', weight: 0.1, language: 'en' }];
-const grpo = { kind: 'grpo', dataset: 'coldstart', steps: 2, promptsPerStep: 2, groupSize: 2, maxNewTokens: 48, optimizer: { lr: 1e-4 }, beta: 0.01, checkpointEvery: 2, rewards, eval: evalSettings };
+const grpo = { kind: 'grpo', dataset: 'coldstart', steps: 2, promptsPerStep: 2, groupSize: 2, colocate: true, maxNewTokens: 48, optimizer: { lr: 1e-4 }, beta: 0.01, checkpointEvery: 2, rewards, eval: evalSettings };
 const sftLoop = { steps: 2, batchSize: 4, checkpointEvery: 2, optimizer: { lr: 1e-3 } };
 const common = { seed: 1, chatTemplate: 'plain', timeouts: { heartbeatSeconds: 10 } };
 

@@ -82,8 +82,9 @@ test('a trainer worker SIGKILLed mid-GRPO is replaced; every step is committed e
 
 test('a trainer worker stopped with SIGTERM mid-GRPO saves the steps it trained; the next trainer continues from them', async () => {
   const id = `stop-${randomUUID().slice(0, 8)}`;
-  // No regular checkpoint before the last step: any earlier one is the shutdown's.
-  const grpo = { ...PHASES.grpo, steps: 6, checkpointEvery: 6 };
+  // No regular checkpoint before the last step: any earlier one is the shutdown's. Colocated
+  // rollouts: the trainer that takes over also samples the step the stopped one was sampling.
+  const grpo = { ...PHASES.grpo, steps: 6, shards: 1, colocate: true, checkpointEvery: 6 };
   const spec = tinySpec([PHASES.sft, grpo], { timeouts: { heartbeatSeconds: 3 } });
   const processes: WorkerProcess[] = [startWorkerProcess('compute')];
   try {
