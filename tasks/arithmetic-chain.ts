@@ -24,6 +24,14 @@ export const ChainTaskConfigSchema = z.strictObject({
   maxValue: z.number().int().min(20).max(99).default(99),
   /** Problems per level (index 0 = one operation) in each set; the sets never share a problem. */
   coldStart: z.array(count),
+  /**
+   * More cold-start problems per level, whose solutions state the answer without working it out
+   * (`<think>at once</think>`), as habits from pretraining text might: the cold-start model then
+   * does either, and GRPO has a strategy to find from the reward alone (working the steps out is
+   * right far more often), the way R1-Zero came to think at length. Drawn after every other
+   * set, so that none of them changes with it.
+   */
+  direct: z.array(count).default([]),
   prompts: z.array(count),
   heldout: z.array(count),
   /**
@@ -57,6 +65,11 @@ type Operation = keyof typeof OPERATIONS;
  */
 export function completionOf(problem: ChainProblem): string {
   return `<think>first ${problem.steps.join(' then ')}</think><answer>${problem.answer}</answer>`;
+}
+
+/** A cold-start solution that states the answer at once: the R1 format, no working. */
+export function directCompletionOf(problem: ChainProblem): string {
+  return `<think>at once</think><answer>${problem.answer}</answer>`;
 }
 
 /** Plain prose for pretraining: the same facts, no tags. */
@@ -107,21 +120,22 @@ export interface ChainDatasets {
   distill: DatasetRow[];
 }
 
-function row(problem: ChainProblem): DatasetRow {
-  return { prompt: problem.prompt, answer: problem.answer, completion: completionOf(problem) };
+function row(problem: ChainProblem, completion = completionOf(problem)): DatasetRow {
+  return { prompt: problem.prompt, answer: problem.answer, completion };
 }
 
 /**
  * Every dataset of the demo from one seed. Train-side sets draw distinct problems from the
  * train split; the held-out set draws from the held-out split. Throws when a level cannot
  * supply the problems asked for. Sets are drawn in a fixed order (held-out, cold start, prompts,
- * pretraining text, distillation prompts): a set never changes when a later one does.
+ * pretraining text, distillation prompts, direct cold-start answers): a set never changes when a
+ * later one does.
  */
 export function generateChainDatasets(input: ChainTaskConfig): ChainDatasets {
   const config = ChainTaskConfigSchema.parse(input);
   const rng = new Rng(config.seed);
   const used = new Set<string>();
-  const draw = (counts: number[], heldout: boolean): DatasetRow[] => {
+  const draw = (counts: number[], heldout: boolean, solve = completionOf): DatasetRow[] => {
     const rows: DatasetRow[] = [];
     counts.forEach((count, index) => {
       for (let found = 0, tries = 0; found < count; tries++) {
@@ -129,7 +143,7 @@ export function generateChainDatasets(input: ChainTaskConfig): ChainDatasets {
         const problem = randomProblem(rng, index + 1, config.maxValue);
         if (used.has(problem.prompt) || isHeldout(problem.prompt, config.heldoutPercent) !== heldout) continue;
         used.add(problem.prompt);
-        rows.push(row(problem));
+        rows.push(row(problem, solve(problem)));
         found++;
       }
     });
@@ -150,6 +164,7 @@ export function generateChainDatasets(input: ChainTaskConfig): ChainDatasets {
     pretrain.push({ text });
   }
   const distill = draw(config.distill, false);
+  coldStart.push(...draw(config.direct, false, directCompletionOf));
   return { coldStart, prompts, heldout, pretrain, distill };
 }
 

@@ -12,6 +12,7 @@ const config: ChainTaskConfig = {
   seed: 3,
   heldoutPercent: 25,
   coldStart: [30, 40, 40, 30, 10],
+  direct: [10, 10, 10, 10, 10],
   prompts: [20, 40, 40, 30, 20],
   heldout: [0, 10, 10, 10, 10, 10],
   pretrain: { documents: 2000, levels: [1, 2, 3, 4], taggedShare: 0.1 },
@@ -37,11 +38,20 @@ test('held-out problems appear in no training set, pretraining text included', (
   assert.equal(new Set(train).size, train.length, 'cold-start, RL and distillation prompts are all distinct');
 });
 
-test('adding distillation prompts changes no other set', () => {
-  const without = generateChainDatasets({ ...config, distill: [] });
-  const withDistill = generateChainDatasets(config);
+test('adding distillation prompts or direct cold-start answers changes no other set', () => {
+  const without = generateChainDatasets({ ...config, distill: [], direct: [] });
+  const withDistill = generateChainDatasets({ ...config, direct: [] });
   assert.deepEqual(without.distill, []);
   assert.deepEqual({ ...withDistill, distill: [] }, without);
+
+  // Direct answers come after the worked cold-start solutions, which stay as they were.
+  const withDirect = generateChainDatasets(config);
+  const worked = without.coldStart.length;
+  assert.deepEqual(withDirect.coldStart.slice(0, worked), without.coldStart);
+  assert.deepEqual({ ...withDirect, coldStart: withDirect.coldStart.slice(0, worked) }, withDistill);
+  const direct = withDirect.coldStart.slice(worked);
+  assert.equal(direct.length, 50);
+  for (const row of direct) assert.equal(row.completion, `<think>at once</think><answer>${row.answer}</answer>`);
 });
 
 test('every generated answer is verified correct by the math verifier, in the R1 format', () => {
@@ -63,14 +73,14 @@ test('every generated answer is verified correct by the math verifier, in the R1
 test('levels are as asked, and the held-out set of each preset is harder than most training problems', () => {
   const d = generateChainDatasets(config);
   const perLevel = (rows: { prompt?: string }[]) => rows.reduce<number[]>((n, r) => ((n[levelOf(r.prompt!) - 1] = (n[levelOf(r.prompt!) - 1] ?? 0) + 1), n), []);
-  assert.deepEqual(perLevel(d.coldStart), config.coldStart);
+  assert.deepEqual(perLevel(d.coldStart), config.coldStart.map((n, i) => n + (config.direct?.[i] ?? 0)));
   assert.deepEqual(perLevel(d.distill), config.distill);
   assert.deepEqual([0, ...perLevel(d.heldout).slice(1)], config.heldout);
 
   for (const preset of PRESETS) {
     const { task } = loadDemoFile(demoFilePath(preset));
     const levels = (counts: number[]) => counts.flatMap((n, i) => Array<number>(n).fill(i + 1));
-    const train = levels(task.coldStart.map((n, i) => n + (task.prompts[i] ?? 0) + (task.distill?.[i] ?? 0))).sort((a, b) => a - b);
+    const train = levels(task.coldStart.map((n, i) => n + (task.direct?.[i] ?? 0) + (task.prompts[i] ?? 0) + (task.distill?.[i] ?? 0))).sort((a, b) => a - b);
     const heldout = levels(task.heldout);
     const trainMedian = train[Math.floor(train.length / 2)];
     assert.ok(Math.max(...heldout) > Math.max(...train, ...task.pretrain.levels), `${preset}: held-out has a level never trained on`);
