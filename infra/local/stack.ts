@@ -139,6 +139,9 @@ export async function stackUp(log: (line: string) => void = () => {}): Promise<S
     poll('S3', state.s3?.log ?? String(s3.endpoint), 60_000, async () => {
       await store.client.send(new ListBucketsCommand({}));
       await store.ensureBucket();
+      // A restarted SeaweedFS lists buckets before its volume server serves objects (reads fail
+      // with "internal error" for a moment): an object written and read back shows it does.
+      await store.getBytes((await store.putBytes(store.key('stack/ready-probe'), Buffer.from('ready'))).ref);
     }),
   ]);
 
