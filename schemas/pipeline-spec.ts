@@ -3,6 +3,7 @@ import { modelConfigSchema } from './model';
 import { deviceSchema } from './device';
 import { chatTemplateNameSchema } from './chat-template';
 import { CodeTestSchema, RewardSpecSchema } from './rewards';
+import { verifyOnOf } from './verify-on';
 
 /**
  * The pipeline spec: what a user writes (YAML or JSON) and `r1 start` validates before anything
@@ -137,8 +138,7 @@ export const GrpoPhaseSchema = z.strictObject({
 }).superRefine((p, ctx) => {
   if (!p.colocate) return;
   if (p.shards !== 1) ctx.addIssue({ code: 'custom', path: ['colocate'], message: `the trainer samples colocated rollouts alone: shards must be 1, not ${p.shards}` });
-  const onCpu = p.verifyOn === 'cpu' || (p.verifyOn === undefined && p.rewards.some((r) => r.name === 'code'));
-  if (onCpu) ctx.addIssue({ code: 'custom', path: ['colocate'], message: 'colocated rollouts are scored where they are sampled: not with verifyOn cpu (the default with a code reward)' });
+  if (verifyOnOf(p) === 'cpu') ctx.addIssue({ code: 'custom', path: ['colocate'], message: 'colocated rollouts are scored where they are sampled: not with verifyOn cpu (the default with a code reward)' });
 });
 
 export const RejectionSamplingPhaseSchema = z.strictObject({

@@ -3,6 +3,7 @@ import type { GenerateInput } from '../activities/rollouts';
 import type { GrpoStepData } from '../activities/train-grpo';
 import type { ArtifactRef, CheckpointRef } from '../schemas/refs';
 import type { Metrics } from '../schemas/metrics';
+import { verifyOnOf } from '../schemas/verify-on';
 import { queues, Trainer } from './activities';
 import { evaluatePolicy } from './evaluation';
 import type { PhaseInput, PhaseResult } from './phase-input';
@@ -68,7 +69,7 @@ export async function grpoPhase(input: PhaseInput<'grpo'>, carried?: GrpoCarry):
   const trainer = Trainer.resume(state.trainerQueue, input.deployment);
   const seed = input.spec.seed + input.index;
   const firstStepOfRun = state.step + 1;
-  const verifyInRollouts = (p.verifyOn ?? (p.rewards.some((r) => r.name === 'code') ? 'cpu' : 'rollout')) === 'rollout';
+  const verifyInRollouts = verifyOnOf(p) === 'rollout';
 
   const rolloutsOf = (step: number, shard: number): Omit<GenerateInput, 'policy'> => ({
     pipelineId: input.pipelineId,
