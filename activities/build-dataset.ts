@@ -1,12 +1,9 @@
 import { heartbeat } from '@temporalio/activity';
-import { DatasetRowSchema, type DatasetRow, type DatasetSource } from '../schemas/pipeline-spec';
-import type { ArtifactRef } from '../schemas/refs';
+import { DatasetRowSchema, type DatasetRef, type DatasetRow, type DatasetSource } from '../schemas/datasets';
+import { keys } from '../schemas/layout';
 import type { ArtifactStore } from '../storage/artifact-store';
+import { BadDataError } from './errors';
 import { encodeJsonl } from './jsonl';
-
-export interface DatasetRef extends ArtifactRef {
-  rows: number;
-}
 
 /** Parses and validates dataset JSONL, naming the line of the first bad row. */
 export function decodeDatasetRows(text: string, what: string): DatasetRow[] {
@@ -17,10 +14,10 @@ export function decodeDatasetRows(text: string, what: string): DatasetRow[] {
     try {
       value = JSON.parse(line);
     } catch (err) {
-      throw new Error(`${what} line ${i + 1}: not JSON (${(err as Error).message})`);
+      throw new BadDataError(`${what} line ${i + 1}: not JSON (${(err as Error).message})`);
     }
     const row = DatasetRowSchema.safeParse(value);
-    if (!row.success) throw new Error(`${what} line ${i + 1}: ${row.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; ')}`);
+    if (!row.success) throw new BadDataError(`${what} line ${i + 1}: ${row.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; ')}`);
     rows.push(row.data);
   });
   return rows;
@@ -39,7 +36,7 @@ export function datasetActivities(store: ArtifactStore) {
         return { ...ref, rows: decodeDatasetRows(body.toString('utf8'), input.source.uri).length };
       }
       const body = encodeJsonl(input.source.rows);
-      const { ref } = await store.putBytes(store.key(`pipelines/${input.pipelineId}/datasets/${input.name}.jsonl`), body);
+      const { ref } = await store.putBytes(store.key(keys.dataset(input.pipelineId, input.name)), body);
       return { ...ref, rows: input.source.rows.length };
     },
   };

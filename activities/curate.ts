@@ -1,29 +1,16 @@
-import type { DatasetRow } from '../schemas/pipeline-spec';
-import type { ArtifactRef } from '../schemas/refs';
-import type { SampleScore } from '../schemas/rewards';
+import type { CuratedDataset, CurateInput, DatasetRow } from '../schemas/datasets';
+import { keys } from '../schemas/layout';
+import { correctnessOf, type SampleScore } from '../schemas/rewards';
+import type { Rollout } from '../schemas/rollouts';
 import type { ArtifactStore } from '../storage/artifact-store';
 import { Rng } from '../engine/rng';
-import type { DatasetRef } from './build-dataset';
 import { decodeJsonl, encodeJsonl } from './jsonl';
 import { loadDataset } from './datasets';
-import type { Rollout } from './rollouts';
 import { NoCorrectSamplesError } from './errors';
 
-export interface CurateInput {
-  pipelineId: string;
-  /** Name of the dataset written: pipelines/<id>/datasets/<name>.jsonl */
-  name: string;
-  prompts: DatasetRef;
-  rollouts: ArtifactRef[];
-  rewards: ArtifactRef[];
-  keepPerPrompt: number;
-  general?: { dataset: DatasetRef; share: number };
-  seed: number;
-}
-
-/** Correct means the verifier accepted the answer and, when format is scored, the format too. */
+/** Correct means the verifier accepted the answer (or every test passed) and, when format is scored, the format too. */
 function correct(score: SampleScore): boolean {
-  return score.breakdown.accuracy?.value === 1 && (score.breakdown.format === undefined || score.breakdown.format.value === 1);
+  return correctnessOf(score) === 1 && (score.breakdown.format === undefined || score.breakdown.format.value === 1);
 }
 
 /** Readable first: language-consistent, then higher reward, then shorter. */
@@ -38,7 +25,7 @@ export function curateActivities(store: ArtifactStore) {
      * Rejection sampling's filter (also distillation's): keeps verified-correct samples, drops
      * duplicates, prefers readable ones, mixes in general data, and writes the SFT dataset.
      */
-    async buildSftDataset(input: CurateInput): Promise<DatasetRef & { kept: number; promptsWithAny: number }> {
+    async buildSftDataset(input: CurateInput): Promise<CuratedDataset> {
       const prompts = await loadDataset(store, input.prompts);
       const rollouts: Rollout[] = [];
       const scores: SampleScore[] = [];
@@ -69,7 +56,7 @@ export function curateActivities(store: ArtifactStore) {
       if (rows.length === 0) {
         throw new NoCorrectSamplesError(`no correct samples to build ${input.name} from: the policy solved none of ${prompts.length} prompts`);
       }
-      const { ref } = await store.putBytes(store.key(`pipelines/${input.pipelineId}/datasets/${input.name}.jsonl`), encodeJsonl(rows));
+      const { ref } = await store.putBytes(store.key(keys.dataset(input.pipelineId, input.name)), encodeJsonl(rows));
       return { ...ref, rows: rows.length, kept, promptsWithAny: byRow.size };
     },
   };

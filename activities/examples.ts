@@ -1,14 +1,17 @@
-import type { DatasetRow, PipelineSpec } from '../schemas/pipeline-spec';
+import type { DatasetRow } from '../schemas/datasets';
+import type { TokenizerSpec } from '../schemas/runtime';
 import { renderChat, type ChatTemplateName } from '../engine/chat-template';
 import { ByteTokenizer, loadHfTokenizer, type Tokenizer } from '../engine/tokenizer';
 import { Rng } from '../engine/rng';
+import { BoundedCache } from './bounded-cache';
+import { BadDataError } from './errors';
 
 /**
  * Dataset rows -> token sequences for the engine. Every choice here is a pure function of the
  * rows, the seed and the step, so a step replayed after a crash sees exactly the same batch.
  */
 
-export function tokenizerFor(spec: PipelineSpec['tokenizer']): Tokenizer {
+export function tokenizerFor(spec: TokenizerSpec): Tokenizer {
   return spec.kind === 'byte' ? new ByteTokenizer() : loadHfTokenizer(spec.path);
 }
 
@@ -29,14 +32,14 @@ export function promptTokens(tok: Tokenizer, template: ChatTemplateName, prompt:
 
 /** Plain text, every token trained on (the demo's pretraining). */
 export function pretrainExample(tok: Tokenizer, row: DatasetRow, maxLen: number, where: string): Example {
-  if (row.text === undefined) throw new Error(`${where}: pretraining needs a "text" field`);
+  if (row.text === undefined) throw new BadDataError(`${where}: pretraining needs a "text" field`);
   const ids = [...withBos(tok, tok.encode(row.text)), tok.eosId].slice(0, maxLen);
   return { tokens: Int32Array.from(ids), lossMask: Uint8Array.from(ids, (_, i) => (i === 0 ? 0 : 1)) };
 }
 
 /** Prompt + completion; only the completion (and its EOS) is trained on. */
 export function sftExample(tok: Tokenizer, template: ChatTemplateName, row: DatasetRow, maxLen: number, where: string): Example {
-  if (row.prompt === undefined || row.completion === undefined) throw new Error(`${where}: SFT needs "prompt" and "completion" fields`);
+  if (row.prompt === undefined || row.completion === undefined) throw new BadDataError(`${where}: SFT needs "prompt" and "completion" fields`);
   const prompt = Array.from(promptTokens(tok, template, row.prompt));
   const ids = [...prompt, ...tok.encode(row.completion), tok.eosId].slice(0, maxLen);
   return { tokens: Int32Array.from(ids), lossMask: Uint8Array.from(ids, (_, i) => (i < prompt.length ? 0 : 1)) };
@@ -55,7 +58,7 @@ export function batchIndices(rows: number, batchSize: number, seed: number, step
   return out;
 }
 
-const orders = new Map<string, number[]>();
+const orders = new BoundedCache<string, number[]>(64);
 
 function epochOrder(rows: number, seed: number, epoch: number): number[] {
   const key = `${rows}/${seed}/${epoch}`;
@@ -67,7 +70,6 @@ function epochOrder(rows: number, seed: number, epoch: number): number[] {
       const j = Math.floor(rng.next() * (i + 1));
       [order[i], order[j]] = [order[j], order[i]];
     }
-    if (orders.size > 64) orders.clear();
     orders.set(key, order);
   }
   return order;

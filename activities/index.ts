@@ -2,6 +2,7 @@ import { ArtifactStore } from '../storage/artifact-store';
 import { datasetActivities } from './build-dataset';
 import { curateActivities } from './curate';
 import { modelInitActivities } from './model-init';
+import { reportingFailures } from './errors';
 import { PolicyPool } from './policy-pool';
 import { RecentShards } from './recent-shards';
 import { rolloutActivities } from './rollouts';
@@ -11,13 +12,14 @@ import { TrainerHost } from './trainer-host';
 
 /**
  * Every activity of the product, bound to this process's store, trainer host, policy pool and
- * the rollouts it wrote last (which its trainer then reads from memory).
- * Workflows `import type` the result. `claimTrainer` runs on the shared compute queue and answers
- * with this process's own queue, where the phase then sends its training steps.
+ * the rollouts it wrote last (which its trainer then reads from memory); their failures reach
+ * Temporal as activities/errors.ts decides. Workflows `import type` the result. `claimTrainer`
+ * runs on the shared compute queue and answers with this process's own queue, where the phase
+ * then sends its training steps.
  */
 export function createActivities(store: ArtifactStore, host = new TrainerHost(), pool = new PolicyPool(store)) {
   const recent = new RecentShards();
-  return {
+  return reportingFailures({
     ...datasetActivities(store),
     ...curateActivities(store),
     ...modelInitActivities(store),
@@ -27,7 +29,7 @@ export function createActivities(store: ArtifactStore, host = new TrainerHost(),
     async claimTrainer(): Promise<string> {
       return host.queue;
     },
-  };
+  });
 }
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -1,4 +1,4 @@
-import type { PipelineSpec } from '../schemas/pipeline-spec';
+import type { ModelSource } from '../schemas/pipeline-spec';
 import type { CheckpointRef } from '../schemas/refs';
 import type { ArtifactStore } from '../storage/artifact-store';
 import { latestCheckpoint, readManifest } from '../storage/checkpoints';
@@ -7,7 +7,7 @@ import { commitTrainerState, freshState, loadTrainerState } from './model-checkp
 /** The checkpoint phase 0 starts from: new random weights, or an existing checkpoint checked end to end. */
 export function modelInitActivities(store: ArtifactStore) {
   return {
-    async initModel(input: { pipelineId: string; model: PipelineSpec['model']; name: string }): Promise<CheckpointRef> {
+    async initModel(input: { pipelineId: string; model: ModelSource; name: string }): Promise<CheckpointRef> {
       if ('checkpoint' in input.model) {
         const { ref } = await store.adopt(input.model.checkpoint);
         const manifest = await readManifest(store, ref);

@@ -1,17 +1,11 @@
 import type { TrainerState } from '../engine/checkpoint';
 import { Engine } from '../engine/engine';
-import type { Device } from '../schemas/device';
-import type { PipelineSpec } from '../schemas/pipeline-spec';
+import { BoundedCache } from './bounded-cache';
 import type { CheckpointRef } from '../schemas/refs';
+import type { PolicyRuntime } from '../schemas/runtime';
 import type { ArtifactStore } from '../storage/artifact-store';
 import { loadTrainerState } from './model-checkpoints';
 import { Timings } from './timings';
-
-export interface PolicyOptions {
-  seed: number;
-  device: Device;
-  tokenizer: PipelineSpec['tokenizer'];
-}
 
 /** One generation engine per model shape; it holds one policy's weights at a time. */
 interface Slot {
@@ -27,20 +21,22 @@ interface Slot {
  * engine run one at a time, so a swap never happens under a running generation.
  */
 export class PolicyPool {
-  private readonly weights = new Map<string, Promise<TrainerState>>();
+  private readonly weights: BoundedCache<string, Promise<TrainerState>>;
   private readonly slots = new Map<string, Slot>();
 
   constructor(
     private readonly store: ArtifactStore,
-    private readonly capacity = 2,
-  ) {}
+    capacity = 2,
+  ) {
+    this.weights = new BoundedCache(capacity);
+  }
 
-  async use<T>(policy: CheckpointRef, opts: PolicyOptions, work: (engine: Engine) => Promise<T>, t = new Timings()): Promise<T> {
+  async use<T>(policy: CheckpointRef, runtime: PolicyRuntime, work: (engine: Engine) => Promise<T>, t = new Timings()): Promise<T> {
     const state = await t.time('s3', () => this.weightsOf(policy));
-    const key = JSON.stringify([state.config, opts.tokenizer, opts.device]);
+    const key = JSON.stringify([state.config, runtime.tokenizer, runtime.device]);
     let slot = this.slots.get(key);
     if (!slot) {
-      slot = { engine: Engine.start({ config: state.config, seed: opts.seed, weights: state.weights, device: opts.device, tokenizer: opts.tokenizer }), holds: policy.uri, busy: Promise.resolve() };
+      slot = { engine: Engine.start({ ...runtime, config: state.config, weights: state.weights }), holds: policy.uri, busy: Promise.resolve() };
       slot.engine.catch(() => this.slots.delete(key));
       this.slots.set(key, slot);
     }
@@ -59,26 +55,17 @@ export class PolicyPool {
 
   /** A policy this process just produced (the trainer's new weights): no need to fetch it back. */
   remember(policy: CheckpointRef, state: TrainerState): void {
-    this.weights.delete(policy.uri);
     this.weights.set(policy.uri, Promise.resolve(state));
-    this.evict();
   }
 
   private weightsOf(policy: CheckpointRef): Promise<TrainerState> {
     let state = this.weights.get(policy.uri);
-    if (state) {
-      this.weights.delete(policy.uri); // re-inserted below as the most recent
-    } else {
+    if (!state) {
       state = loadTrainerState(this.store, policy);
       state.catch(() => this.weights.delete(policy.uri));
+      this.weights.set(policy.uri, state);
     }
-    this.weights.set(policy.uri, state);
-    this.evict();
     return state;
-  }
-
-  private evict(): void {
-    while (this.weights.size > this.capacity) this.weights.delete(this.weights.keys().next().value!);
   }
 
   async close(): Promise<void> {

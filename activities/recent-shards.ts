@@ -1,5 +1,6 @@
 import type { ArtifactRef } from '../schemas/refs';
 import type { ArtifactStore } from '../storage/artifact-store';
+import { BoundedCache } from './bounded-cache';
 import { decodeJsonl } from './jsonl';
 import type { Timings } from './timings';
 
@@ -9,26 +10,14 @@ import type { Timings } from './timings';
  * Bounded by the files' size in S3 (the most recent ones stay); a miss costs only the S3 read.
  */
 export class RecentShards {
-  private readonly files = new Map<string, { rows: readonly unknown[]; bytes: number }>();
-  private bytes = 0;
+  private readonly files: BoundedCache<string, { rows: readonly unknown[]; bytes: number }>;
 
-  constructor(private readonly capacityBytes = 256 * 2 ** 20) {}
+  constructor(capacityBytes = 256 * 2 ** 20) {
+    this.files = new BoundedCache(capacityBytes, (file) => file.bytes);
+  }
 
   remember(ref: ArtifactRef, rows: readonly unknown[]): void {
-    if (ref.bytes > this.capacityBytes) return;
-    const key = keyOf(ref);
-    const before = this.files.get(key);
-    if (before) {
-      this.files.delete(key);
-      this.bytes -= before.bytes;
-    }
-    this.files.set(key, { rows, bytes: ref.bytes });
-    this.bytes += ref.bytes;
-    for (const [key, file] of this.files) {
-      if (this.bytes <= this.capacityBytes) break;
-      this.files.delete(key);
-      this.bytes -= file.bytes;
-    }
+    this.files.set(keyOf(ref), { rows, bytes: ref.bytes });
   }
 
   async read<T>(store: ArtifactStore, ref: ArtifactRef, t: Timings): Promise<readonly T[]> {

@@ -1,148 +1,29 @@
 import { Context } from '@temporalio/activity';
-import { computeAdvantages } from '../engine/advantages';
 import type { TrainerState } from '../engine/checkpoint';
-import type { GrpoMetrics } from '../engine/trainer';
-import { learningRate } from '../engine/schedule';
-import type { Device } from '../schemas/device';
 import type { Metrics } from '../schemas/metrics';
-import type { Optimizer, PipelineSpec } from '../schemas/pipeline-spec';
-import type { ArtifactRef, CheckpointRef } from '../schemas/refs';
 import type { SampleScore } from '../schemas/rewards';
+import type { Rollout } from '../schemas/rollouts';
+import type { GrpoStepData, GrpoStepInput, GrpoStepResult } from '../schemas/training';
+import { subRun } from '../schemas/layout';
 import type { ArtifactStore } from '../storage/artifact-store';
 import { latestCheckpoint, readManifest } from '../storage/checkpoints';
 import { activityProducer, commitTrainerState } from './model-checkpoints';
 import type { RecentShards } from './recent-shards';
-import { generateShard, type GenerateInput, type GenerateResult, type Rollout } from './rollouts';
+import { generateShard } from './rollouts';
 import { Timings } from './timings';
 import { throwIfCancelled, withHeartbeats } from './heartbeat';
 import type { PolicyPool } from './policy-pool';
 import { resumeTrainer, trainerKey, type LiveTrainer, type TrainerHost } from './trainer-host';
 
-/** The data of one GRPO step: its rollouts (all shards, in order) and their scores (one file per shard, or one for the step). */
-export interface GrpoStepData {
-  step: number;
-  rollouts: ArtifactRef[];
-  rewards: ArtifactRef[];
-}
-
-export interface GrpoStepInput {
-  pipelineId: string;
-  phase: string;
-  base: CheckpointRef;
-  /** The phase's last committed checkpoint as the workflow knows it (null before the first). */
-  checkpoint: CheckpointRef | null;
-  /**
-   * Every step since the phase's last committed checkpoint, this one last. A trainer that lost
-   * its memory restores that checkpoint and replays them: each step is applied exactly once.
-   */
-  pending: GrpoStepData[];
-  commit: boolean;
-  totalSteps: number;
-  groupSize: number;
-  optimizer: Optimizer;
-  epsLow: number;
-  epsHigh: number;
-  beta: number;
-  lossAggregation: 'grpo' | 'dapo' | 'dr_grpo';
-  scaleRewards: 'group' | 'batch' | 'none';
-  dynamicSampling: boolean;
-  iterations: number;
-  miniBatches: number;
-  maxNewTokens: number;
-  seed: number;
-  tokenizer: PipelineSpec['tokenizer'];
-  device: Device;
-  /**
-   * Colocated rollouts: once the step is applied, sample the next step's rollouts here with the
-   * new weights (which this process holds), instead of in an activity of their own.
-   */
-  next?: Omit<GenerateInput, 'policy'>;
-}
-
-export interface GrpoStepResult {
-  step: number;
-  /** Weights after this step, for the next step's rollouts (no optimizer state). */
-  policy: CheckpointRef;
-  /** Set when this step committed a full checkpoint. */
-  checkpoint: CheckpointRef | null;
-  metrics: Metrics;
-  /** The next step's rollouts, when the input asked for them. */
-  next?: GenerateResult;
-}
-
-export const policyPhase = (phase: string) => `${phase}.policy`;
-
+/** Reads a step's rollouts and scores (from this process's memory when it wrote them) and applies the step on the engine. */
 async function applyStep(store: ArtifactStore, recent: RecentShards, trainer: LiveTrainer, input: GrpoStepInput, data: GrpoStepData, t: Timings): Promise<Metrics> {
   const rollouts: Rollout[] = [];
   for (const ref of data.rollouts) rollouts.push(...(await recent.read<Rollout>(store, ref, t)));
   const scores: SampleScore[] = [];
   for (const ref of data.rewards) scores.push(...(await recent.read<SampleScore>(store, ref, t)));
-  if (scores.length !== rollouts.length) throw new Error(`step ${data.step}: ${rollouts.length} rollouts but ${scores.length} scores`);
-
-  const advantages = computeAdvantages(scores.map((s) => s.reward), input.groupSize, input.scaleRewards);
-  // Keep groups that carry a gradient (dynamic sampling) and samples the rewards did not mask.
-  const keep: number[] = [];
-  for (let g = 0; g < rollouts.length; g += input.groupSize) {
-    const group = scores.slice(g, g + input.groupSize).map((s) => s.reward);
-    if (input.dynamicSampling && group.every((r) => r === group[0])) continue;
-    for (let i = g; i < g + input.groupSize; i++) if (!scores[i].mask && rollouts[i].tokens.length > 0) keep.push(i);
-  }
-  const rewardMean = scores.reduce((a, s) => a + s.reward, 0) / Math.max(1, scores.length);
-  if (keep.length === 0) {
-    // Nothing to learn from; the step still counts so that step numbers stay aligned.
-    trainer.step = data.step;
-    return { reward: rewardMean, kept: 0, updates: 0, loss: 0, kl: 0, clipLow: 0, clipHigh: 0, entropy: 0, gradNorm: 0 };
-  }
-
-  // Token-aligned arrays over prompt + completion; only completion tokens enter the loss.
-  const kept = keep.map((i) => rollouts[i]);
-  const sequences = kept.map((r) => Int32Array.from([...r.promptTokens, ...r.tokens]));
-  const completionMask = kept.map((r, j) => Uint8Array.from(sequences[j], (_, t) => (t >= r.promptTokens.length ? 1 : 0)));
-  const oldLogprobs = kept.map((r, j) => {
-    const out = new Float32Array(sequences[j].length);
-    out.set(r.logprobs, r.promptTokens.length);
-    return out;
-  });
-  const refLogprobs = input.beta > 0 ? await t.time('engine', () => trainer.engine.logprobs(sequences, 'reference')) : undefined;
-  const o = input.optimizer;
-  const lr = learningRate(data.step, { lr: o.lr, warmupSteps: o.warmupSteps, minLrRatio: o.minLrRatio, totalSteps: input.totalSteps });
-  const hyper = {
-    lr, beta1: o.beta1, beta2: o.beta2, weightDecay: o.weightDecay, gradClip: o.gradClip,
-    epsLow: input.epsLow, epsHigh: input.epsHigh, beta: input.beta, lossAggregation: input.lossAggregation, maxLen: input.maxNewTokens,
-  };
-  // μ updates on the same rollouts, each over contiguous mini-batches (whole groups stay together
-  // when the sizes allow). From the second update on, the ratio to the sampling policy moves and
-  // the clip acts.
-  const parts = Math.min(input.miniBatches, keep.length);
-  const updates: GrpoMetrics[] = [];
-  for (let iteration = 0; iteration < input.iterations; iteration++) {
-    for (let part = 0; part < parts; part++) {
-      const from = Math.floor((part * keep.length) / parts);
-      const to = Math.floor(((part + 1) * keep.length) / parts);
-      const m = await t.time('engine', () =>
-        trainer.engine.grpoStep(
-          {
-            sequences: sequences.slice(from, to),
-            completionMask: completionMask.slice(from, to),
-            oldLogprobs: oldLogprobs.slice(from, to),
-            refLogprobs: refLogprobs?.slice(from, to),
-            advantages: Float32Array.from(keep.slice(from, to), (i) => advantages[i]),
-          },
-          hyper,
-        ),
-      );
-      updates.push(m);
-    }
-  }
+  const metrics = await t.time('engine', () => trainer.engine.grpoUpdate({ step: data.step, rollouts, scores, settings: input.update }));
   trainer.step = data.step;
-  return { reward: rewardMean, kept: keep.length, lr, updates: updates.length, ...meanOf(updates) };
-}
-
-/** Each metric averaged over the step's optimizer updates. */
-function meanOf(updates: GrpoMetrics[]): Metrics {
-  const out: Metrics = {};
-  for (const key of Object.keys(updates[0]) as (keyof GrpoMetrics)[]) out[key] = updates.reduce((a, m) => a + m[key], 0) / updates.length;
-  return out;
+  return metrics;
 }
 
 /**
@@ -157,7 +38,7 @@ async function trainerFor(store: ArtifactStore, host: TrainerHost, input: GrpoSt
     return { trainer: live, committed: input.checkpoint, published: null, done: null };
   }
   const committed = await t.time('s3', () => latestCheckpoint(store, input.pipelineId, input.phase));
-  const published = await t.time('s3', () => latestCheckpoint(store, input.pipelineId, policyPhase(input.phase)));
+  const published = await t.time('s3', () => latestCheckpoint(store, input.pipelineId, subRun.policy(input.phase)));
   if (committed && committed.step >= target && published && published.step >= target) {
     const done: GrpoStepResult = { step: target, policy: published, checkpoint: committed, metrics: (await readManifest(store, committed)).metrics };
     return { trainer: null, committed, published, done };
@@ -167,7 +48,7 @@ async function trainerFor(store: ArtifactStore, host: TrainerHost, input: GrpoSt
   const trainer =
     live && live.basis === basis && live.step >= lastCommitted && live.step <= target
       ? live
-      : await resumeTrainer(store, host, input, committed, { withReference: input.beta > 0 });
+      : await resumeTrainer(store, host, input, committed, { withReference: input.update.grpo.beta > 0 });
   return { trainer, committed, published, done: null };
 }
 
@@ -193,7 +74,7 @@ export function grpoActivities(store: ArtifactStore, host: TrainerHost, pool: Po
         commitTrainerState(
           store,
           { pipelineId: input.pipelineId, phase: input.phase, step: trainer.step },
-          { ...state, extra: { seed: input.seed } },
+          { ...state, extra: { seed: input.runtime.seed } },
           committed ?? input.base,
           metrics,
           by,
@@ -222,7 +103,7 @@ export function grpoActivities(store: ArtifactStore, host: TrainerHost, pool: Po
     const policy = await t.time('s3', () =>
       commitTrainerState(
         store,
-        { pipelineId: input.pipelineId, phase: policyPhase(input.phase), step: target },
+        { pipelineId: input.pipelineId, phase: subRun.policy(input.phase), step: target },
         { config: state.config, weights: state.weights },
         committed ?? input.base,
         metrics,

@@ -1,42 +1,14 @@
 import { Context } from '@temporalio/activity';
-import { withHeartbeats } from './heartbeat';
 import { learningRate } from '../engine/schedule';
-import type { Device } from '../schemas/device';
+import { withHeartbeats } from './heartbeat';
 import type { Metrics } from '../schemas/metrics';
-import type { Optimizer, PipelineSpec } from '../schemas/pipeline-spec';
-import type { CheckpointRef } from '../schemas/refs';
+import type { SftStepsInput, SftStepsResult } from '../schemas/training';
 import type { ArtifactStore } from '../storage/artifact-store';
 import { latestCheckpoint, readManifest } from '../storage/checkpoints';
-import type { DatasetRef } from './build-dataset';
 import { loadDataset } from './datasets';
 import { batchIndices, pretrainExample, sftExample, tokenizerFor } from './examples';
 import { commitTrainerState } from './model-checkpoints';
 import { resumeTrainer, type TrainerHost } from './trainer-host';
-
-export interface SftStepsInput {
-  pipelineId: string;
-  /** The phase's name in storage and its trainer's key: `<index>-<kind>`. */
-  phase: string;
-  kind: 'pretrain' | 'sft';
-  /** The checkpoint the phase starts from (step 0 of its lineage). */
-  base: CheckpointRef;
-  /** Train until this many steps are applied in the phase, then commit a checkpoint. */
-  toStep: number;
-  totalSteps: number;
-  dataset: DatasetRef;
-  batchSize: number;
-  optimizer: Optimizer;
-  seed: number;
-  chatTemplate: PipelineSpec['chatTemplate'];
-  tokenizer: PipelineSpec['tokenizer'];
-  device: Device;
-}
-
-export interface StepsResult {
-  step: number;
-  checkpoint: CheckpointRef;
-  metrics: Metrics;
-}
 
 export function sftActivities(store: ArtifactStore, host: TrainerHost) {
   return {
@@ -46,15 +18,14 @@ export function sftActivities(store: ArtifactStore, host: TrainerHost) {
      * are never applied again, and a retry after a crash replays from the last checkpoint, seeing
      * the same batches (they depend only on seed and step).
      */
-    trainSftSteps: (input: SftStepsInput): Promise<StepsResult> => withHeartbeats((progress) => host.exclusive(async () => {
+    trainSftSteps: (input: SftStepsInput): Promise<SftStepsResult> => withHeartbeats((progress) => host.exclusive(async () => {
       const latest = await latestCheckpoint(store, input.pipelineId, input.phase);
       if (latest && latest.step >= input.toStep) {
         return { step: latest.step, checkpoint: latest, metrics: (await readManifest(store, latest)).metrics };
       }
       const trainer = await resumeTrainer(store, host, input, latest, { withReference: false });
       const rows = await loadDataset(store, input.dataset);
-      const tok = tokenizerFor(input.tokenizer);
-      const o = input.optimizer;
+      const tok = tokenizerFor(input.runtime.tokenizer);
 
       let lossSum = 0;
       let tokens = 0;
@@ -64,22 +35,19 @@ export function sftActivities(store: ArtifactStore, host: TrainerHost) {
       const cancel = Context.current().cancellationSignal;
       const from = trainer.step;
       for (let step = trainer.step + 1; step <= input.toStep && !cancel.aborted; step++) {
-        const batch = batchIndices(rows.length, input.batchSize, input.seed, step).map((i) => {
+        const batch = batchIndices(rows.length, input.batchSize, input.runtime.seed, step).map((i) => {
           const where = `${input.dataset.uri} row ${i + 1}`;
           return input.kind === 'pretrain'
             ? pretrainExample(tok, rows[i], trainer.config.maxSeqLen, where)
-            : sftExample(tok, input.chatTemplate, rows[i], trainer.config.maxSeqLen, where);
+            : sftExample(tok, input.runtime.chatTemplate, rows[i], trainer.config.maxSeqLen, where);
         });
-        const lr = learningRate(step, { lr: o.lr, warmupSteps: o.warmupSteps, minLrRatio: o.minLrRatio, totalSteps: input.totalSteps });
-        const m = await trainer.engine.sftStep(
-          { sequences: batch.map((e) => e.tokens), lossMask: batch.map((e) => e.lossMask) },
-          { lr, beta1: o.beta1, beta2: o.beta2, weightDecay: o.weightDecay, gradClip: o.gradClip },
-        );
+        const at = { optimizer: input.optimizer, step, totalSteps: input.totalSteps };
+        const m = await trainer.engine.sftStep({ sequences: batch.map((e) => e.tokens), lossMask: batch.map((e) => e.lossMask) }, at);
         trainer.step = step;
         lossSum += m.loss;
         tokens += m.tokens;
         steps += 1;
-        last = { loss: m.loss, gradNorm: m.gradNorm, lr };
+        last = { loss: m.loss, gradNorm: m.gradNorm, lr: learningRate(at) };
         progress({ step, loss: m.loss });
       }
 
@@ -96,7 +64,7 @@ export function sftActivities(store: ArtifactStore, host: TrainerHost) {
       const checkpoint = await commitTrainerState(
         store,
         { pipelineId: input.pipelineId, phase: input.phase, step: trainer.step },
-        { ...state, extra: { dataCursor: trainer.step, seed: input.seed } },
+        { ...state, extra: { dataCursor: trainer.step, seed: input.runtime.seed } },
         latest ?? input.base,
         metrics,
       );

@@ -2,11 +2,12 @@ import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { Engine } from '../engine/engine';
 import type { TrainerState } from '../engine/checkpoint';
-import type { Device } from '../schemas/device';
 import { modelConfigSchema, type ModelConfig } from '../schemas/model';
-import type { PipelineSpec } from '../schemas/pipeline-spec';
 import type { CheckpointRef } from '../schemas/refs';
+import type { PolicyRuntime } from '../schemas/runtime';
+import type { TrainerOf } from '../schemas/training';
 import type { ArtifactStore } from '../storage/artifact-store';
+import { BoundedCache } from './bounded-cache';
 import { loadTrainerState } from './model-checkpoints';
 
 /**
@@ -30,14 +31,16 @@ export interface LiveTrainer {
 export class TrainerHost {
   /** This process's own task queue; `claimTrainer` hands it to a phase. */
   readonly queue = `r1-trainer-${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
-  private readonly trainers = new Map<string, LiveTrainer>();
+  private readonly trainers: BoundedCache<string, LiveTrainer>;
   private busy: Promise<unknown> = Promise.resolve();
 
   /**
    * Two by default: phases running side by side on one process (R1 and R1-Zero in the demo) each
    * keep their state; with one, every step of either would restore from S3 and replay.
    */
-  constructor(private readonly maxTrainers = 2) {}
+  constructor(maxTrainers = 2) {
+    this.trainers = new BoundedCache(maxTrainers);
+  }
 
   /**
    * Runs training work one call at a time. An attempt that Temporal already timed out may still
@@ -52,12 +55,7 @@ export class TrainerHost {
 
   /** The trainer of `key`, now the most recently used. */
   get(key: string): LiveTrainer | undefined {
-    const trainer = this.trainers.get(key);
-    if (trainer) {
-      this.trainers.delete(key);
-      this.trainers.set(key, trainer);
-    }
-    return trainer;
+    return this.trainers.get(key);
   }
 
   /**
@@ -68,17 +66,12 @@ export class TrainerHost {
   async start(
     key: string,
     state: TrainerState,
-    opts: { seed: number; device: Device; tokenizer: PipelineSpec['tokenizer']; basis: string; step: number; reference?: TrainerState },
+    opts: { runtime: PolicyRuntime; basis: string; step: number; reference?: TrainerState },
   ): Promise<LiveTrainer> {
     await this.drop(key);
-    while (this.trainers.size >= this.maxTrainers) await this.saveAndDrop(this.trainers.keys().next().value!, 'trainer evicted');
-    const engine = await Engine.start({
-      config: state.config,
-      seed: opts.seed,
-      weights: (opts.reference ?? state).weights,
-      device: opts.device,
-      tokenizer: opts.tokenizer,
-    });
+    // Evicted here rather than by the cache: a trainer saves its steps before its engine goes.
+    while (this.trainers.size >= this.trainers.capacity) await this.saveAndDrop(this.trainers.leastRecent()!, 'trainer evicted');
+    const engine = await Engine.start({ ...opts.runtime, config: state.config, weights: (opts.reference ?? state).weights });
     if (opts.reference) {
       // The KL term's reference is the phase's starting policy; the state continues from there.
       await engine.snapshotReference();
@@ -114,7 +107,7 @@ export class TrainerHost {
    */
   async close(): Promise<void> {
     await this.exclusive(async () => {
-      for (const key of [...this.trainers.keys()]) await this.saveAndDrop(key, 'worker shutdown');
+      for (const key of this.trainers.keys()) await this.saveAndDrop(key, 'worker shutdown');
     });
   }
 }
@@ -136,7 +129,7 @@ export const trainerKey = (where: { pipelineId: string; phase: string }) => `${w
 export async function resumeTrainer(
   store: ArtifactStore,
   host: TrainerHost,
-  input: { pipelineId: string; phase: string; base: CheckpointRef; seed: number; device: Device; tokenizer: PipelineSpec['tokenizer'] },
+  input: TrainerOf,
   latest: CheckpointRef | null,
   opts: { withReference: boolean },
 ): Promise<LiveTrainer> {
@@ -148,9 +141,7 @@ export async function resumeTrainer(
   // A phase starts with a fresh optimizer; a checkpoint of this phase brings its own.
   const state = latest ? await loadTrainerState(store, latest) : { config: baseState.config, weights: baseState.weights };
   return host.start(trainerKey(input), state, {
-    seed: input.seed,
-    device: input.device,
-    tokenizer: input.tokenizer,
+    runtime: input.runtime,
     basis: basis.uri,
     step: latest?.step ?? 0,
     reference: opts.withReference ? baseState : undefined,

@@ -13,6 +13,7 @@ import { IncrementalDecoder } from '../engine/generate';
 import { decodeGraph } from '../engine/graphs';
 import * as trainer from '../engine/trainer';
 import { modelConfigSchema, type ModelConfig } from '../schemas/model';
+import { OptimizerSchema } from '../schemas/optimizer';
 
 const THREADS = Number(process.env.BENCH_THREADS ?? 2);
 /** BENCH_ONLY=generate times generation alone (quicker, for comparing decode changes). */
@@ -42,7 +43,8 @@ const CONFIGS: BenchConfig[] = [
 ];
 
 const PROMPT_LEN = 16;
-const hp = { lr: 1e-4, beta1: 0.9, beta2: 0.999, weightDecay: 0.01, gradClip: 1 };
+/** A constant learning rate: every step is the schedule's first and last. */
+const hp = { optimizer: OptimizerSchema.parse({ lr: 1e-4, weightDecay: 0.01, minLrRatio: 1 }), step: 1, totalSteps: 1 };
 
 function randomSequences(n: number, len: number, seed: number): Int32Array[] {
   let x = seed;
@@ -123,8 +125,8 @@ async function main(): Promise<void> {
       figures.sft = tokens / (await timed(cfg.steps, () => trainer.sftStep({ sequences, lossMask: mask }, hp)));
       const old = await trainer.logprobs(sequences);
       const advantages = Float32Array.from(sequences, (_, i) => (i % 2 ? 1 : -1));
-      const grpoHp = { ...hp, epsLow: 0.2, epsHigh: 0.28, beta: 0.04, lossAggregation: 'dapo' as const };
-      figures.grpo = tokens / (await timed(cfg.steps, () => trainer.grpoStep({ sequences, completionMask: mask, oldLogprobs: old, refLogprobs: old, advantages }, grpoHp)));
+      const loss = { aggregation: 'dapo' as const, scalars: { epsLow: 0.2, epsHigh: 0.28, beta: 0.04, maxLen: 1 } };
+      figures.grpo = tokens / (await timed(cfg.steps, () => trainer.grpoStep({ sequences, completionMask: mask, oldLogprobs: old, refLogprobs: old, advantages }, loss, hp)));
     }
     figures.generateCached = await decodeTokensPerSecond(cfg, true, cfg.batch);
     figures.generateUncached = await decodeTokensPerSecond(cfg, false, cfg.noCacheBatch);

@@ -28,7 +28,7 @@ const VERIFY_ON = process.env.BENCH_VERIFY_ON === 'cpu' ? 'cpu' : 'rollout';
 const spec = validateSpec({
   seed: 3,
   model: { config: MODEL },
-  chatTemplate: 'plain',
+  runtime: { chatTemplate: 'plain' },
   datasets: {
     qa: {
       kind: 'inline',
@@ -42,11 +42,10 @@ const spec = validateSpec({
       dataset: 'qa',
       steps: STEPS,
       promptsPerStep: PROMPTS,
-      groupSize: GROUP,
       shards: 1,
-      maxNewTokens: NEW_TOKENS,
+      sampling: { maxNewTokens: NEW_TOKENS },
+      grpo: { groupSize: GROUP, beta: 0.02 },
       optimizer: { lr: 0.0003 },
-      beta: 0.02,
       checkpointEvery: 3,
       rewards: [{ name: 'accuracy', weight: 1 }, { name: 'format', weight: 0.5 }],
       verifyOn: VERIFY_ON,

@@ -5,7 +5,9 @@ import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
 import { encodeJsonl } from '../activities/jsonl';
 import { projectRoot } from '../infra/local/paths';
-import type { DatasetRow, DatasetSource, PipelineSpec } from '../schemas/pipeline-spec';
+import type { DatasetRow, DatasetSource } from '../schemas/datasets';
+import { keys } from '../schemas/layout';
+import type { PipelineSpec } from '../schemas/pipeline-spec';
 import type { CheckpointRef } from '../schemas/refs';
 import type { ArtifactStore } from '../storage/artifact-store';
 import { ChainTaskConfigSchema, generateChainDatasets } from '../tasks/arithmetic-chain';
@@ -51,7 +53,7 @@ export async function uploadDemoDatasets(store: ArtifactStore, file: DemoFile): 
   if (generated.distill.length > 0) named.distill = generated.distill;
   const sources: Record<string, DatasetSource> = {};
   for (const [name, rows] of Object.entries(named)) {
-    const { ref } = await store.putBytes(store.key(`demo-data/arithmetic-chain-${tag}/${name}.jsonl`), encodeJsonl(rows));
+    const { ref } = await store.putBytes(store.key(keys.demoDataset(tag, name)), encodeJsonl(rows));
     sources[name] = { kind: 's3', uri: ref.uri };
   }
   return sources;

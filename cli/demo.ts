@@ -3,6 +3,7 @@ import { parameterShapes } from '../engine/model';
 import { stackUp } from '../infra/local/stack';
 import { connectClient, connectWorker } from '../infra/temporal-connection';
 import { temporalEnv } from '../schemas/environment';
+import { phaseName } from '../schemas/layout';
 import { modelConfigSchema } from '../schemas/model';
 import type { PipelineSpec } from '../schemas/pipeline-spec';
 import type { ArtifactRef, CheckpointRef } from '../schemas/refs';
@@ -108,7 +109,7 @@ export async function runDemoPipelines(
     zero.catch(() => undefined); // awaited below; R1's own failure must not leave it unhandled
   };
   // The base both runs share: R1's last pretraining phase, committed when that phase finished.
-  const lastPretrain = r1.phases.map((p, i) => ({ kind: p.kind, name: `${i}-${p.kind}` })).filter((p) => p.kind === 'pretrain').at(-1);
+  const lastPretrain = r1.phases.map((p, i) => ({ kind: p.kind, name: phaseName(i, p.kind) })).filter((p) => p.kind === 'pretrain').at(-1);
   await start('R1', r1Id, r1, (line) => r1Bars.print(line));
   const r1Result = await watchPipeline(client, r1Id, r1Bars, async (progress) => {
     if (zero || !lastPretrain || !progress.finished.some((f) => f.phase === lastPretrain.name)) return;

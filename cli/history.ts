@@ -5,7 +5,7 @@ import type { Metrics } from '../schemas/metrics';
 import type { CheckpointRef } from '../schemas/refs';
 import type { PipelineInput } from '../workflows/pipeline';
 import type { PhaseResult } from '../workflows/phase-input';
-import { phaseWorkflowId } from './pipelines';
+import { DATASETS, phaseName, phaseWorkflowId } from '../schemas/layout';
 
 /**
  * The phase audit of a pipeline, read from Temporal workflow histories only: the pipeline's runs
@@ -204,15 +204,15 @@ export async function readPipelineAudit(client: Client, pipelineId: string): Pro
   for (const run of runs) {
     for (const e of run.events) {
       const child = e.childWorkflowExecutionStartedEventAttributes?.workflowExecution;
-      if (child?.workflowId && child.runId && child.workflowId !== `${pipelineId}/datasets`) {
+      if (child?.workflowId && child.runId && child.workflowId !== phaseWorkflowId(pipelineId, DATASETS)) {
         executions.push(await reader.phaseExecution(child.workflowId, child.runId, run.runId));
       }
     }
   }
 
   const phases = latest.input.spec.phases.map((phase, index): PhaseAudit => {
-    const name = `${index}-${phase.kind}`;
-    const mine = executions.filter((x) => x.workflowId === phaseWorkflowId(pipelineId, index, phase.kind));
+    const name = phaseName(index, phase.kind);
+    const mine = executions.filter((x) => x.workflowId === phaseWorkflowId(pipelineId, name));
     const seen = new Set<string>();
     for (const x of mine) {
       for (const a of x.activities) {

@@ -69,8 +69,3 @@ export async function pipelineInput(client: Client, pipelineId: string, runId?: 
   if (!started) throw new Error(`the history of ${pipelineId} has no start event`);
   return fromPayloadsAtIndex<PipelineInput>(client.options.loadedDataConverter.payloadConverter, 0, started.input?.payloads);
 }
-
-/** The child workflow id of a phase: the pipeline workflow names its children this way. */
-export function phaseWorkflowId(pipelineId: string, index: number, kind: string): string {
-  return `${pipelineId}/${index}-${kind}`;
-}

@@ -2,9 +2,9 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { decodeJsonl } from '../activities/jsonl';
-import { policyPhase } from '../activities/train-grpo';
+import { keys, rewardsStep, subRun } from '../schemas/layout';
 import type { Metrics } from '../schemas/metrics';
-import type { SampleScore } from '../schemas/rewards';
+import { correctnessOf, type SampleScore } from '../schemas/rewards';
 import type { ArtifactRef, CheckpointRef } from '../schemas/refs';
 import type { ArtifactStore } from '../storage/artifact-store';
 import { listCheckpoints, readManifest } from '../storage/checkpoints';
@@ -41,17 +41,16 @@ const RL_PLOTS: { title: string; value: (p: StepPoint) => number }[] = [
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
 
 async function rlSteps(store: ArtifactStore, pipelineId: string, phase: string): Promise<StepPoint[]> {
-  // The layout activities/rollouts.ts writes: step-N.jsonl (scored on the CPU queue) or step-N/shard-K.jsonl (in the rollouts).
   const values = new Map<number, number[]>();
-  for await (const { key } of store.list(store.key(`pipelines/${pipelineId}/rewards/${phase}/`))) {
-    const step = /step-(\d+)(\/shard-\d+)?\.jsonl$/.exec(key);
-    if (!step) continue;
+  for await (const { key } of store.list(store.key(keys.rewards(pipelineId, phase)))) {
+    const step = rewardsStep(key);
+    if (step === null) continue;
     const scores = decodeJsonl<SampleScore>(await store.getBytes({ uri: store.uri(key) }));
-    values.set(Number(step[1]), [...(values.get(Number(step[1])) ?? []), ...scores.map((s) => s.breakdown.accuracy?.value ?? 0)]);
+    values.set(step, [...(values.get(step) ?? []), ...scores.map(correctnessOf)]);
   }
   const accuracy = new Map([...values].map(([step, xs]) => [step, mean(xs)]));
   const points: StepPoint[] = [];
-  for (const listing of await listCheckpoints(store, pipelineId, policyPhase(phase))) {
+  for (const listing of await listCheckpoints(store, pipelineId, subRun.policy(phase))) {
     const manifest = await readManifest(store, { uri: store.uri(listing.manifestKey) });
     points.push({ step: listing.step, metrics: manifest.metrics, accuracy: accuracy.get(listing.step) ?? NaN });
   }
@@ -145,7 +144,7 @@ ${htmlTable(['checkpoint', 'parent', 'producer', 'sha256', 'created'], data.line
 /** Builds the report, stores it at `pipelines/<id>/report.html` in S3 and returns its ref and text. */
 export async function storeReport(client: Client, store: ArtifactStore, pipelineId: string): Promise<{ ref: ArtifactRef; html: string }> {
   const html = renderReport(await collectReport(client, store, pipelineId));
-  const { ref } = await store.putBytes(store.key(`pipelines/${pipelineId}/report.html`), Buffer.from(html));
+  const { ref } = await store.putBytes(store.key(keys.report(pipelineId)), Buffer.from(html));
   return { ref, html };
 }
 

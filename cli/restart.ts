@@ -1,7 +1,8 @@
 import { Client, WorkflowNotFoundError, type WorkflowExecutionStatusName } from '@temporalio/client';
 import type { PipelineSpec } from '../schemas/pipeline-spec';
 import type { PhaseResult } from '../workflows/phase-input';
-import { phaseWorkflowId, pipelineInput, startPipeline } from './pipelines';
+import { DATASETS, phaseName, phaseWorkflowId } from '../schemas/layout';
+import { pipelineInput, startPipeline } from './pipelines';
 
 /** A run that `r1 restart` must not replace; the message says why and what to do instead. */
 export class RestartRefused extends Error {
@@ -41,7 +42,7 @@ async function statusOnceClosed(client: Client, workflowId: string, timeoutMs = 
 export async function completedPhases(client: Client, pipelineId: string, spec: PipelineSpec): Promise<PhaseResult[]> {
   const completed: PhaseResult[] = [];
   for (const [index, phase] of spec.phases.entries()) {
-    const childId = phaseWorkflowId(pipelineId, index, phase.kind);
+    const childId = phaseWorkflowId(pipelineId, phaseName(index, phase.kind));
     if ((await statusOnceClosed(client, childId)) !== 'COMPLETED') break;
     completed.push(await client.workflow.getHandle(childId).result());
   }
@@ -61,7 +62,7 @@ export async function restartPipeline(client: Client, pipelineId: string) {
   if (!RESTARTABLE.includes(status)) throw new RestartRefused(`${pipelineId} is ${status}; only a failed, terminated, cancelled or timed-out run can be restarted`);
 
   const { spec } = await pipelineInput(client, pipelineId, previous.runId);
-  await statusOnceClosed(client, `${pipelineId}/datasets`);
+  await statusOnceClosed(client, phaseWorkflowId(pipelineId, DATASETS));
   const completed = await completedPhases(client, pipelineId, spec);
   const handle = await startPipeline(client, spec, pipelineId, { previousRunId: previous.runId, completed });
   return { handle, previous: { runId: previous.runId, status }, completed };

@@ -1,7 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import { GrpoConfigSchema } from '../schemas/grpo';
 import { PipelineSpecSchema, type PipelineSpec } from '../schemas/pipeline-spec';
+import { RuntimeSchema } from '../schemas/runtime';
+import { SamplingSchema } from '../schemas/sampling';
 
 /** A spec that cannot run, with every problem found (not just the first), each with its path. */
 export class SpecError extends Error {
@@ -14,13 +18,30 @@ export class SpecError extends Error {
   }
 }
 
+/** Where a field of the spec's earlier, flat layout lives now (runtime, sampling and GRPO settings are nested). */
+function movedTo(path: readonly PropertyKey[], key: string): string | undefined {
+  if (path.length === 0) return key === 'compute' ? 'runtime.device' : key in RuntimeSchema.shape ? `runtime.${key}` : undefined;
+  if (key in SamplingSchema.shape) return `sampling.${key}`;
+  if (key in GrpoConfigSchema.shape) return `grpo.${key}`;
+  return undefined;
+}
+
+function messageOf(issue: z.core.$ZodIssue): string {
+  if (issue.code !== 'unrecognized_keys') return issue.message;
+  const moved = issue.keys.flatMap((key) => {
+    const to = movedTo(issue.path, key);
+    return to ? [`${key} is now ${to}`] : [];
+  });
+  return moved.length ? `${issue.message} (${moved.join('; ')})` : issue.message;
+}
+
 /** Validates a parsed spec object; throws SpecError listing every problem. */
 export function validateSpec(value: unknown, source = 'spec'): PipelineSpec {
   const result = PipelineSpecSchema.safeParse(value);
   if (!result.success) {
     throw new SpecError(
       source,
-      result.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
+      result.error.issues.map((issue) => ({ path: issue.path.join('.'), message: messageOf(issue) })),
     );
   }
   return result.data;

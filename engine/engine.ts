@@ -28,6 +28,7 @@ export class Engine {
 
   sftStep(...args: Parameters<Trainer['sftStep']>) { return this.call('sftStep', ...args); }
   grpoStep(...args: Parameters<Trainer['grpoStep']>) { return this.call('grpoStep', ...args); }
+  grpoUpdate(...args: Parameters<Trainer['grpoUpdate']>) { return this.call('grpoUpdate', ...args); }
   logprobs(...args: Parameters<Trainer['logprobs']>) { return this.call('logprobs', ...args); }
   snapshotReference() { return this.call('snapshotReference'); }
   generate(...args: Parameters<Trainer['generate']>) { return this.call('generate', ...args); }

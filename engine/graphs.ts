@@ -6,16 +6,16 @@
  * Batch inputs (B sequences right-padded to T):
  *   ids, targets, positions [B, T] int32 (targets[t] = ids[t+1]); attentionMask, lossMask [B, T] float.
  */
+import type { LossAggregation } from '../schemas/grpo';
 import type { ModelConfig } from '../schemas/model';
 import { gradients } from './autodiff';
-import { GrpoOutputs, LossAggregation, grpoLoss, meanEntropy, sftLoss, tokenLogprobs } from './losses';
+import { GRPO_LOSS_SCALARS, GrpoLossScalar, GrpoOutputs, grpoLoss, meanEntropy, sftLoss, tokenLogprobs } from './losses';
 import { headDim, cachedDecoder, decoder, lmHead, parameterInputs, parameterShapes, KeyValueCache } from './model';
 import { FloatType, Graph, Value } from './onnx/builder';
 import { adamW } from './optimizer';
 
 /** Hyperparameter inputs of every train step (rank-0 floats). */
 export const ADAMW_INPUTS = ['step', 'lr', 'beta1', 'beta2', 'eps', 'weightDecay', 'gradClip'] as const;
-export const GRPO_INPUTS = ['epsLow', 'epsHigh', 'beta', 'maxLen'] as const;
 export const SFT_METRICS = ['loss', 'gradNorm'] as const;
 export const GRPO_METRICS = ['loss', 'gradNorm', 'kl', 'clipLow', 'clipHigh', 'entropy'] as const;
 
@@ -97,9 +97,9 @@ export function grpoStepGraph(cfg: ModelConfig, aggregation: LossAggregation, fl
   const oldLogprobs = g.input('oldLogprobs', float, ['B', 'T']);
   const refLogprobs = g.input('refLogprobs', float, ['B', 'T']);
   const advantages = g.input('advantages', float, ['B']);
-  const [epsLow, epsHigh, beta, maxLen] = GRPO_INPUTS.map((n) => g.input(n, float, []));
+  const scalars = Object.fromEntries(GRPO_LOSS_SCALARS.map((n) => [n, g.input(n, float, [])] as const)) as Record<GrpoLossScalar, Value>;
   const { logprobs, logSoftmax } = forward(g, cfg, params, s);
-  const out: GrpoOutputs = grpoLoss(g, { logprobs, oldLogprobs, refLogprobs, advantages, mask, epsLow, epsHigh, beta, maxLen }, aggregation);
+  const out: GrpoOutputs = grpoLoss(g, { logprobs, oldLogprobs, refLogprobs, advantages, mask, ...scalars }, aggregation);
   optimizerStep(g, cfg, params, out.loss);
   g.output(out.loss, 'loss');
   g.output(out.kl, 'kl');

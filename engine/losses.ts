@@ -2,9 +2,8 @@
  * Losses and metrics as graph nodes. All per-token tensors are [B, T] and aligned to targets:
  * position t holds log p(token t+1 | tokens <= t); `mask` is 1 where a position counts.
  */
+import type { LossAggregation } from '../schemas/grpo';
 import { Graph, Value } from './onnx/builder';
-
-export type LossAggregation = 'grpo' | 'dapo' | 'dr_grpo';
 
 /** log-softmax over the vocabulary [B, T, V] and the log-prob of each target [B, T]. */
 export function tokenLogprobs(g: Graph, logits: Value, targets: Value): { logSoftmax: Value; logprobs: Value } {
@@ -29,16 +28,19 @@ export function meanEntropy(g: Graph, logSoftmax: Value, mask: Value): Value {
   return maskedMean(g, perToken, mask);
 }
 
-export interface GrpoInputs {
+/**
+ * The GRPO loss's scalar settings, each a rank-0 input of the step graph under the same name, so
+ * that nothing between the GRPO update (grpo.ts) and this file spells them out.
+ */
+export const GRPO_LOSS_SCALARS = ['epsLow', 'epsHigh', 'beta', 'maxLen'] as const;
+export type GrpoLossScalar = (typeof GRPO_LOSS_SCALARS)[number];
+
+export interface GrpoInputs extends Record<GrpoLossScalar, Value> {
   logprobs: Value; // current policy [B, T]
   oldLogprobs: Value; // behaviour policy that sampled the completions [B, T]
   refLogprobs: Value; // reference policy for the KL term [B, T]
   advantages: Value; // one per sample [B]
   mask: Value; // completion tokens [B, T]
-  epsLow: Value; // scalars
-  epsHigh: Value;
-  beta: Value;
-  maxLen: Value; // dr_grpo's constant normaliser
 }
 
 export interface GrpoOutputs {
@@ -49,19 +51,29 @@ export interface GrpoOutputs {
 }
 
 /**
+ * Log-ratios enter exp() clamped to [-20, 20], as verl does: a token whose probability moved by
+ * e^20 already saturates the clip, and one extreme token cannot make the loss infinite.
+ */
+const MAX_LOG_RATIO = 20;
+
+function clampedExp(g: Graph, logRatio: Value): Value {
+  return g.exp(g.min(g.max(logRatio, g.scalar(-MAX_LOG_RATIO)), g.scalar(MAX_LOG_RATIO)));
+}
+
+/**
  * The clipped GRPO surrogate with a k3 KL penalty (DESIGN.md, "GRPO, precisely"):
  * per token, -min(r A, clip(r, 1-epsLow, 1+epsHigh) A) + beta (exp(ref-new) - (ref-new) - 1).
  */
 export function grpoLoss(g: Graph, x: GrpoInputs, aggregation: LossAggregation): GrpoOutputs {
   const one = g.scalar(1);
-  const ratio = g.exp(g.sub(x.logprobs, x.oldLogprobs));
+  const ratio = clampedExp(g, g.sub(x.logprobs, x.oldLogprobs));
   const adv = g.unsqueeze(x.advantages, 1);
   const low = g.sub(one, x.epsLow);
   const high = g.add(one, x.epsHigh);
   const clipped = g.min(g.max(ratio, low), high);
   const surrogate = g.min(g.mul(ratio, adv), g.mul(clipped, adv));
   const refMinusNew = g.sub(x.refLogprobs, x.logprobs);
-  const kl = g.sub(g.sub(g.exp(refMinusNew), refMinusNew), one);
+  const kl = g.sub(g.sub(clampedExp(g, refMinusNew), refMinusNew), one);
   const perToken = g.add(g.neg(surrogate), g.mul(x.beta, kl));
 
   let loss: Value;

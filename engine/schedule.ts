@@ -1,16 +1,18 @@
-/** Learning-rate schedule: linear warmup, then cosine decay to minLrRatio * lr at the last step. */
-export interface LrSchedule {
-  lr: number;
-  warmupSteps: number;
-  minLrRatio: number;
+import type { Optimizer } from '../schemas/optimizer';
+
+/** An optimizer step's settings and where the step stands in its phase (the schedule reads it). */
+export interface OptimizerStep {
+  optimizer: Optimizer;
+  /** The phase's step, counting from 1; GRPO's several updates of one step share it. */
+  step: number;
   totalSteps: number;
 }
 
-/** The learning rate for `step` (counting from 1). */
-export function learningRate(step: number, s: LrSchedule): number {
-  if (step <= s.warmupSteps) return (s.lr * step) / s.warmupSteps;
-  const decaySteps = s.totalSteps - s.warmupSteps;
-  const progress = decaySteps <= 0 ? 1 : Math.min(1, (step - s.warmupSteps) / decaySteps);
+/** Linear warmup, then cosine decay to minLrRatio * lr at the last step. */
+export function learningRate({ optimizer: o, step, totalSteps }: OptimizerStep): number {
+  if (step <= o.warmupSteps) return (o.lr * step) / o.warmupSteps;
+  const decaySteps = totalSteps - o.warmupSteps;
+  const progress = decaySteps <= 0 ? 1 : Math.min(1, (step - o.warmupSteps) / decaySteps);
   const cosine = 0.5 * (1 + Math.cos(Math.PI * progress));
-  return s.lr * (s.minLrRatio + (1 - s.minLrRatio) * cosine);
+  return o.lr * (o.minLrRatio + (1 - o.minLrRatio) * cosine);
 }

@@ -9,20 +9,21 @@
  */
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
 import { Tensor } from 'onnxruntime-node';
+import type { Metrics } from '../schemas/metrics';
 import { modelConfigSchema, type ModelConfig } from '../schemas/model';
+import type { TokenizerSpec } from '../schemas/runtime';
 import { packSequences } from './batch';
 import { createSession, type Device } from './device';
 import { generate as sample, type GenerateOptions, type Generation } from './generate';
 import { ADAMW_INPUTS, GRPO_METRICS, SFT_METRICS, decodeGraph, grpoStepGraph, logprobsGraph, sftStepGraph } from './graphs';
-import type { LossAggregation } from './losses';
+import { grpoUpdate as runGrpoUpdate, type GrpoBatch, type GrpoLoss, type GrpoMetrics, type GrpoUpdateInput } from './grpo';
 import { initParameters, parameterShapes } from './model';
 import type { Graph } from './onnx/builder';
 import { Rng, type RngState } from './rng';
+import { learningRate, type OptimizerStep } from './schedule';
 import { engineThreadOptions } from './thread';
 import { NamedTensors, TensorF32, numel } from './tensors';
 import { ByteTokenizer, loadHfTokenizer, type Tokenizer } from './tokenizer';
-
-export type TokenizerSpec = { kind: 'byte' } | { kind: 'hf'; path: string };
 
 export interface OptimizerState {
   m: NamedTensors;
@@ -31,6 +32,7 @@ export interface OptimizerState {
   step: number;
 }
 
+/** A PolicyRuntime (schemas/runtime.ts) fits; its chat template is not the engine's business. */
 export interface InitOptions {
   config: unknown; // parsed with modelConfigSchema
   /** Seeds fresh weights (when none are given) and the sampling generator. */
@@ -42,57 +44,16 @@ export interface InitOptions {
   tokenizer?: TokenizerSpec;
 }
 
-export interface StepHyper {
-  /** This step's learning rate (see schedule.ts). */
-  lr: number;
-  beta1: number;
-  beta2: number;
-  weightDecay: number;
-  /** Max global gradient norm. */
-  gradClip: number;
-  /** Adam's epsilon; 1e-8 when absent. */
-  eps?: number;
-}
-
-export interface GrpoHyper extends StepHyper {
-  epsLow: number;
-  epsHigh: number;
-  /** KL weight. */
-  beta: number;
-  lossAggregation: LossAggregation;
-  /** dr_grpo's constant normaliser: the longest completion allowed (maxNewTokens). */
-  maxLen?: number;
-}
-
 export interface SftBatch {
   sequences: Int32Array[];
   /** 1 for tokens the loss trains on (the completion), 0 for the rest (the prompt). */
   lossMask: Uint8Array[];
 }
 
-export interface GrpoBatch {
-  sequences: Int32Array[];
-  /** 1 for completion tokens. */
-  completionMask: Uint8Array[];
-  /** Log-probs under the policy that sampled the completions. */
-  oldLogprobs: Float32Array[];
-  /** Log-probs under the reference policy; needed when beta > 0. */
-  refLogprobs?: Float32Array[];
-  /** One per sequence (see advantages.ts). */
-  advantages: Float32Array;
-}
-
 export interface SftMetrics {
   loss: number;
   gradNorm: number;
   tokens: number;
-}
-
-export interface GrpoMetrics extends SftMetrics {
-  kl: number;
-  clipLow: number;
-  clipHigh: number;
-  entropy: number;
 }
 
 export interface ExportedState {
@@ -142,19 +103,24 @@ export async function init(opts: InitOptions): Promise<{ parameters: number }> {
 }
 
 /** One AdamW step on the masked token cross-entropy. */
-export async function sftStep(batch: SftBatch, hp: StepHyper): Promise<SftMetrics> {
+export async function sftStep(batch: SftBatch, at: OptimizerStep): Promise<SftMetrics> {
   const s = current();
   const packed = packSequences(batch.sequences);
   const lossMask = packed.shift(batch.lossMask, 'lossMask');
-  const out = await trainStep(s, 'sft', () => sftStepGraph(s.config), { ...packed.feeds, lossMask }, hp);
+  const out = await trainStep(s, 'sft', () => sftStepGraph(s.config), { ...packed.feeds, lossMask }, at);
   return { ...pick(out, SFT_METRICS), tokens: count(lossMask) };
 }
 
-/** One AdamW step on the GRPO objective (DESIGN.md). */
-export async function grpoStep(batch: GrpoBatch, hp: GrpoHyper): Promise<GrpoMetrics> {
+/** One GRPO step (grpo.ts): advantages, the samples that count, μ iterations over mini-batches. */
+export async function grpoUpdate(input: GrpoUpdateInput): Promise<Metrics> {
+  return runGrpoUpdate({ referenceLogprobs: (sequences) => logprobs(sequences, 'reference'), step: grpoStep }, input);
+}
+
+/** One AdamW step on the GRPO objective (losses.ts) over a prepared batch. */
+export async function grpoStep(batch: GrpoBatch, loss: GrpoLoss, at: OptimizerStep): Promise<GrpoMetrics> {
   const s = current();
-  if (hp.beta > 0 && !batch.refLogprobs) throw new Error('grpoStep: beta > 0 needs refLogprobs');
-  if (hp.lossAggregation === 'dr_grpo' && !(hp.maxLen! > 0)) throw new Error('grpoStep: dr_grpo needs maxLen > 0');
+  if (loss.scalars.beta > 0 && !batch.refLogprobs) throw new Error('grpoStep: beta > 0 needs refLogprobs');
+  if (loss.aggregation === 'dr_grpo' && !(loss.scalars.maxLen > 0)) throw new Error('grpoStep: dr_grpo needs maxLen > 0');
   if (batch.advantages.length !== batch.sequences.length) {
     throw new Error(`grpoStep: ${batch.advantages.length} advantages for ${batch.sequences.length} sequences`);
   }
@@ -163,19 +129,16 @@ export async function grpoStep(batch: GrpoBatch, hp: GrpoHyper): Promise<GrpoMet
   const oldLogprobs = packed.shift(batch.oldLogprobs, 'oldLogprobs');
   // Without a reference the KL term is weighted 0; the old policy stands in so the metric stays finite.
   const refLogprobs = batch.refLogprobs ? packed.shift(batch.refLogprobs, 'refLogprobs') : oldLogprobs;
-  const feeds = {
+  const feeds: Record<string, OrtTensor> = {
     ...packed.feeds,
     lossMask,
     oldLogprobs,
     refLogprobs,
     advantages: new Tensor('float32', Float32Array.from(batch.advantages), [packed.B]),
-    epsLow: scalar(hp.epsLow),
-    epsHigh: scalar(hp.epsHigh),
-    beta: scalar(hp.beta),
-    maxLen: scalar(hp.maxLen ?? 1),
   };
-  const agg = hp.lossAggregation;
-  const out = await trainStep(s, `grpo-${agg}`, () => grpoStepGraph(s.config, agg), feeds, hp);
+  for (const [name, value] of Object.entries(loss.scalars)) feeds[name] = scalar(value);
+  const agg = loss.aggregation;
+  const out = await trainStep(s, `grpo-${agg}`, () => grpoStepGraph(s.config, agg), feeds, at);
   return { ...pick(out, GRPO_METRICS), tokens: count(lossMask) };
 }
 
@@ -239,20 +202,30 @@ export async function importState(saved: { config: unknown; weights: NamedTensor
 
 // ---- internals ----------------------------------------------------------------------------
 
+/** Adam's epsilon. */
+const ADAM_EPS = 1e-8;
+
+/** A step whose loss is NaN or infinite: the same batch would give the same again, so it is not retried. */
+class NonFiniteLossError extends Error {
+  override readonly name = 'NonFiniteLossError';
+  readonly nonRetryable = true;
+}
+
 async function trainStep(
-  s: State, key: string, build: () => Graph, batchFeeds: Record<string, OrtTensor>, hp: StepHyper,
+  s: State, key: string, build: () => Graph, batchFeeds: Record<string, OrtTensor>, at: OptimizerStep,
 ): Promise<Record<string, OrtTensor>> {
   const session = await sessionFor(s, key, build);
   const step = s.optimizer.step + 1;
+  const o = at.optimizer;
   const hyper: Record<(typeof ADAMW_INPUTS)[number], number> = {
-    step, lr: hp.lr, beta1: hp.beta1, beta2: hp.beta2, eps: hp.eps ?? 1e-8, weightDecay: hp.weightDecay, gradClip: hp.gradClip,
+    step, lr: learningRate(at), beta1: o.beta1, beta2: o.beta2, eps: ADAM_EPS, weightDecay: o.weightDecay, gradClip: o.gradClip,
   };
   const feeds: Record<string, OrtTensor> = { ...weightFeeds(s.weights), ...batchFeeds };
   for (const [k, v] of Object.entries(hyper)) feeds[k] = scalar(v);
   for (const [name, t] of Object.entries(s.optimizer.m)) feeds[`m.${name}`] = new Tensor('float32', t.data, t.dims);
   for (const [name, t] of Object.entries(s.optimizer.v)) feeds[`v.${name}`] = new Tensor('float32', t.data, t.dims);
   const out = await session.run(feeds);
-  if (!Number.isFinite(out.loss.data[0] as number)) throw new Error(`${key} step ${step}: loss is ${out.loss.data[0]}; weights left unchanged`);
+  if (!Number.isFinite(out.loss.data[0] as number)) throw new NonFiniteLossError(`${key} step ${step}: loss is ${out.loss.data[0]}; weights left unchanged`);
   for (const name of Object.keys(s.weights)) {
     const dims = s.weights[name].dims;
     s.weights[name] = { dims, data: out[`new.${name}`].data as Float32Array };

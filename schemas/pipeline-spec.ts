@@ -1,8 +1,11 @@
 import { z } from 'zod';
 import { modelConfigSchema } from './model';
-import { deviceSchema } from './device';
-import { chatTemplateNameSchema } from './chat-template';
-import { CodeTestSchema, RewardSpecSchema } from './rewards';
+import { DatasetSourceSchema } from './datasets';
+import { GrpoConfigSchema } from './grpo';
+import { OptimizerSchema } from './optimizer';
+import { RewardSpecSchema } from './rewards';
+import { RuntimeSchema } from './runtime';
+import { SamplingSchema } from './sampling';
 import { verifyOnOf } from './verify-on';
 
 /**
@@ -19,54 +22,11 @@ export const PipelineIdSchema = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'must be 1-100 letters, digits, ".", "_" or "-", starting with a letter or digit');
 
-/** One training or evaluation example. Which fields a phase needs depends on the phase. */
-export const DatasetRowSchema = z.object({
-  /** The question (SFT, GRPO, rejection sampling, distillation, eval). */
-  prompt: z.string().optional(),
-  /** The gold answer the verifier checks against. */
-  answer: z.string().optional(),
-  /** A full target response (`<think>...</think><answer>...</answer>`) for SFT. */
-  completion: z.string().optional(),
-  /** Plain text for pretraining. */
-  text: z.string().optional(),
-  /** Test cases for code tasks. */
-  tests: z.array(CodeTestSchema).optional(),
-});
-export type DatasetRow = z.infer<typeof DatasetRowSchema>;
-
-export const DatasetSourceSchema = z.discriminatedUnion('kind', [
-  /** Rows written in the spec itself: handy for tests and tiny runs. */
-  z.strictObject({ kind: z.literal('inline'), rows: z.array(DatasetRowSchema).min(1) }),
-  /** A JSONL file already in the bucket. */
-  z.strictObject({ kind: z.literal('s3'), uri: z.string().regex(/^s3:\/\/[^/]+\/.+/, 'must be s3://bucket/key') }),
-]);
-export type DatasetSource = z.infer<typeof DatasetSourceSchema>;
-
-export const OptimizerSchema = z.strictObject({
-  lr: z.number().positive(),
-  warmupSteps: nonNegativeInt.default(0),
-  /** Cosine decay to this fraction of lr by the last step. */
-  minLrRatio: probability.default(0.1),
-  weightDecay: z.number().nonnegative().default(0),
-  beta1: probability.default(0.9),
-  beta2: probability.default(0.999),
-  gradClip: z.number().positive().default(1),
-});
-
-export type Optimizer = z.infer<typeof OptimizerSchema>;
-
 const trainingLoop = {
   steps: positiveInt,
   batchSize: positiveInt,
   optimizer: OptimizerSchema,
   checkpointEvery: positiveInt.default(50),
-};
-
-const sampling = {
-  maxNewTokens: positiveInt,
-  temperature: z.number().nonnegative().default(1),
-  topP: z.number().gt(0).max(1).default(1),
-  topK: nonNegativeInt.default(0),
 };
 
 /** A phase reads dataset names declared under `datasets`. */
@@ -76,8 +36,9 @@ const EvalSettingsSchema = z.strictObject({
   dataset: datasetName,
   /** Samples per prompt: pass@1 is averaged over them and maj@k votes among them. */
   samples: positiveInt.default(4),
-  ...sampling,
+  sampling: SamplingSchema,
 });
+export type EvalSettings = z.infer<typeof EvalSettingsSchema>;
 
 export const PretrainPhaseSchema = z.strictObject({
   kind: z.literal('pretrain'),
@@ -97,25 +58,11 @@ export const GrpoPhaseSchema = z.strictObject({
   dataset: datasetName,
   steps: positiveInt,
   promptsPerStep: positiveInt,
-  groupSize: z.number().int().min(2),
   /** Rollout activities per step; prompts are split evenly across them. */
   shards: positiveInt.default(1),
-  ...sampling,
+  sampling: SamplingSchema,
+  grpo: GrpoConfigSchema,
   optimizer: OptimizerSchema,
-  epsLow: z.number().positive().default(0.2),
-  epsHigh: z.number().positive().default(0.28),
-  beta: z.number().nonnegative().default(0),
-  lossAggregation: z.enum(['grpo', 'dapo', 'dr_grpo']).default('dapo'),
-  scaleRewards: z.enum(['group', 'batch', 'none']).default('group'),
-  /** Drop groups whose rewards are all equal (they carry no gradient). */
-  dynamicSampling: z.boolean().default(false),
-  /**
-   * Policy updates on each batch of rollouts (μ in DeepSeekMath's GRPO, TRL's num_iterations).
-   * Rollouts are the expensive part; after the first update the clip keeps the rest close.
-   */
-  iterations: positiveInt.default(1),
-  /** Optimizer steps per update: the batch is split into this many mini-batches. */
-  miniBatches: positiveInt.default(1),
   rewards: RewardSpecSchema,
   /**
    * Where each step's rollouts are scored: `rollout` inside the rollout activity that sampled them
@@ -145,7 +92,7 @@ export const RejectionSamplingPhaseSchema = z.strictObject({
   kind: z.literal('rejection-sampling'),
   dataset: datasetName,
   samplesPerPrompt: positiveInt,
-  ...sampling,
+  sampling: SamplingSchema,
   rewards: RewardSpecSchema,
   /** Correct samples kept per prompt after deduplication. */
   keepPerPrompt: positiveInt.default(1),
@@ -163,12 +110,13 @@ export const ModelSourceSchema = z.union([
   /** An existing checkpoint: the manifest of a committed checkpoint. */
   z.strictObject({ checkpoint: z.string().regex(/^s3:\/\/[^/]+\/.+\/manifest\.json$/, 'must be the s3:// uri of a manifest.json') }),
 ]);
+export type ModelSource = z.infer<typeof ModelSourceSchema>;
 
 export const DistillPhaseSchema = z.strictObject({
   kind: z.literal('distill'),
   dataset: datasetName,
   samplesPerPrompt: positiveInt,
-  ...sampling,
+  sampling: SamplingSchema,
   rewards: RewardSpecSchema,
   /**
    * The student: a pretrained small model (`{ checkpoint }`, as R1 was distilled into Qwen2.5 and
@@ -197,24 +145,16 @@ export const PhaseSchema = z.discriminatedUnion('kind', [
 export type Phase = z.infer<typeof PhaseSchema>;
 export type PhaseKind = Phase['kind'];
 
-export const TokenizerSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('byte') }),
-  /** A Hugging Face tokenizer.json, read by the workers from this path. */
-  z.strictObject({ kind: z.literal('hf'), path: z.string().min(1) }),
-]);
-
 export const PipelineSpecSchema = z
   .strictObject({
     id: PipelineIdSchema.optional(),
     description: z.string().optional(),
     seed: nonNegativeInt.default(0),
     model: ModelSourceSchema,
-    tokenizer: TokenizerSchema.default({ kind: 'byte' }),
-    chatTemplate: chatTemplateNameSchema.default('r1'),
+    runtime: RuntimeSchema.default(RuntimeSchema.parse({})),
     datasets: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/, 'dataset names are letters, digits, "_" or "-"'), DatasetSourceSchema),
     /** Run in order. A spec without phases only prepares and stores its datasets. */
     phases: z.array(PhaseSchema),
-    compute: z.strictObject({ device: deviceSchema }).default({ device: { kind: 'cpu' } }),
     timeouts: z
       .strictObject({
         /** A trainer or rollout worker silent this long is taken for dead and replaced. */

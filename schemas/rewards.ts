@@ -111,3 +111,8 @@ export const SampleScoreSchema = z.object({
   mask: z.boolean(),
 });
 export type SampleScore = z.infer<typeof SampleScoreSchema>;
+
+/** How right a scored sample is, 0 to 1: its accuracy reward, else its code reward (the share of tests passed). */
+export function correctnessOf(score: SampleScore): number {
+  return (score.breakdown.accuracy ?? score.breakdown.code)?.value ?? 0;
+}

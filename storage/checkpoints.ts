@@ -1,30 +1,18 @@
+import { keys, manifestStep } from '../schemas/layout';
 import { CheckpointManifestSchema, type CheckpointManifest, type ManifestFile, type Producer } from '../schemas/manifest';
 import type { CheckpointRef } from '../schemas/refs';
 import type { Metrics } from '../schemas/metrics';
 import { ArtifactStore, sha256Hex, sha256OfFile } from './artifact-store';
 
 /**
- * Checkpoints in S3:
- *
- *   <prefix>pipelines/<pipelineId>/checkpoints/<phase>/step-00000012/<sha256[:12]>-model.safetensors
- *                                                                   .../manifest.json   (written last)
- *
- * The commit protocol writes every file first and the manifest last, so a checkpoint without a
- * manifest does not exist. File keys carry their content hash: a zombie attempt still writing the
- * same step can never overwrite the files a committed manifest points at.
+ * Checkpoints in S3 (where: schemas/layout.ts). The commit protocol writes every file first and
+ * the manifest last, so a checkpoint without a manifest does not exist. File keys carry their
+ * content hash: a zombie attempt still writing the same step can never overwrite the files a
+ * committed manifest points at.
  */
 
-const MANIFEST = 'manifest.json';
-
 export function checkpointsPrefix(store: ArtifactStore, pipelineId: string, phase?: string): string {
-  return store.key(`pipelines/${pipelineId}/checkpoints/${phase === undefined ? '' : `${phase}/`}`);
-}
-
-/** `step-00000042`: zero-padded so that S3 lists steps in order (checkpoints, rollouts, rewards). */
-export const stepName = (step: number) => `step-${String(step).padStart(8, '0')}`;
-
-function stepFolder(store: ArtifactStore, pipelineId: string, phase: string, step: number): string {
-  return `${checkpointsPrefix(store, pipelineId, phase)}${stepName(step)}/`;
+  return store.key(keys.checkpoints(pipelineId, phase));
 }
 
 export interface CheckpointCommit {
@@ -43,8 +31,8 @@ export interface CheckpointCommit {
  * checkpoint already there, untouched, with `created: false`: step numbers are idempotency keys.
  */
 export async function commitCheckpoint(store: ArtifactStore, commit: CheckpointCommit): Promise<{ ref: CheckpointRef; created: boolean }> {
-  const folder = stepFolder(store, commit.pipelineId, commit.phase, commit.step);
-  const manifestKey = folder + MANIFEST;
+  const folder = store.key(keys.checkpointStep(commit.pipelineId, commit.phase, commit.step));
+  const manifestKey = keys.manifest(folder);
   const where = { pipelineId: commit.pipelineId, phase: commit.phase, step: commit.step };
 
   // Checked before the (possibly large) uploads; the conditional put below closes the race.
@@ -56,7 +44,7 @@ export async function commitCheckpoint(store: ArtifactStore, commit: CheckpointC
   for (const [name, content] of Object.entries(commit.files)) {
     const ref =
       content instanceof Uint8Array
-        ? (await store.putBytes(`${folder}${sha256Hex(content).slice(0, 12)}-${name}`, content)).ref
+        ? (await store.putBytes(keys.checkpointFile(folder, sha256Hex(content), name), content)).ref
         : await putLocalFile(store, folder, name, content.path);
     const key = store.keyOf(ref.uri);
     files.push({ name, key, bytes: ref.bytes, sha256: ref.sha256 });
@@ -79,7 +67,7 @@ export async function commitCheckpoint(store: ArtifactStore, commit: CheckpointC
 
 async function putLocalFile(store: ArtifactStore, folder: string, name: string, path: string) {
   const hashed = await sha256OfFile(path);
-  return store.putFile(`${folder}${hashed.sha256.slice(0, 12)}-${name}`, path, hashed);
+  return store.putFile(keys.checkpointFile(folder, hashed.sha256, name), path, hashed);
 }
 
 async function refOfManifest(store: ArtifactStore, key: string) {
@@ -114,8 +102,8 @@ export interface CheckpointListing {
 export async function listCheckpoints(store: ArtifactStore, pipelineId: string, phase: string): Promise<CheckpointListing[]> {
   const found: CheckpointListing[] = [];
   for await (const { key } of store.list(checkpointsPrefix(store, pipelineId, phase))) {
-    const match = /\/step-(\d{8})\/manifest\.json$/.exec(key);
-    if (match) found.push({ step: Number(match[1]), manifestKey: key });
+    const step = manifestStep(key);
+    if (step !== null) found.push({ step, manifestKey: key });
   }
   return found.sort((a, b) => a.step - b.step);
 }

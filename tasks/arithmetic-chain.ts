@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Rng } from '../engine/rng';
-import type { DatasetRow } from '../schemas/pipeline-spec';
+import type { DatasetRow } from '../schemas/datasets';
 
 /**
  * The demo's reasoning task: chains of arithmetic on small numbers, written with parentheses so

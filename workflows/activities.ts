@@ -1,20 +1,14 @@
-import { ActivityFailure, ApplicationFailure, CancelledFailure, proxyActivities, TimeoutFailure, log, type RetryPolicy } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, CancelledFailure, proxyActivities, sleep, TimeoutFailure, log, type RetryPolicy } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { taskQueues } from './task-queues';
 
 /**
- * Activity stubs by task queue. Failures that retrying cannot fix (bad data, corrupt or
- * mismatched checkpoints) are named here and fail the phase at once with their message.
+ * Activity stubs by task queue. Whether a failure is worth retrying is the activity's to say
+ * (activities/errors.ts): bad data and corrupt or mismatched checkpoints arrive non-retryable and
+ * fail the phase at once with their message; anything else is retried with this backoff.
  */
-export const NON_RETRYABLE = [
-  'ChecksumMismatchError',
-  'ArtifactNotFoundError',
-  'CheckpointShapeError',
-  'NoCorrectSamplesError',
-  'SpecError',
-];
-
-const retry: RetryPolicy = { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE };
+const RETRY = { initialMs: 1000, backoff: 2, maximumMs: 30_000, attempts: 5 };
+const retry: RetryPolicy = { initialInterval: RETRY.initialMs, backoffCoefficient: RETRY.backoff, maximumInterval: RETRY.maximumMs, maximumAttempts: RETRY.attempts };
 
 /** Where a pipeline's activities run, carried in every workflow's input. */
 export interface Deployment {
@@ -34,7 +28,10 @@ export function queues(deployment: Deployment) {
   };
 }
 
-/** Activities of one trainer process, through its own queue. Not retried there: a lost trainer is replaced instead. */
+/**
+ * Activities of one trainer process, through its own queue. Temporal does not retry them: a lost
+ * trainer is replaced (`Trainer.run`), which Temporal's retries, aimed at the same queue, cannot do.
+ */
 function trainerAt(queue: string, heartbeatTimeout: number) {
   return proxyActivities<Activities>({
     taskQueue: queue,
@@ -44,6 +41,11 @@ function trainerAt(queue: string, heartbeatTimeout: number) {
     heartbeatTimeout: heartbeatTimeout * 1000,
     retry: { ...retry, maximumAttempts: 1 },
   });
+}
+
+/** A failure its activity reported as worth retrying: the trainer is alive, a dependency failed (S3, say). */
+function retryable(err: unknown): boolean {
+  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && !err.cause.nonRetryable;
 }
 
 /** The trainer process died (timeouts) or was shut down under the step (cancelled by its worker). */
@@ -57,6 +59,7 @@ function trainerLost(err: unknown): boolean {
  * The trainer of a phase: steps go to the process that holds its weights in memory. When that
  * process disappears (heartbeat or schedule-to-start timeout), another one is claimed; it
  * restores the latest checkpoint and replays what the call carries, so no step is lost or doubled.
+ * A retryable failure is retried on the same trainer with the shared queues' backoff.
  */
 export class Trainer {
   private queue: string | undefined;
@@ -67,7 +70,9 @@ export class Trainer {
   ) {}
 
   async run<T>(call: (activities: ReturnType<typeof trainerAt>) => Promise<T>): Promise<T> {
-    for (let claim = 1; ; claim++) {
+    let claim = 1;
+    let attempt = 1;
+    for (;;) {
       this.queue ??= await queues(this.deployment).compute.claimTrainer.executeWithOptions(
         { summary: 'claim a trainer', startToCloseTimeout: '1 minute' },
         [],
@@ -75,9 +80,17 @@ export class Trainer {
       try {
         return await call(trainerAt(this.queue, this.deployment.heartbeatSeconds));
       } catch (err) {
-        if (!trainerLost(err) || claim >= this.maxClaims) throw err;
-        log.warn('trainer lost; claiming another', { queue: this.queue, claim });
-        this.queue = undefined;
+        if (trainerLost(err) && claim < this.maxClaims) {
+          log.warn('trainer lost; claiming another', { queue: this.queue, claim });
+          this.queue = undefined;
+          claim++;
+        } else if (!trainerLost(err) && retryable(err) && attempt < RETRY.attempts) {
+          log.warn('training call failed; retrying on the same trainer', { queue: this.queue, attempt, error: String(err) });
+          await sleep(Math.min(RETRY.maximumMs, RETRY.initialMs * RETRY.backoff ** (attempt - 1)));
+          attempt++;
+        } else {
+          throw err;
+        }
       }
     }
   }

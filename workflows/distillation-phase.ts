@@ -1,7 +1,8 @@
+import { subRun } from '../schemas/layout';
 import { queues, Trainer } from './activities';
 import { evaluatePolicy } from './evaluation';
-import type { PhaseInput, PhaseResult } from './phase-input';
-import { PhaseRuntime } from './phase-runtime';
+import { phaseSeed, type PhaseInput, type PhaseResult } from './phase-input';
+import { PhaseMessages } from './phase-messages';
 import { sampleDataset } from './sample-dataset';
 import { runSftLoop } from './sft-loop';
 
@@ -12,37 +13,30 @@ import { runSftLoop } from './sft-loop';
  * end before training) or a new model from its own config. The phase's result is the student.
  */
 export async function distillationPhase(input: PhaseInput<'distill'>): Promise<PhaseResult> {
-  const runtime = new PhaseRuntime();
+  const messages = new PhaseMessages();
   const p = input.phase;
   const { cpu, compute } = queues(input.deployment);
-  const sampled = await sampleDataset(input, {
-    label: 'teacher',
-    policy: input.base,
-    dataset: p.dataset,
-    samplesPerPrompt: p.samplesPerPrompt,
-    sampling: { maxNewTokens: p.maxNewTokens, temperature: p.temperature, topP: p.topP, topK: p.topK },
-    rewards: p.rewards,
-  });
+  const sampled = await sampleDataset(input, { label: 'teacher', policy: input.base, dataset: p.dataset, samplesPerPrompt: p.samplesPerPrompt, sampling: p.sampling, rewards: p.rewards });
   const dataset = await cpu.buildSftDataset.executeWithOptions({ summary: `${input.name}: keep verified teacher solutions` }, [
     {
       pipelineId: input.pipelineId,
-      name: `${input.name}.sft`,
+      name: subRun.sft(input.name),
       prompts: input.datasets[p.dataset],
       rollouts: sampled.rollouts,
       rewards: sampled.rewards,
       keepPerPrompt: p.samplesPerPrompt,
-      seed: input.spec.seed + input.index,
+      seed: phaseSeed(input),
     },
   ]);
   const pretrained = 'checkpoint' in p.student;
   const student = await compute.initModel.executeWithOptions({ summary: `${input.name}: ${pretrained ? 'load the pretrained student' : 'initialise the student'}` }, [
-    { pipelineId: input.pipelineId, model: p.student, name: `${input.name}.student-init` },
+    { pipelineId: input.pipelineId, model: p.student, name: subRun.studentInit(input.name) },
   ]);
   const result = await runSftLoop(
     input,
-    { name: `${input.name}.student`, kind: 'sft', base: student, dataset, ...p.sft },
+    { name: subRun.student(input.name), kind: 'sft', base: student, dataset, ...p.sft },
     new Trainer(input.deployment),
-    runtime,
+    messages,
   );
   const [teacher, studentEval] = await Promise.all([
     evaluatePolicy(input, input.base, p.eval, 'teacher'),

@@ -1,12 +1,9 @@
 import type { Metrics } from '../schemas/metrics';
+import type { EvalSettings } from '../schemas/pipeline-spec';
 import type { RewardSpec } from '../schemas/rewards';
 import type { CheckpointRef } from '../schemas/refs';
-import type { z } from 'zod';
-import type { EvalPhaseSchema } from '../schemas/pipeline-spec';
 import { queues } from './activities';
-import type { PhaseContext } from './phase-input';
-
-type EvalSettings = Omit<z.infer<typeof EvalPhaseSchema>, 'kind' | 'rewards'>;
+import { policyRuntime, type PhaseContext } from './phase-input';
 
 /** Held-out accuracy is the R1 reward without its shaping: answer correct, and format kept. */
 export const EVAL_REWARDS: RewardSpec = [
@@ -22,12 +19,10 @@ export function evaluatePolicy(input: PhaseContext, policy: CheckpointRef, setti
       policy,
       dataset: input.datasets[settings.dataset],
       samples: settings.samples,
-      sampling: { maxNewTokens: settings.maxNewTokens, temperature: settings.temperature, topP: settings.topP, topK: settings.topK },
+      sampling: settings.sampling,
       rewards,
-      seed: input.spec.seed + 7919 * (input.index + 1),
-      chatTemplate: input.spec.chatTemplate,
-      tokenizer: input.spec.tokenizer,
-      device: input.spec.compute.device,
+      // Its own sampling stream: evaluation never draws the samples training drew.
+      runtime: policyRuntime(input, input.spec.seed + 7919 * (input.index + 1)),
     },
   ]);
 }

@@ -1,13 +1,13 @@
 import { allHandlersFinished, condition, continueAsNew, workflowInfo } from '@temporalio/workflow';
-import type { GenerateInput } from '../activities/rollouts';
-import type { GrpoStepData } from '../activities/train-grpo';
 import type { ArtifactRef, CheckpointRef } from '../schemas/refs';
 import type { Metrics } from '../schemas/metrics';
+import type { RolloutRequest } from '../schemas/rollouts';
+import type { GrpoStepData, GrpoUpdateSettings } from '../schemas/training';
 import { verifyOnOf } from '../schemas/verify-on';
 import { queues, Trainer } from './activities';
 import { evaluatePolicy } from './evaluation';
-import type { PhaseInput, PhaseResult } from './phase-input';
-import { PhaseRuntime } from './phase-runtime';
+import { policyRuntime, type PhaseInput, type PhaseResult } from './phase-input';
+import { PhaseMessages } from './phase-messages';
 
 /** What a GRPO phase carries into its next run when it continues as new. */
 export interface GrpoCarry {
@@ -62,29 +62,27 @@ async function startingState(input: PhaseInput<'grpo'>): Promise<GrpoCarry> {
  * is the step number: prompts of a step depend only on (seed, step).
  */
 export async function grpoPhase(input: PhaseInput<'grpo'>, carried?: GrpoCarry): Promise<PhaseResult> {
-  const runtime = new PhaseRuntime();
+  const messages = new PhaseMessages();
   const p = input.phase;
   const { cpu, compute } = queues(input.deployment);
   const state: GrpoCarry = carried ?? (await startingState(input));
   const trainer = Trainer.resume(state.trainerQueue, input.deployment);
-  const seed = input.spec.seed + input.index;
+  const runtime = policyRuntime(input);
+  const update: GrpoUpdateSettings = { grpo: p.grpo, optimizer: p.optimizer, totalSteps: p.steps, maxNewTokens: p.sampling.maxNewTokens };
   const firstStepOfRun = state.step + 1;
   const verifyInRollouts = verifyOnOf(p) === 'rollout';
 
-  const rolloutsOf = (step: number, shard: number): Omit<GenerateInput, 'policy'> => ({
+  const rolloutsOf = (step: number, shard: number): Omit<RolloutRequest, 'policy'> => ({
     pipelineId: input.pipelineId,
     phase: input.name,
     step,
     shard,
     shards: p.shards,
     dataset: input.datasets[p.dataset],
-    promptsPerStep: p.promptsPerStep,
-    samplesPerPrompt: p.groupSize,
-    sampling: { maxNewTokens: p.maxNewTokens, temperature: p.temperature, topP: p.topP, topK: p.topK },
-    seed,
-    chatTemplate: input.spec.chatTemplate,
-    tokenizer: input.spec.tokenizer,
-    device: input.spec.compute.device,
+    prompts: { perStep: p.promptsPerStep },
+    samplesPerPrompt: p.grpo.groupSize,
+    sampling: p.sampling,
+    runtime,
     ...(verifyInRollouts && { rewards: p.rewards }),
   });
 
@@ -106,7 +104,7 @@ export async function grpoPhase(input: PhaseInput<'grpo'>, carried?: GrpoCarry):
   };
 
   while (state.step < p.steps) {
-    await runtime.checkpointBoundary();
+    await messages.checkpointBoundary();
     const step = state.step + 1;
     const sampled = state.ready?.step === step ? state.ready : await sampleStep(step);
     state.ready = undefined;
@@ -120,24 +118,11 @@ export async function grpoPhase(input: PhaseInput<'grpo'>, carried?: GrpoCarry):
           pipelineId: input.pipelineId,
           phase: input.name,
           base: input.base,
+          runtime,
           checkpoint: state.checkpoint,
           pending: state.pending,
           commit,
-          totalSteps: p.steps,
-          groupSize: p.groupSize,
-          optimizer: p.optimizer,
-          epsLow: p.epsLow,
-          epsHigh: p.epsHigh,
-          beta: p.beta,
-          lossAggregation: p.lossAggregation,
-          scaleRewards: p.scaleRewards,
-          dynamicSampling: p.dynamicSampling,
-          iterations: p.iterations,
-          miniBatches: p.miniBatches,
-          maxNewTokens: p.maxNewTokens,
-          seed,
-          tokenizer: input.spec.tokenizer,
-          device: input.spec.compute.device,
+          update,
           ...(sampleNext && { next: rolloutsOf(step + 1, 0) }),
         },
       ]),
@@ -154,7 +139,7 @@ export async function grpoPhase(input: PhaseInput<'grpo'>, carried?: GrpoCarry):
     if (p.eval && p.evalEvery > 0 && step % p.evalEvery === 0 && step < p.steps) {
       state.evals[`step-${step}`] = await evaluatePolicy(input, trained.policy, p.eval, `step ${step}`);
     }
-    runtime.report({ phase: input.name, step, totalSteps: p.steps, metrics: state.metrics, checkpoint: state.checkpoint }, trained.checkpoint !== null);
+    messages.report({ phase: input.name, step, totalSteps: p.steps, metrics: state.metrics, checkpoint: state.checkpoint }, trained.checkpoint !== null);
 
     const runLong = p.continueAsNewEvery !== undefined && step - firstStepOfRun + 1 >= p.continueAsNewEvery;
     if (step < p.steps && (runLong || workflowInfo().continueAsNewSuggested)) {

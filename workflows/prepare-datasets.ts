@@ -1,5 +1,4 @@
-import type { DatasetRef } from '../activities/build-dataset';
-import type { DatasetSource } from '../schemas/pipeline-spec';
+import type { DatasetRef, DatasetSource } from '../schemas/datasets';
 import { queues, type Deployment } from './activities';
 
 export interface PrepareDatasetsInput {

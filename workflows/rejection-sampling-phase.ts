@@ -1,7 +1,8 @@
+import { subRun } from '../schemas/layout';
 import { queues, Trainer } from './activities';
 import { evaluatePolicy } from './evaluation';
-import type { PhaseInput, PhaseResult } from './phase-input';
-import { PhaseRuntime } from './phase-runtime';
+import { phaseSeed, type PhaseInput, type PhaseResult } from './phase-input';
+import { PhaseMessages } from './phase-messages';
 import { sampleDataset } from './sample-dataset';
 import { runSftLoop } from './sft-loop';
 
@@ -11,34 +12,28 @@ import { runSftLoop } from './sft-loop';
  * the base model (as R1 does) or from the current checkpoint.
  */
 export async function rejectionSamplingPhase(input: PhaseInput<'rejection-sampling'>): Promise<PhaseResult> {
-  const runtime = new PhaseRuntime();
+  const messages = new PhaseMessages();
   const p = input.phase;
   const { cpu } = queues(input.deployment);
-  const sampled = await sampleDataset(input, {
-    label: 'samples',
-    policy: input.base,
-    dataset: p.dataset,
-    samplesPerPrompt: p.samplesPerPrompt,
-    sampling: { maxNewTokens: p.maxNewTokens, temperature: p.temperature, topP: p.topP, topK: p.topK },
-    rewards: p.rewards,
-  });
+  const sft = subRun.sft(input.name);
+  const sampled = await sampleDataset(input, { label: 'samples', policy: input.base, dataset: p.dataset, samplesPerPrompt: p.samplesPerPrompt, sampling: p.sampling, rewards: p.rewards });
   const dataset = await cpu.buildSftDataset.executeWithOptions({ summary: `${input.name}: keep correct samples` }, [
     {
       pipelineId: input.pipelineId,
-      name: `${input.name}.sft`,
+      name: sft,
       prompts: input.datasets[p.dataset],
       rollouts: sampled.rollouts,
       rewards: sampled.rewards,
       keepPerPrompt: p.keepPerPrompt,
       general: p.general && { dataset: input.datasets[p.general.dataset], share: p.general.share },
-      seed: input.spec.seed + input.index,
+      seed: phaseSeed(input),
     },
   ]);
   const result = await runSftLoop(
     input,
-    { name: `${input.name}.sft`, kind: 'sft', base: p.sftFrom === 'base' ? input.baseModel : input.base, dataset, ...p.sft },
+    { name: sft, kind: 'sft', base: p.sftFrom === 'base' ? input.baseModel : input.base, dataset, ...p.sft },
     new Trainer(input.deployment),
-    runtime,
+    messages,
   );
   const evals: PhaseResult['evals'] = {};
   if (p.eval) evals.final = await evaluatePolicy(input, result.checkpoint, p.eval, 'final checkpoint');

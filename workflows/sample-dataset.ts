@@ -1,8 +1,9 @@
+import { subRun } from '../schemas/layout';
 import type { ArtifactRef, CheckpointRef } from '../schemas/refs';
 import type { RewardSpec } from '../schemas/rewards';
-import type { Sampling } from '../activities/rollouts';
+import type { Sampling } from '../schemas/sampling';
 import { queues } from './activities';
-import type { PhaseContext } from './phase-input';
+import { policyRuntime, type PhaseContext } from './phase-input';
 
 /** Rows per rollout activity when a whole dataset is sampled; the chunks run in parallel. */
 const ROWS_PER_CHUNK = 32;
@@ -17,35 +18,30 @@ export async function sampleDataset(
 ): Promise<{ rollouts: ArtifactRef[]; rewards: ArtifactRef[] }> {
   const dataset = input.datasets[opts.dataset];
   const { cpu, compute } = queues(input.deployment);
+  const phase = subRun.samples(input.name, opts.label);
   const chunks = Math.ceil(dataset.rows / ROWS_PER_CHUNK);
   const results = await Promise.all(
     Array.from({ length: chunks }, async (_, chunk) => {
       const from = chunk * ROWS_PER_CHUNK;
       const to = Math.min(from + ROWS_PER_CHUNK, dataset.rows);
-      const generated = await compute.generateRollouts.executeWithOptions(
-        { summary: `${input.name}: ${opts.label} samples rows ${from + 1}-${to}` },
-        [
-          {
-            pipelineId: input.pipelineId,
-            phase: `${input.name}.${opts.label}`,
-            step: 0,
-            shard: chunk,
-            shards: chunks,
-            policy: opts.policy,
-            dataset,
-            promptsPerStep: to - from,
-            range: { from, to },
-            samplesPerPrompt: opts.samplesPerPrompt,
-            sampling: opts.sampling,
-            seed: input.spec.seed + input.index,
-            chatTemplate: input.spec.chatTemplate,
-            tokenizer: input.spec.tokenizer,
-            device: input.spec.compute.device,
-          },
-        ],
-      );
-      const verified = await cpu.verifyRollouts.executeWithOptions({ summary: `${input.name}: verify ${opts.label} rows ${from + 1}-${to}` }, [
-        { pipelineId: input.pipelineId, phase: `${input.name}.${opts.label}`, step: chunk, rollouts: [generated.ref], rewards: opts.rewards },
+      const rows = `rows ${from + 1}-${to}`;
+      const generated = await compute.generateRollouts.executeWithOptions({ summary: `${input.name}: ${opts.label} samples ${rows}` }, [
+        {
+          pipelineId: input.pipelineId,
+          phase,
+          step: 0,
+          shard: chunk,
+          shards: chunks,
+          policy: opts.policy,
+          dataset,
+          prompts: { from, to },
+          samplesPerPrompt: opts.samplesPerPrompt,
+          sampling: opts.sampling,
+          runtime: policyRuntime(input),
+        },
+      ]);
+      const verified = await cpu.verifyRollouts.executeWithOptions({ summary: `${input.name}: verify ${opts.label} ${rows}` }, [
+        { pipelineId: input.pipelineId, phase, step: chunk, rollouts: [generated.ref], rewards: opts.rewards },
       ]);
       return { rollout: generated.ref, reward: verified.ref };
     }),

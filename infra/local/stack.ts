@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } 
 import { join } from 'node:path';
 import { ListBucketsCommand } from '@aws-sdk/client-s3';
 import { LOCAL, s3Env, temporalEnv, type TemporalEnv } from '../../schemas/environment';
+import { keys } from '../../schemas/layout';
 import { SEARCH_ATTRIBUTES } from '../../schemas/search-attributes';
 import { ArtifactStore } from '../../storage/artifact-store';
 import { connectClient } from '../temporal-connection';
@@ -141,7 +142,7 @@ export async function stackUp(log: (line: string) => void = () => {}): Promise<S
       await store.ensureBucket();
       // A restarted SeaweedFS lists buckets before its volume server serves objects (reads fail
       // with "internal error" for a moment): an object written and read back shows it does.
-      if (!s3.external) await store.getBytes((await store.putBytes(store.key('stack/ready-probe'), Buffer.from('ready'))).ref);
+      if (!s3.external) await store.getBytes((await store.putBytes(store.key(keys.stackProbe()), Buffer.from('ready'))).ref);
     }),
   ]);
 

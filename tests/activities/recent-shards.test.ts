@@ -27,11 +27,12 @@ test('recent shards are read from memory by content; once evicted by size, from 
   assert.equal(await recent.read(store, first, t), kept);
   assert.equal(t.ms.s3, 0);
 
-  // A third file goes over the budget: the oldest one is dropped and read back from S3.
+  // A third file goes over the budget: the least recently used one (second: first was just read)
+  // is dropped and read back from S3.
   recent.remember(await put('third', [{ row: 3 }]), [{ row: 3, from: 'memory' }]);
-  assert.deepEqual(await recent.read(store, first, t), [{ row: 1 }]);
+  assert.deepEqual(await recent.read(store, second, t), [{ row: 2 }]);
   assert.ok(t.ms.s3 > 0);
-  assert.deepEqual(await recent.read(store, second, t), [{ row: 2, from: 'memory' }]);
+  assert.equal(await recent.read(store, first, t), kept);
 
   // The same uri with other content (a rewritten file) is not what was remembered.
   const rewritten = await put('second', [{ row: 22 }]);

@@ -14,11 +14,11 @@ import { ArtifactStore } from '../../storage/artifact-store';
  * none). The student is pretrained by its own pipeline first and R1 distils into that checkpoint.
  */
 const tiny = { vocabSize: 259, hiddenSize: 32, intermediateSize: 64, numLayers: 1, numHeads: 2, numKvHeads: 1, maxSeqLen: 96 };
-const evalSettings = { dataset: 'heldout', samples: 2, maxNewTokens: 48 };
+const evalSettings = { dataset: 'heldout', samples: 2, sampling: { maxNewTokens: 48 } };
 const rewards = [{ name: 'accuracy', weight: 1 }, { name: 'format', weight: 0.5 }, { name: 'language', weight: 0.1, language: 'en' }];
-const grpo = { kind: 'grpo', dataset: 'coldstart', steps: 2, promptsPerStep: 2, groupSize: 2, colocate: true, maxNewTokens: 48, optimizer: { lr: 1e-4 }, beta: 0.01, checkpointEvery: 2, rewards, eval: evalSettings };
+const grpo = { kind: 'grpo', dataset: 'coldstart', steps: 2, promptsPerStep: 2, colocate: true, sampling: { maxNewTokens: 48 }, grpo: { groupSize: 2, beta: 0.01 }, optimizer: { lr: 1e-4 }, checkpointEvery: 2, rewards, eval: evalSettings };
 const sftLoop = { steps: 2, batchSize: 4, checkpointEvery: 2, optimizer: { lr: 1e-3 } };
-const common = { seed: 1, chatTemplate: 'plain', timeouts: { heartbeatSeconds: 10 } };
+const common = { seed: 1, runtime: { chatTemplate: 'plain' }, timeouts: { heartbeatSeconds: 10 } };
 
 const file = DemoFileSchema.parse({
   task: { seed: 1, heldoutPercent: 25, coldStart: [4], prompts: [4], heldout: [0, 2], pretrain: { documents: 16, levels: [1, 2], taggedShare: 0.5 } },
@@ -31,9 +31,9 @@ const file = DemoFileSchema.parse({
       { kind: 'eval', ...evalSettings, rewards: [{ name: 'accuracy', weight: 1 }] },
       { kind: 'sft', dataset: 'coldstart', steps: 60, batchSize: 4, checkpointEvery: 30, optimizer: { lr: 1e-2, minLrRatio: 1 }, eval: evalSettings },
       grpo,
-      { kind: 'rejection-sampling', dataset: 'coldstart', samplesPerPrompt: 2, maxNewTokens: 48, temperature: 0.5, rewards, sftFrom: 'current', sft: { ...sftLoop, optimizer: { lr: 1e-4 } }, eval: evalSettings },
+      { kind: 'rejection-sampling', dataset: 'coldstart', samplesPerPrompt: 2, sampling: { maxNewTokens: 48, temperature: 0.5 }, rewards, sftFrom: 'current', sft: { ...sftLoop, optimizer: { lr: 1e-4 } }, eval: evalSettings },
       { ...grpo, steps: 1 },
-      { kind: 'distill', dataset: 'coldstart', samplesPerPrompt: 2, maxNewTokens: 48, temperature: 0.5, rewards, sft: sftLoop, eval: evalSettings },
+      { kind: 'distill', dataset: 'coldstart', samplesPerPrompt: 2, sampling: { maxNewTokens: 48, temperature: 0.5 }, rewards, sft: sftLoop, eval: evalSettings },
     ],
   },
   r1Zero: { ...common, phases: [{ ...grpo, steps: 3 }] },

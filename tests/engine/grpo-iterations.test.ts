@@ -5,9 +5,10 @@
  */
 import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { computeAdvantages } from '../../engine/advantages';
+import { computeAdvantages } from '../../engine/grpo';
 import * as trainer from '../../engine/trainer';
 import { modelConfigSchema } from '../../schemas/model';
+import { OptimizerSchema } from '../../schemas/optimizer';
 
 const config = modelConfigSchema.parse({ vocabSize: 259, hiddenSize: 32, intermediateSize: 48, numLayers: 1, numHeads: 4, numKvHeads: 1, maxSeqLen: 64 });
 
@@ -20,10 +21,11 @@ test('repeated updates on one batch of rollouts move the ratio off 1, and the cl
   const completionMask = rollouts.map((r, i) => Uint8Array.from([...prompts[i]].map(() => 0).concat([...r.tokens].map(() => 1))));
   const oldLogprobs = await trainer.logprobs(sequences);
   const advantages = computeAdvantages([1, 0, 0, 1, 0, 1, 1, 0], G, 'group');
-  const hp = { lr: 0.03, beta1: 0.9, beta2: 0.99, weightDecay: 0, gradClip: 1, epsLow: 0.2, epsHigh: 0.28, beta: 0, lossAggregation: 'dapo' as const };
+  const loss = { aggregation: 'dapo' as const, scalars: { epsLow: 0.2, epsHigh: 0.28, beta: 0, maxLen: 8 } };
+  const at = { optimizer: OptimizerSchema.parse({ lr: 0.03, beta2: 0.99, minLrRatio: 1 }), step: 1, totalSteps: 1 };
 
   const updates = [];
-  for (let i = 0; i < 4; i++) updates.push(await trainer.grpoStep({ sequences, completionMask, oldLogprobs, advantages }, hp));
+  for (let i = 0; i < 4; i++) updates.push(await trainer.grpoStep({ sequences, completionMask, oldLogprobs, advantages }, loss, at));
   assert.equal(updates[0].clipLow + updates[0].clipHigh, 0, 'the first update samples its own policy: ratio 1');
   const clipped = updates.slice(1).map((m) => m.clipLow + m.clipHigh);
   assert.ok(clipped.some((c) => c > 0), `no token clipped in later updates: ${clipped}`);

@@ -6,7 +6,8 @@
 import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
-import { LossAggregation, grpoLoss } from '../../engine/losses';
+import { grpoLoss } from '../../engine/losses';
+import type { LossAggregation } from '../../schemas/grpo';
 import { Graph } from '../../engine/onnx/builder';
 import { Rng } from '../../engine/rng';
 import { assertGradient } from './gradcheck';

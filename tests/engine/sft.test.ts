@@ -9,8 +9,10 @@ import { decodeTrainerState, encodeTrainerState } from '../../engine/checkpoint'
 import { Engine } from '../../engine/engine';
 import { parameterShapes } from '../../engine/model';
 import { ByteTokenizer } from '../../engine/tokenizer';
-import type { SftBatch, StepHyper } from '../../engine/trainer';
+import type { OptimizerStep } from '../../engine/schedule';
+import type { SftBatch } from '../../engine/trainer';
 import { modelConfigSchema } from '../../schemas/model';
+import { OptimizerSchema } from '../../schemas/optimizer';
 
 const config = modelConfigSchema.parse({
   vocabSize: 259, hiddenSize: 32, intermediateSize: 64, numLayers: 2, numHeads: 4, numKvHeads: 2, maxSeqLen: 64, qkvBias: true,
@@ -26,7 +28,8 @@ for (const [prompt, completion] of corpus) {
   batch.sequences.push(Int32Array.from([tok.bosId, ...p, ...c]));
   batch.lossMask.push(Uint8Array.from([0, ...p.map(() => 0), ...c.map(() => 1)]));
 }
-const hp: StepHyper = { lr: 1e-2, beta1: 0.9, beta2: 0.99, weightDecay: 0.01, gradClip: 1 };
+/** A constant learning rate: every step is the schedule's first and last. */
+const hp: OptimizerStep = { optimizer: OptimizerSchema.parse({ lr: 1e-2, beta2: 0.99, weightDecay: 0.01, minLrRatio: 1 }), step: 1, totalSteps: 1 };
 
 test('SFT drives the loss on a tiny corpus down by more than 20x', async () => {
   const engine = await Engine.start({ config, seed: 1, intraOpThreads: 1 });

@@ -21,6 +21,7 @@ function problemsOf(spec: unknown): { path: string; message: string }[] {
 }
 
 const sft = { kind: 'sft', dataset: 'math', steps: 10, batchSize: 4, optimizer: { lr: 1e-3 } };
+const grpo = { kind: 'grpo', dataset: 'math', steps: 1, promptsPerStep: 1, sampling: { maxNewTokens: 8 }, grpo: { groupSize: 4 }, optimizer: { lr: 1e-3 }, rewards: [{ name: 'format' }] };
 
 const badSpecs: { why: string; spec: unknown; path: string }[] = [
   { why: 'missing model', spec: { datasets, phases: [] }, path: 'model' },
@@ -33,7 +34,9 @@ const badSpecs: { why: string; spec: unknown; path: string }[] = [
   { why: 'unknown top-level field', spec: { ...valid, modle: {} }, path: '' },
   { why: 'bad dataset uri', spec: { ...valid, datasets: { math: { kind: 's3', uri: 'http://x' } } }, path: 'datasets.math.uri' },
   { why: 'bad pipeline id', spec: { ...valid, id: 'has spaces' }, path: 'id' },
-  { why: 'group size of one', spec: { ...valid, phases: [{ kind: 'grpo', dataset: 'math', steps: 1, promptsPerStep: 1, groupSize: 1, maxNewTokens: 8, optimizer: { lr: 1e-3 }, rewards: [{ name: 'format' }] }] }, path: 'phases.0.groupSize' },
+  { why: 'group size of one', spec: { ...valid, phases: [{ ...grpo, grpo: { groupSize: 1 } }] }, path: 'phases.0.grpo.groupSize' },
+  { why: 'a clip range below zero', spec: { ...valid, phases: [{ ...grpo, grpo: { groupSize: 4, epsLow: 1.5 } }] }, path: 'phases.0.grpo.epsLow' },
+  { why: 'no sampling settings', spec: { ...valid, phases: [{ ...grpo, sampling: undefined }] }, path: 'phases.0.sampling' },
   { why: 'negative learning rate', spec: { ...valid, phases: [{ ...sft, optimizer: { lr: -1 } }] }, path: 'phases.0.optimizer.lr' },
 ];
 
@@ -61,8 +64,23 @@ test('YAML and JSON files both load, with defaults filled in', () => {
   const fromJson = loadSpecFile(join(dir, 'spec.json'));
   assert.deepEqual(fromYaml, fromJson);
   assert.equal(fromYaml.seed, 0);
-  assert.deepEqual(fromYaml.tokenizer, { kind: 'byte' });
-  assert.deepEqual(fromYaml.compute, { device: { kind: 'cpu' } });
+  assert.deepEqual(fromYaml.runtime, { chatTemplate: 'r1', tokenizer: { kind: 'byte' }, device: { kind: 'cpu' } });
+});
+
+test('GRPO settings take their defaults, and travel as one object', () => {
+  const phase = validateSpec({ ...valid, phases: [grpo] }).phases[0];
+  assert.ok(phase.kind === 'grpo');
+  assert.deepEqual(phase.grpo, { groupSize: 4, epsLow: 0.2, epsHigh: 0.28, beta: 0, lossAggregation: 'dapo', scaleRewards: 'group', dynamicSampling: false, iterations: 1, miniBatches: 1 });
+  assert.deepEqual(phase.sampling, { maxNewTokens: 8, temperature: 1, topP: 1, topK: 0 });
+});
+
+test('a spec in the earlier flat layout is told where each field went', () => {
+  const { sampling, grpo: settings, ...flat } = grpo;
+  const problems = problemsOf({ ...valid, chatTemplate: 'plain', compute: { device: { kind: 'cpu' } }, phases: [{ ...flat, ...sampling, ...settings, epsHigh: 0.3 }] });
+  const messages = problems.map((p) => `${p.path}: ${p.message}`).join('\n');
+  for (const hint of ['chatTemplate is now runtime.chatTemplate', 'compute is now runtime.device', 'maxNewTokens is now sampling.maxNewTokens', 'groupSize is now grpo.groupSize', 'epsHigh is now grpo.epsHigh']) {
+    assert.ok(messages.includes(hint), `no "${hint}" in:\n${messages}`);
+  }
 });
 
 test('a file that is not YAML is rejected naming the file', () => {
@@ -74,8 +92,8 @@ test('a file that is not YAML is rejected naming the file', () => {
 
 test('a distillation student is a new model from its config or a pretrained checkpoint, not both', () => {
   const distill = {
-    kind: 'distill', dataset: 'math', samplesPerPrompt: 2, maxNewTokens: 8, rewards: [{ name: 'accuracy' }],
-    sft: { steps: 1, batchSize: 1, optimizer: { lr: 1e-3 } }, eval: { dataset: 'math', maxNewTokens: 8 },
+    kind: 'distill', dataset: 'math', samplesPerPrompt: 2, sampling: { maxNewTokens: 8 }, rewards: [{ name: 'accuracy' }],
+    sft: { steps: 1, batchSize: 1, optimizer: { lr: 1e-3 } }, eval: { dataset: 'math', sampling: { maxNewTokens: 8 } },
   };
   const checkpoint = 's3://bucket/pipelines/small/checkpoints/0-pretrain/step-00000100/manifest.json';
   const withStudent = (student: unknown) => ({ ...valid, phases: [{ ...distill, student }] });

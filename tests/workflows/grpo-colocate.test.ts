@@ -16,7 +16,7 @@ before(async () => {
 
 // One rollout shard, one engine thread (bit-for-bit runs), a new workflow run every 2 steps.
 const grpo = { ...PHASES.grpo, steps: 5, shards: 1, checkpointEvery: 2, continueAsNewEvery: 2 };
-const spec = (colocate: boolean) => tinySpec([PHASES.sft, { ...grpo, colocate }], { compute: { device: { kind: 'cpu', threads: 1 } } });
+const spec = (colocate: boolean) => tinySpec([PHASES.sft, { ...grpo, colocate }], { runtime: { chatTemplate: 'plain', device: { kind: 'cpu', threads: 1 } } });
 
 /** The content hash of each step's published policy weights. */
 async function policyHashes(store: ArtifactStore, id: string): Promise<string[]> {

@@ -17,7 +17,7 @@ test('a long GRPO phase continues as new without losing its step, policy, checkp
   const id = `can-${randomUUID().slice(0, 8)}`;
   // Checkpoints every 3 steps but a new run every 2: runs end with steps pending since the last
   // checkpoint, which the next run must carry over. Two updates of two mini-batches per step.
-  const grpo = { ...PHASES.grpo, steps: 5, shards: 1, checkpointEvery: 3, continueAsNewEvery: 2, iterations: 2, miniBatches: 2 };
+  const grpo = { ...PHASES.grpo, steps: 5, shards: 1, checkpointEvery: 3, continueAsNewEvery: 2, grpo: { ...PHASES.grpo.grpo, iterations: 2, miniBatches: 2 } };
   const client = await testClient();
   const result = await withWorkers(['orchestration', 'cpu', 'compute'], async () => {
     const handle = await startPipeline(client, tinySpec([PHASES.sft, grpo]), id);

@@ -13,7 +13,7 @@ const REPORT_INTERVAL_MS = 5_000;
  * What every phase workflow does around its steps: honour pause (forwarded by the pipeline) at
  * step boundaries, and report progress to its pipeline and its own search attributes.
  */
-export class PhaseRuntime {
+export class PhaseMessages {
   private paused = false;
   private lastReport = -Infinity;
 
