@@ -1,9 +1,8 @@
 import { heartbeat } from '@temporalio/activity';
-import { DatasetRowSchema, type DatasetRef, type DatasetRow, type DatasetSource } from '../schemas/datasets';
-import { keys } from '../schemas/layout';
+import { DatasetRowSchema, type DatasetRef, type DatasetRow, type S3DatasetSource } from '../schemas/datasets';
 import type { ArtifactStore } from '../storage/artifact-store';
 import { BadDataError } from './errors';
-import { encodeJsonl } from './jsonl';
+import { withHeartbeats } from './heartbeat';
 
 /** Parses and validates dataset JSONL, naming the line of the first bad row. */
 export function decodeDatasetRows(text: string, what: string): DatasetRow[] {
@@ -26,18 +25,13 @@ export function decodeDatasetRows(text: string, what: string): DatasetRow[] {
 export function datasetActivities(store: ArtifactStore) {
   return {
     /**
-     * Materialises one dataset of the spec as JSONL in S3 and returns its ref; phases read
-     * datasets by ref only. A dataset already in S3 is validated and referenced where it is.
+     * Reads one dataset of the spec from S3 (the client uploaded inline rows there before the
+     * pipeline started), validates every row, and returns its ref: phases read datasets by ref
+     * only, and every later read is checked against the hash taken here.
      */
-    async buildDataset(input: { pipelineId: string; name: string; source: DatasetSource }): Promise<DatasetRef> {
-      heartbeat(input.name);
-      if (input.source.kind === 's3') {
-        const { ref, body } = await store.adopt(input.source.uri);
-        return { ...ref, rows: decodeDatasetRows(body.toString('utf8'), input.source.uri).length };
-      }
-      const body = encodeJsonl(input.source.rows);
-      const { ref } = await store.putBytes(store.key(keys.dataset(input.pipelineId, input.name)), body);
-      return { ...ref, rows: input.source.rows.length };
-    },
+    buildDataset: (input: { pipelineId: string; name: string; source: S3DatasetSource }): Promise<DatasetRef> => withHeartbeats(async () => {
+      const { ref, body } = await store.adopt(input.source.uri);
+      return { ...ref, rows: decodeDatasetRows(body.toString('utf8'), input.source.uri).length };
+    }),
   };
 }

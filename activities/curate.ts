@@ -7,6 +7,7 @@ import { Rng } from '../engine/rng';
 import { decodeJsonl, encodeJsonl } from './jsonl';
 import { loadDataset } from './datasets';
 import { NoCorrectSamplesError } from './errors';
+import { withHeartbeats } from './heartbeat';
 
 /** Correct means the verifier accepted the answer (or every test passed) and, when format is scored, the format too. */
 function correct(score: SampleScore): boolean {
@@ -25,7 +26,7 @@ export function curateActivities(store: ArtifactStore) {
      * Rejection sampling's filter (also distillation's): keeps verified-correct samples, drops
      * duplicates, prefers readable ones, mixes in general data, and writes the SFT dataset.
      */
-    async buildSftDataset(input: CurateInput): Promise<CuratedDataset> {
+    buildSftDataset: (input: CurateInput): Promise<CuratedDataset> => withHeartbeats(async () => {
       const prompts = await loadDataset(store, input.prompts);
       const rollouts: Rollout[] = [];
       const scores: SampleScore[] = [];
@@ -58,6 +59,6 @@ export function curateActivities(store: ArtifactStore) {
       }
       const { ref } = await store.putBytes(store.key(keys.dataset(input.pipelineId, input.name)), encodeJsonl(rows));
       return { ...ref, rows: rows.length, kept, promptsWithAny: byRow.size };
-    },
+    }),
   };
 }

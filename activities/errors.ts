@@ -8,23 +8,33 @@ import { ApplicationFailure } from '@temporalio/common';
  * final failure with the error's name as its type. Every other failure is retried.
  */
 
-/** A checkpoint whose tensors do not fit its model config. */
-export class CheckpointShapeError extends Error {
-  override readonly name = 'CheckpointShapeError';
+/** An error no retry can fix; its class name is the failure type Temporal records. */
+class FinalError extends Error {
   readonly nonRetryable = true;
+
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
 }
+
+/** A checkpoint whose tensors do not fit its model config. */
+export class CheckpointShapeError extends FinalError {}
 
 /** Rejection sampling or distillation found not one verified-correct sample to learn from. */
-export class NoCorrectSamplesError extends Error {
-  override readonly name = 'NoCorrectSamplesError';
-  readonly nonRetryable = true;
-}
+export class NoCorrectSamplesError extends FinalError {}
+
+/** A trainer restored from an earlier checkpoint than its phase expects: the steps in between cannot be replayed in this run. */
+export class UnreplayableStepsError extends FinalError {}
+
+/**
+ * A training call reached a trainer whose process is shutting down. Not retried there: the
+ * phase claims another trainer (workflows/activities.ts knows this name).
+ */
+export class TrainerLeavingError extends FinalError {}
 
 /** A dataset row or file that cannot be used as it is: the message names the file and line. */
-export class BadDataError extends Error {
-  override readonly name = 'BadDataError';
-  readonly nonRetryable = true;
-}
+export class BadDataError extends FinalError {}
 
 /** The failure Temporal should see for `err`. */
 export function reportedToTemporal(err: unknown): unknown {

@@ -1,4 +1,4 @@
-import { Context } from '@temporalio/activity';
+import { Context, log } from '@temporalio/activity';
 import { decodeTrainerState, encodeTrainerState, type TrainerState } from '../engine/checkpoint';
 import { initParameters, parameterShapes } from '../engine/model';
 import { modelConfigSchema } from '../schemas/model';
@@ -7,7 +7,7 @@ import type { Metrics } from '../schemas/metrics';
 import type { Producer } from '../schemas/manifest';
 import type { ArtifactStore } from '../storage/artifact-store';
 import { CheckpointShapeError } from './errors';
-import { commitCheckpoint, readCheckpointFiles } from '../storage/checkpoints';
+import { checkpointRefOf, commitCheckpoint, isCorruption, listCheckpoints, readCheckpointFiles, setAside } from '../storage/checkpoints';
 
 /** Trainer state <-> committed checkpoints, with the producing activity recorded for audit. */
 
@@ -19,6 +19,30 @@ export async function loadTrainerState(store: ArtifactStore, ref: CheckpointRef)
     // A checkpoint that does not fit its config will never load: retrying cannot help.
     throw new CheckpointShapeError(`checkpoint ${ref.uri}: ${(err as Error).message}`);
   }
+}
+
+/**
+ * `latest`'s state, or, when it fails verification (a file altered or missing, a manifest that
+ * does not parse, tensors that do not fit), the newest earlier checkpoint of its phase that loads:
+ * each one skipped is set aside with its reason (storage/checkpoints.ts) and logged, never loaded.
+ * Null when none loads.
+ */
+export async function loadNewestUsable(store: ArtifactStore, latest: CheckpointRef): Promise<{ checkpoint: CheckpointRef; state: TrainerState } | null> {
+  let candidate: CheckpointRef | undefined = latest;
+  while (candidate) {
+    try {
+      return { checkpoint: candidate, state: await loadTrainerState(store, candidate) };
+    } catch (err) {
+      if (!isCorruption(err) && !(err instanceof CheckpointShapeError)) throw err;
+      const reason = (err as Error).message;
+      log.warn('checkpoint failed verification: set aside, trying the one before it', { checkpoint: candidate.uri, reason });
+      await setAside(store, candidate.uri, reason);
+      const step: number = candidate.step;
+      const earlier = (await listCheckpoints(store, latest.pipelineId, latest.phase)).filter((c) => c.step < step).at(-1);
+      candidate = earlier && (await checkpointRefOf(store, latest.pipelineId, latest.phase, earlier));
+    }
+  }
+  return null;
 }
 
 /** The running activity, as the producer recorded in what it commits. */

@@ -1,13 +1,15 @@
+import { log } from '@temporalio/activity';
 import type { ModelSource } from '../schemas/pipeline-spec';
 import type { CheckpointRef } from '../schemas/refs';
 import type { ArtifactStore } from '../storage/artifact-store';
-import { latestCheckpoint, readManifest } from '../storage/checkpoints';
+import { latestVerifiedCheckpoint, readManifest, type SetAside } from '../storage/checkpoints';
+import { withHeartbeats } from './heartbeat';
 import { commitTrainerState, freshState, loadTrainerState } from './model-checkpoints';
 
 /** The checkpoint phase 0 starts from: new random weights, or an existing checkpoint checked end to end. */
 export function modelInitActivities(store: ArtifactStore) {
   return {
-    async initModel(input: { pipelineId: string; model: ModelSource; name: string }): Promise<CheckpointRef> {
+    initModel: (input: { pipelineId: string; model: ModelSource; name: string }): Promise<CheckpointRef> => withHeartbeats(async () => {
       if ('checkpoint' in input.model) {
         const { ref } = await store.adopt(input.model.checkpoint);
         const manifest = await readManifest(store, ref);
@@ -17,11 +19,16 @@ export function modelInitActivities(store: ArtifactStore) {
       }
       const state = freshState(input.model.config, input.model.seed);
       return commitTrainerState(store, { pipelineId: input.pipelineId, phase: input.name, step: 0 }, state, null, {});
-    },
+    }),
 
-    /** Where an interrupted phase left off: its latest complete checkpoint, or null. */
-    async findLatestCheckpoint(input: { pipelineId: string; phase: string }): Promise<CheckpointRef | null> {
-      return latestCheckpoint(store, input.pipelineId, input.phase);
-    },
+    /**
+     * Where an interrupted phase left off: its latest checkpoint whose manifest and files verify,
+     * or null. Newer ones that do not are set aside (and named, with why) rather than loaded.
+     */
+    findLatestCheckpoint: (input: { pipelineId: string; phase: string }): Promise<{ checkpoint: CheckpointRef | null; setAside: SetAside[] }> => withHeartbeats(async () => {
+      const found = await latestVerifiedCheckpoint(store, input.pipelineId, input.phase);
+      for (const skipped of found.setAside) log.warn('checkpoint failed verification and was set aside', { ...skipped });
+      return found;
+    }),
   };
 }

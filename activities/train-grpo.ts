@@ -7,6 +7,7 @@ import type { GrpoStepData, GrpoStepInput, GrpoStepResult } from '../schemas/tra
 import { subRun } from '../schemas/layout';
 import type { ArtifactStore } from '../storage/artifact-store';
 import { latestCheckpoint, readManifest } from '../storage/checkpoints';
+import { UnreplayableStepsError } from './errors';
 import { activityProducer, commitTrainerState } from './model-checkpoints';
 import type { RecentShards } from './recent-shards';
 import { generateShard } from './rollouts';
@@ -43,13 +44,18 @@ async function trainerFor(store: ArtifactStore, host: TrainerHost, input: GrpoSt
     const done: GrpoStepResult = { step: target, policy: published, checkpoint: committed, metrics: (await readManifest(store, committed)).metrics };
     return { trainer: null, committed, published, done };
   }
-  const basis = (committed ?? input.base).uri;
   const lastCommitted = committed?.step ?? 0;
-  const trainer =
-    live && live.basis === basis && live.step >= lastCommitted && live.step <= target
-      ? live
-      : await resumeTrainer(store, host, input, committed, { withReference: input.update.grpo.beta > 0 });
-  return { trainer, committed, published, done: null };
+  if (live && live.basis === (committed ?? input.base).uri && live.step >= lastCommitted && live.step <= target) {
+    return { trainer: live, committed, published, done: null };
+  }
+  const resumed = await resumeTrainer(store, host, input, committed, { withReference: input.update.grpo.beta > 0 });
+  // Restored from before the checkpoint the workflow knows (a later one failed verification): the
+  // steps in between are not in `pending`, and only a new run of the phase can redo them.
+  const known = input.checkpoint?.step ?? 0;
+  if ((resumed.checkpoint?.step ?? 0) < known) {
+    throw new UnreplayableStepsError(`${input.phase}: the checkpoint of step ${known} failed verification and was set aside; restart the pipeline (r1 restart) to redo the steps after step ${resumed.checkpoint?.step ?? 0}`);
+  }
+  return { trainer: resumed.trainer, committed: resumed.checkpoint, published, done: null };
 }
 
 export function grpoActivities(store: ArtifactStore, host: TrainerHost, pool: PolicyPool, recent: RecentShards) {
@@ -61,7 +67,7 @@ export function grpoActivities(store: ArtifactStore, host: TrainerHost, pool: Po
    * its grace time, the step under way is cancelled and saved the same way), so the trainer
    * that takes over restores them instead of replaying them.
    */
-  const applyPending = (input: GrpoStepInput, progress: (details: unknown) => void) => host.exclusive(async (): Promise<GrpoStepResult> => {
+  const applyPending = (input: GrpoStepInput, progress: (details: unknown) => void) => host.train(async (): Promise<GrpoStepResult> => {
     const t = new Timings();
     const target = input.pending[input.pending.length - 1].step;
     const { trainer, committed, published, done } = await trainerFor(store, host, input, target, t);
@@ -111,9 +117,9 @@ export function grpoActivities(store: ArtifactStore, host: TrainerHost, pool: Po
     );
     // Rollout workers in this process take the new policy from memory instead of S3.
     pool.remember(policy, { config: state.config, weights: state.weights });
-    const checkpoint = input.commit || cancel.aborted ? await commitFull(metrics, state) : null;
+    const checkpoint = input.commit || cancel.aborted || host.leaving ? await commitFull(metrics, state) : null;
     if (!checkpoint) trainer.saveOnExit = async (reason) => commitFull(metrics, await exportState(), { ...producer, activity: reason });
-    return { step: target, policy, checkpoint, metrics: { ...metrics, ...t.metrics('train') } };
+    return { step: target, policy, checkpoint, metrics: { ...metrics, ...t.metrics('train') }, ...(host.leaving && { trainerLeaving: true as const }) };
   });
 
   return {
@@ -123,7 +129,7 @@ export function grpoActivities(store: ArtifactStore, host: TrainerHost, pool: Po
      */
     trainGrpoStep: (input: GrpoStepInput): Promise<GrpoStepResult> => withHeartbeats(async (progress) => {
       const result = await applyPending(input, progress);
-      if (!input.next) return result;
+      if (!input.next || result.trainerLeaving) return result;
       throwIfCancelled();
       progress({ step: input.next.step, rollouts: true });
       return { ...result, next: await generateShard(store, pool, recent, { ...input.next, policy: result.policy }, new Timings()) };

@@ -18,12 +18,12 @@ export function sftActivities(store: ArtifactStore, host: TrainerHost) {
      * are never applied again, and a retry after a crash replays from the last checkpoint, seeing
      * the same batches (they depend only on seed and step).
      */
-    trainSftSteps: (input: SftStepsInput): Promise<SftStepsResult> => withHeartbeats((progress) => host.exclusive(async () => {
+    trainSftSteps: (input: SftStepsInput): Promise<SftStepsResult> => withHeartbeats((progress) => host.train(async () => {
       const latest = await latestCheckpoint(store, input.pipelineId, input.phase);
       if (latest && latest.step >= input.toStep) {
         return { step: latest.step, checkpoint: latest, metrics: (await readManifest(store, latest)).metrics };
       }
-      const trainer = await resumeTrainer(store, host, input, latest, { withReference: false });
+      const { trainer, checkpoint: restored } = await resumeTrainer(store, host, input, latest, { withReference: false });
       const rows = await loadDataset(store, input.dataset);
       const tok = tokenizerFor(input.runtime.tokenizer);
 
@@ -34,7 +34,7 @@ export function sftActivities(store: ArtifactStore, host: TrainerHost) {
       let last = { loss: NaN, gradNorm: NaN, lr: 0 };
       const cancel = Context.current().cancellationSignal;
       const from = trainer.step;
-      for (let step = trainer.step + 1; step <= input.toStep && !cancel.aborted; step++) {
+      for (let step = trainer.step + 1; step <= input.toStep && !cancel.aborted && !host.leaving; step++) {
         const batch = batchIndices(rows.length, input.batchSize, input.runtime.seed, step).map((i) => {
           const where = `${input.dataset.uri} row ${i + 1}`;
           return input.kind === 'pretrain'
@@ -58,19 +58,20 @@ export function sftActivities(store: ArtifactStore, host: TrainerHost) {
         lr: last.lr,
         tokensPerSecond: tokens / Math.max(1e-3, (Date.now() - began) / 1000),
       };
-      // Cancelled (a worker shutting down): keep what was trained in a checkpoint, then stop.
+      // Cancelled or leaving (a worker shutting down): keep what was trained in a checkpoint, then stop.
       if (cancel.aborted && trainer.step === from) throw cancel.reason;
+      if (host.leaving && trainer.step === from) return { step: from, checkpoint: restored ?? input.base, metrics: {}, trainerLeaving: true };
       const state = await trainer.engine.exportState();
       const checkpoint = await commitTrainerState(
         store,
         { pipelineId: input.pipelineId, phase: input.phase, step: trainer.step },
         { ...state, extra: { dataCursor: trainer.step, seed: input.runtime.seed } },
-        latest ?? input.base,
+        restored ?? input.base,
         metrics,
       );
       trainer.basis = checkpoint.uri;
       if (cancel.aborted) throw cancel.reason;
-      return { step: trainer.step, checkpoint, metrics };
+      return { step: trainer.step, checkpoint, metrics, ...(host.leaving && { trainerLeaving: true as const }) };
     })),
   };
 }

@@ -8,7 +8,8 @@ import type { PolicyRuntime } from '../schemas/runtime';
 import type { TrainerOf } from '../schemas/training';
 import type { ArtifactStore } from '../storage/artifact-store';
 import { BoundedCache } from './bounded-cache';
-import { loadTrainerState } from './model-checkpoints';
+import { TrainerLeavingError } from './errors';
+import { loadNewestUsable, loadTrainerState } from './model-checkpoints';
 
 /**
  * The trainers living in one worker process. A phase's training steps all go to the same
@@ -33,6 +34,7 @@ export class TrainerHost {
   readonly queue = `r1-trainer-${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
   private readonly trainers: BoundedCache<string, LiveTrainer>;
   private busy: Promise<unknown> = Promise.resolve();
+  private stopping = false;
 
   /**
    * Two by default: phases running side by side on one process (R1 and R1-Zero in the demo) each
@@ -51,6 +53,40 @@ export class TrainerHost {
     const run = this.busy.then(work, work);
     this.busy = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * The process is shutting down (its workers no longer poll): the training call under way
+   * commits what it trained and tells its phase to claim another trainer, instead of the phase
+   * finding out by a timeout on a queue nobody serves; without one, the trainers save their steps
+   * beyond their last checkpoint now, for whoever takes their phases over.
+   */
+  leave(): void {
+    this.stopping = true;
+    void this.exclusive(() => this.saveAll('worker shutdown'));
+  }
+
+  get leaving(): boolean {
+    return this.stopping;
+  }
+
+  /** Settles once the training call under way (if any) has. */
+  idle(): Promise<void> {
+    return this.busy.then(() => undefined);
+  }
+
+  /**
+   * Runs a training call when its turn comes, unless by then this process is leaving: its phase
+   * must claim another trainer, which restores what is saved here first.
+   */
+  train<T>(work: () => Promise<T>): Promise<T> {
+    return this.exclusive(async () => {
+      if (this.stopping) {
+        await this.saveAll('worker shutdown');
+        throw new TrainerLeavingError(`trainer ${this.queue} is shutting down; the phase claims another`);
+      }
+      return work();
+    });
   }
 
   /** The trainer of `key`, now the most recently used. */
@@ -89,8 +125,17 @@ export class TrainerHost {
     return trainer;
   }
 
-  private async saveAndDrop(key: string, reason: string): Promise<void> {
+  /** Commits each trainer's steps beyond its last checkpoint (a trainer with none has no `saveOnExit`). */
+  private async saveAll(reason: string): Promise<void> {
+    for (const key of this.trainers.keys()) await this.save(key, reason);
+  }
+
+  private async save(key: string, reason: string): Promise<void> {
     await this.trainers.get(key)?.saveOnExit?.(reason).catch((err) => console.warn(`trainer ${key}: could not checkpoint (${reason}): ${err}`));
+  }
+
+  private async saveAndDrop(key: string, reason: string): Promise<void> {
+    await this.save(key, reason);
     await this.drop(key);
   }
 
@@ -124,7 +169,9 @@ export const trainerKey = (where: { pipelineId: string; phase: string }) => `${w
 /**
  * Brings the phase's trainer in this process to `latest`, the phase's latest committed checkpoint
  * (null: none yet, start from `base`): kept in memory when it already stands there, restored from
- * S3 otherwise (a new process, or one whose memory is off the committed lineage).
+ * S3 otherwise (a new process, or one whose memory is off the committed lineage). A checkpoint
+ * that fails verification is set aside and the one before it restored instead: `checkpoint` is
+ * the one the trainer now continues.
  */
 export async function resumeTrainer(
   store: ArtifactStore,
@@ -132,18 +179,20 @@ export async function resumeTrainer(
   input: TrainerOf,
   latest: CheckpointRef | null,
   opts: { withReference: boolean },
-): Promise<LiveTrainer> {
-  const basis = latest ?? input.base;
+): Promise<{ trainer: LiveTrainer; checkpoint: CheckpointRef | null }> {
   const live = host.get(trainerKey(input));
-  if (live && live.basis === basis.uri && live.step === (latest?.step ?? 0)) return live;
+  if (live && live.basis === (latest ?? input.base).uri && live.step === (latest?.step ?? 0)) return { trainer: live, checkpoint: latest };
 
   const baseState = await loadTrainerState(store, input.base);
+  const restored = latest ? await loadNewestUsable(store, latest) : null;
   // A phase starts with a fresh optimizer; a checkpoint of this phase brings its own.
-  const state = latest ? await loadTrainerState(store, latest) : { config: baseState.config, weights: baseState.weights };
-  return host.start(trainerKey(input), state, {
+  const state = restored?.state ?? { config: baseState.config, weights: baseState.weights };
+  const checkpoint = restored?.checkpoint ?? null;
+  const trainer = await host.start(trainerKey(input), state, {
     runtime: input.runtime,
-    basis: basis.uri,
-    step: latest?.step ?? 0,
+    basis: (checkpoint ?? input.base).uri,
+    step: checkpoint?.step ?? 0,
     reference: opts.withReference ? baseState : undefined,
   });
+  return { trainer, checkpoint };
 }

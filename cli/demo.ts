@@ -43,7 +43,7 @@ export async function runDemo(preset = 'quick'): Promise<number> {
     console.log('done. The embedded servers keep running; `npm run r1 -- stack down` stops them.');
     return 0;
   } finally {
-    group.workers.forEach((w) => w.shutdown());
+    group.shutdown();
     await running;
   }
 }

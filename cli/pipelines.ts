@@ -1,4 +1,4 @@
-import { Client, WorkflowIdReusePolicy } from '@temporalio/client';
+import { Client, WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/client';
 import { fromPayloadsAtIndex } from '@temporalio/common';
 import type { PipelineSpec } from '../schemas/pipeline-spec';
 import type { PipelineInput, r1Pipeline } from '../workflows/pipeline';
@@ -7,6 +7,8 @@ import type { Progress } from '../workflows/messages';
 import { R1Phase, R1Pipeline, R1Status, R1Step } from '../workflows/search-attributes';
 import { taskQueues } from '../workflows/task-queues';
 import { temporalEnv } from '../schemas/environment';
+import { ArtifactStore } from '../storage/artifact-store';
+import { storeDatasets } from './datasets';
 import { specHash } from './spec-file';
 
 function summary(spec: PipelineSpec): string {
@@ -30,16 +32,37 @@ export interface RestartOf {
   completed: PhaseResult[];
 }
 
-/** Starts a pipeline from a validated spec; the workflow id is the pipeline id. */
-export async function startPipeline(client: Client, spec: PipelineSpec, id?: string, restart?: RestartOf) {
-  const hash = specHash(spec);
-  const pipelineId = id ?? spec.id ?? `r1-${hash.slice(0, 8)}`;
+/** A pipeline id that is taken: a pipeline runs once per id, and `r1 restart` continues one. */
+export class PipelineExistsError extends Error {
+  override readonly name = 'PipelineExistsError';
+}
+
+export interface StartOptions {
+  /** A new run of an existing pipeline (`r1 restart`). */
+  restart?: RestartOf;
+  /** Where the spec came from, named in its problems. */
+  source?: string;
+  store?: ArtifactStore;
+}
+
+/**
+ * Starts a pipeline from a validated spec, its datasets in S3 first (cli/datasets.ts: problems
+ * with them throw SpecError before anything starts). The workflow id is the pipeline id: `id`,
+ * else the spec's, else one made from the spec's hash.
+ */
+export async function startPipeline(client: Client, spec: PipelineSpec, id?: string, options: StartOptions = {}) {
+  const { restart, source = 'spec' } = options;
+  const pipelineId = id ?? spec.id ?? `r1-${specHash(spec).slice(0, 8)}`;
+  const store = options.store ?? ArtifactStore.fromEnv();
+  const stored = await storeDatasets(store, pipelineId, spec, source);
+  const hash = specHash(stored);
   const { taskQueuePrefix } = temporalEnv();
   const handle = await client.workflow.start<typeof r1Pipeline>('r1Pipeline', {
     taskQueue: taskQueues(taskQueuePrefix).orchestration,
     workflowId: pipelineId,
-    args: [{ spec, taskQueuePrefix, completed: restart?.completed }],
-    workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+    args: [{ spec: stored, taskQueuePrefix, completed: restart?.completed }],
+    // An id is used by one pipeline; `r1 restart` checks the old run's state before it adds a run.
+    workflowIdReusePolicy: restart ? WorkflowIdReusePolicy.ALLOW_DUPLICATE : WorkflowIdReusePolicy.REJECT_DUPLICATE,
     // `restartOf` links the runs of one pipeline, so that `r1 history` can audit all of them.
     memo: { specHash: hash, summary: summary(spec), ...(restart && { restartOf: restart.previousRunId }) },
     staticSummary: `R1 pipeline: ${summary(spec)}${restart ? ` (restart, ${restart.completed.length} phases reused)` : ''}`,
@@ -50,6 +73,10 @@ export async function startPipeline(client: Client, spec: PipelineSpec, id?: str
       { key: R1Step, value: 0 },
       { key: R1Status, value: 'running' },
     ],
+  }).catch(async (err: unknown) => {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    const status = (await client.workflow.getHandle(pipelineId).describe()).status.name.toLowerCase();
+    throw new PipelineExistsError(`pipeline ${pipelineId} already exists (${status}): start this spec with another --id, or continue that pipeline with \`r1 restart ${pipelineId}\``);
   });
   return handle;
 }

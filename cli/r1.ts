@@ -4,13 +4,16 @@ import { resolve } from 'node:path';
 import { Client } from '@temporalio/client';
 import { stackDown, stackStatus, stackUp } from '../infra/local/stack';
 import { connectClient, connectWorker } from '../infra/temporal-connection';
-import { temporalEnv, LOCAL } from '../schemas/environment';
+import { s3Env, temporalEnv, LOCAL } from '../schemas/environment';
 import { QUEUE_ROLES, type QueueRole } from '../workflows/task-queues';
 import { createWorkers, runWorkers } from '../workers/worker';
 import { installRuntime } from '../workers/runtime';
 import { loadSpecFile, SpecError } from './spec-file';
-import { pipelineInput, pipelineProgress, startPipeline } from './pipelines';
-import { progressLine, watchPipeline } from './watch';
+import { PipelineExistsError, pipelineInput, pipelineProgress, startPipeline } from './pipelines';
+import { closedBecause, progressLine, watchPipeline } from './watch';
+import { ArtifactStore } from '../storage/artifact-store';
+import { isNetworkError } from '../storage/errors';
+import type { PipelineResult } from '../workflows/pipeline';
 import { restartPipeline, RestartRefused } from './restart';
 import { formatPipelineAudit, readPipelineAudit } from './history';
 import { pauseUpdate, resumeUpdate, stopAfterPhaseUpdate } from '../workflows/messages';
@@ -35,8 +38,34 @@ const USAGE = `r1: the DeepSeek-R1 recipe as durable Temporal workflows
   r1 report <id> [-o file.html]    HTML report of a finished pipeline, stored in S3 with the run
   r1 score <in.jsonl> [--rewards SPEC|PRESET] [-o out.jsonl]   score responses offline`;
 
+/** What to tell a user whose Temporal or S3 does not answer. */
+function unreachable(service: string, address: string, err: unknown): Error {
+  const hint = temporalEnv().external || service === 'S3' ? 'check the address and your credentials' : '`r1 stack up` starts the embedded servers';
+  return new Error(`cannot reach ${service} at ${address} (${(err as Error).message}); ${hint}`);
+}
+
+/** The usage lines of one command (those naming it, and the lines continuing them). */
+function usageOf(command: string | undefined): string {
+  const lines = USAGE.split('\n');
+  const names = (line: string) => /^ {2}r1 (\S+)/.exec(line)?.[1].split('|') ?? [];
+  const start = lines.findIndex((line) => command !== undefined && names(line).includes(command));
+  if (start < 0) return USAGE;
+  let end = start + 1;
+  while (end < lines.length && /^ {4,}/.test(lines[end])) end++;
+  return `usage:\n${lines.slice(start, end).join('\n')}`;
+}
+
 async function client(): Promise<Client> {
-  return new Client({ connection: await connectClient(), namespace: temporalEnv().namespace });
+  const env = temporalEnv();
+  const connection = await connectClient(env).catch((err: unknown) => {
+    throw unreachable('Temporal', env.address, err);
+  });
+  return new Client({ connection, namespace: env.namespace });
+}
+
+/** The store as the CLI uses it: an unreachable S3 is reported after seconds, not after the workers' outage budget. */
+function cliStore(): ArtifactStore {
+  return ArtifactStore.fromEnv({ ...s3Env(), outageBudgetSeconds: 10 });
 }
 
 function uiLink(workflowId: string): string | null {
@@ -79,7 +108,11 @@ function parseQueues(value: string | undefined): QueueRole[] {
 async function worker(queues: string | undefined): Promise<number> {
   const roles = parseQueues(queues);
   installRuntime('INFO');
-  const group = await createWorkers({ connection: await connectWorker(), roles });
+  const env = temporalEnv();
+  const connection = await connectWorker(env).catch((err: unknown) => {
+    throw unreachable('Temporal', env.address, err);
+  });
+  const group = await createWorkers({ connection, roles });
   console.log(`worker serving ${group.workers.map((w) => w.options.taskQueue).join(', ')}`);
   await runWorkers(group);
   return 0;
@@ -90,17 +123,19 @@ async function start(specPath: string | undefined, id: string | undefined): Prom
     console.error('usage: r1 start <spec.yaml> [--id ID]');
     return 2;
   }
-  let spec;
+  const path = resolve(specPath);
+  let handle;
   try {
-    spec = loadSpecFile(resolve(specPath));
+    handle = await startPipeline(await client(), loadSpecFile(path), id, { source: path, store: cliStore() }).catch((err: unknown) => {
+      throw isNetworkError(err) ? unreachable('S3', s3Env().endpoint ?? `AWS S3 (${s3Env().region})`, err) : err;
+    });
   } catch (err) {
-    if (err instanceof SpecError) {
+    if (err instanceof SpecError || err instanceof PipelineExistsError) {
       console.error(err.message);
       return 2;
     }
     throw err;
   }
-  const handle = await startPipeline(await client(), spec, id);
   console.log(`started pipeline ${handle.workflowId} (run ${handle.firstExecutionRunId})`);
   const link = uiLink(handle.workflowId);
   if (link) console.log(`Temporal UI: ${link}`);
@@ -113,13 +148,23 @@ async function status(id: string | undefined): Promise<number> {
     return 2;
   }
   const c = await client();
-  const description = await c.workflow.getHandle(id).describe();
-  console.log(`${id}: ${description.status.name}`);
-  if (description.status.name === 'RUNNING') {
+  const handle = c.workflow.getHandle(id);
+  const status = (await handle.describe()).status.name;
+  if (status === 'RUNNING') {
+    console.log(`${id}: RUNNING`);
     const progress = await pipelineProgress(c, id);
     console.log(progressLine(progress, (await pipelineInput(c, id)).spec.phases.length));
     console.log(JSON.stringify(progress, null, 2));
+    return 0;
   }
+  if (status !== 'COMPLETED') {
+    console.log(`${id}: ${status}: ${await handle.result().then(() => 'completed', closedBecause)}`);
+    console.log(`continue it with \`r1 restart ${id}\` (finished phases are kept)`);
+    return 1;
+  }
+  const result: PipelineResult = await handle.result();
+  const stopped = result.stoppedEarly ? ` (stopped after ${result.phases.length} phases; continue with \`r1 restart ${id}\`)` : '';
+  console.log(`${id}: COMPLETED${stopped}`);
   return 0;
 }
 
@@ -186,6 +231,10 @@ async function list(): Promise<number> {
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command === 'score' && (rest.includes('--help') || rest.includes('-h'))) {
+    console.log(usageOf(command));
+    return 0;
+  }
   if (command === 'score') {
     const { runScore } = await import('./score');
     return runScore(rest);
@@ -193,8 +242,19 @@ async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,
-    options: { id: { type: 'string' }, queues: { type: 'string' }, json: { type: 'boolean' }, preset: { type: 'string' }, out: { type: 'string', short: 'o' } },
+    options: {
+      id: { type: 'string' },
+      queues: { type: 'string' },
+      json: { type: 'boolean' },
+      preset: { type: 'string' },
+      out: { type: 'string', short: 'o' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
+  if (values.help) {
+    console.log(usageOf(command));
+    return 0;
+  }
   switch (command) {
     case 'stack':
       return stack(positionals[0]);

@@ -1,6 +1,7 @@
 import { Client, WorkflowNotFoundError, type WorkflowExecutionStatusName } from '@temporalio/client';
 import type { PipelineSpec } from '../schemas/pipeline-spec';
 import type { PhaseResult } from '../workflows/phase-input';
+import type { PipelineResult } from '../workflows/pipeline';
 import { DATASETS, phaseName, phaseWorkflowId } from '../schemas/layout';
 import { pipelineInput, startPipeline } from './pipelines';
 
@@ -50,20 +51,25 @@ export async function completedPhases(client: Client, pipelineId: string, spec: 
 }
 
 /**
- * Starts a new run of a failed or terminated pipeline under the same id: finished phases are
- * handed over as `completed` and not run again; the interrupted phase starts again and its
- * training activities resume from the latest checkpoint committed in S3.
+ * Starts a new run of a failed, terminated or stopped (`r1 stop`) pipeline under the same id:
+ * finished phases are handed over as `completed` and not run again; the interrupted phase starts
+ * again and its training activities resume from the latest checkpoint committed in S3.
  */
 export async function restartPipeline(client: Client, pipelineId: string) {
-  const previous = await client.workflow.getHandle(pipelineId).describe();
+  const old = client.workflow.getHandle(pipelineId);
+  const previous = await old.describe();
   const status = previous.status.name;
   if (status === 'RUNNING') throw new RestartRefused(`${pipelineId} is still running; pause it (r1 pause) or stop it (r1 stop) instead`);
-  if (status === 'COMPLETED') throw new RestartRefused(`${pipelineId} completed; there is nothing to restart (start a new pipeline with another --id)`);
-  if (!RESTARTABLE.includes(status)) throw new RestartRefused(`${pipelineId} is ${status}; only a failed, terminated, cancelled or timed-out run can be restarted`);
+  if (status === 'COMPLETED' && !((await old.result()) as PipelineResult).stoppedEarly) {
+    throw new RestartRefused(`${pipelineId} completed; there is nothing to restart (start a new pipeline with another --id)`);
+  }
+  if (status !== 'COMPLETED' && !RESTARTABLE.includes(status)) {
+    throw new RestartRefused(`${pipelineId} is ${status}; only a failed, terminated, cancelled, timed-out or stopped run can be restarted`);
+  }
 
   const { spec } = await pipelineInput(client, pipelineId, previous.runId);
   await statusOnceClosed(client, phaseWorkflowId(pipelineId, DATASETS));
   const completed = await completedPhases(client, pipelineId, spec);
-  const handle = await startPipeline(client, spec, pipelineId, { previousRunId: previous.runId, completed });
+  const handle = await startPipeline(client, spec, pipelineId, { restart: { previousRunId: previous.runId, completed } });
   return { handle, previous: { runId: previous.runId, status }, completed };
 }

@@ -71,7 +71,7 @@ export class Display {
 }
 
 /** How a closed pipeline ended, for a person. Errors that are not about the run itself propagate. */
-function closedBecause(err: unknown): string {
+export function closedBecause(err: unknown): string {
   if (!(err instanceof WorkflowFailedError)) throw err;
   const cause = err.cause;
   if (cause instanceof TerminatedFailure) return `terminated: ${cause.message || 'no reason given'}`;

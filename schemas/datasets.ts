@@ -24,6 +24,7 @@ export const DatasetSourceSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('s3'), uri: z.string().regex(/^s3:\/\/[^/]+\/.+/, 'must be s3://bucket/key') }),
 ]);
 export type DatasetSource = z.infer<typeof DatasetSourceSchema>;
+export type S3DatasetSource = Extract<DatasetSource, { kind: 's3' }>;
 
 /** A dataset in S3 (JSONL, one row per line) as phases receive it. */
 export const DatasetRefSchema = ArtifactRefSchema.extend({ rows: z.number().int().nonnegative() });

@@ -36,6 +36,8 @@ export const S3EnvSchema = z.object({
   forcePathStyle: z.boolean(),
   /** Multipart part size for large uploads; weights are multi-GB, so at least 64 MiB by default. */
   partSizeBytes: z.number().int().min(5 * 1024 * 1024),
+  /** How long a request keeps retrying an unreachable or failing store before it gives up. */
+  outageBudgetSeconds: z.number().positive(),
   external: z.boolean(),
 });
 export type S3Env = z.infer<typeof S3EnvSchema>;
@@ -107,6 +109,7 @@ export function s3Env(env: Env = process.env): S3Env {
       // Custom endpoints (SeaweedFS, MinIO, Ceph, R2) want path-style; AWS wants virtual hosts.
       forcePathStyle: flag(env.R1_S3_FORCE_PATH_STYLE) ?? endpoint !== undefined,
       partSizeBytes: env.R1_S3_PART_SIZE_MB ? Number(env.R1_S3_PART_SIZE_MB) * 1024 * 1024 : 64 * 1024 * 1024,
+      outageBudgetSeconds: env.R1_S3_OUTAGE_SECONDS ? Number(env.R1_S3_OUTAGE_SECONDS) : 300,
       external,
     },
     'S3',

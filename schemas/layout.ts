@@ -51,6 +51,8 @@ export const keys = {
   /** A checkpoint file's name carries its content hash: a zombie writing the same step cannot overwrite it. */
   checkpointFile: (stepFolder: string, sha256: string, name: string) => `${stepFolder}${sha256.slice(0, 12)}-${name}`,
   manifest: (stepFolder: string) => `${stepFolder}manifest.json`,
+  /** Where a manifest that failed verification is set aside, with the reason (the step can then be committed again). */
+  rejectedManifest: (stepFolder: string) => `${stepFolder}manifest.rejected.json`,
   rollouts: (pipelineId: string, phase: string, step: number, shard: number) => `${pipeline(pipelineId)}/rollouts/${phase}/${stepName(step)}/shard-${shard}.jsonl`,
   rewards: (pipelineId: string, phase: string) => `${pipeline(pipelineId)}/rewards/${phase}/`,
   rewardsOfShard: (pipelineId: string, phase: string, step: number, shard: number) => `${keys.rewards(pipelineId, phase)}${stepName(step)}/shard-${shard}.jsonl`,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { modelConfigSchema } from './model';
-import { DatasetSourceSchema } from './datasets';
+import { DatasetSourceSchema, type S3DatasetSource } from './datasets';
 import { GrpoConfigSchema } from './grpo';
 import { OptimizerSchema } from './optimizer';
 import { RewardSpecSchema } from './rewards';
@@ -157,10 +157,14 @@ export const PipelineSpecSchema = z
     phases: z.array(PhaseSchema),
     timeouts: z
       .strictObject({
-        /** A trainer or rollout worker silent this long is taken for dead and replaced. */
-        heartbeatSeconds: positiveInt.default(30),
+        /**
+         * A trainer or rollout worker silent this long is taken for dead and replaced. Workers
+         * heartbeat every second from the event loop, which the engine never blocks (it runs on
+         * threads of its own).
+         */
+        heartbeatSeconds: positiveInt.default(10),
       })
-      .default({ heartbeatSeconds: 30 }),
+      .default({ heartbeatSeconds: 10 }),
   })
   .superRefine((spec, ctx) => {
     const declared = new Set(Object.keys(spec.datasets));
@@ -178,4 +182,10 @@ export const PipelineSpecSchema = z
     });
   });
 export type PipelineSpec = z.infer<typeof PipelineSpecSchema>;
+
+/**
+ * A spec as its pipeline receives it: the client (cli/datasets.ts) has uploaded the inline
+ * datasets, so only refs travel through Temporal.
+ */
+export type StoredSpec = Omit<PipelineSpec, 'datasets'> & { datasets: Record<string, S3DatasetSource> };
 export type PipelineSpecInput = z.input<typeof PipelineSpecSchema>;

@@ -22,6 +22,15 @@ export interface TrainerOf {
   runtime: PolicyRuntime;
 }
 
+/** What every training call answers besides its result. */
+export interface TrainerReply {
+  /**
+   * The trainer's process is shutting down: it committed what it trained, and the phase claims
+   * another trainer for its next call.
+   */
+  trainerLeaving?: true;
+}
+
 /** Supervised steps (SFT or pretraining) up to `toStep`, ending in a committed checkpoint. */
 export interface SftStepsInput extends TrainerOf {
   kind: 'pretrain' | 'sft';
@@ -32,7 +41,7 @@ export interface SftStepsInput extends TrainerOf {
   optimizer: Optimizer;
 }
 
-export interface SftStepsResult {
+export interface SftStepsResult extends TrainerReply {
   step: number;
   checkpoint: CheckpointRef;
   metrics: Metrics;
@@ -72,7 +81,7 @@ export interface GrpoStepInput extends TrainerOf {
   next?: Omit<RolloutRequest, 'policy'>;
 }
 
-export interface GrpoStepResult {
+export interface GrpoStepResult extends TrainerReply {
   step: number;
   /** Weights after this step, for the next step's rollouts (no optimizer state). */
   policy: CheckpointRef;

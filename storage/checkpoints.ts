@@ -3,6 +3,7 @@ import { CheckpointManifestSchema, type CheckpointManifest, type ManifestFile, t
 import type { CheckpointRef } from '../schemas/refs';
 import type { Metrics } from '../schemas/metrics';
 import { ArtifactStore, sha256Hex, sha256OfFile } from './artifact-store';
+import { ArtifactNotFoundError, ChecksumMismatchError, InvalidManifestError } from './errors';
 
 /**
  * Checkpoints in S3 (where: schemas/layout.ts). The commit protocol writes every file first and
@@ -78,10 +79,14 @@ async function refOfManifest(store: ArtifactStore, key: string) {
 /** Reads and validates a manifest; its bytes are checked against the ref's hash first. */
 export async function readManifest(store: ArtifactStore, ref: { uri: string; sha256?: string }): Promise<CheckpointManifest> {
   const body = await store.getBytes(ref);
-  const parsed = CheckpointManifestSchema.safeParse(JSON.parse(body.toString('utf8')));
-  if (!parsed.success) {
-    throw new Error(`manifest ${ref.uri} is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  let json: unknown;
+  try {
+    json = JSON.parse(body.toString('utf8'));
+  } catch (err) {
+    throw new InvalidManifestError(ref.uri, `not JSON (${(err as Error).message})`);
   }
+  const parsed = CheckpointManifestSchema.safeParse(json);
+  if (!parsed.success) throw new InvalidManifestError(ref.uri, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
   return parsed.data;
 }
 
@@ -108,10 +113,62 @@ export async function listCheckpoints(store: ArtifactStore, pipelineId: string, 
   return found.sort((a, b) => a.step - b.step);
 }
 
+/** The ref of a listed checkpoint of `phase`: its manifest's uri and current hash. */
+export async function checkpointRefOf(store: ArtifactStore, pipelineId: string, phase: string, listing: CheckpointListing): Promise<CheckpointRef> {
+  return { ...(await refOfManifest(store, listing.manifestKey)), pipelineId, phase, step: listing.step };
+}
+
 /** The latest complete checkpoint of a phase, or null when it has none. */
 export async function latestCheckpoint(store: ArtifactStore, pipelineId: string, phase: string): Promise<CheckpointRef | null> {
-  const all = await listCheckpoints(store, pipelineId, phase);
-  const last = all.at(-1);
-  if (!last) return null;
-  return { ...(await refOfManifest(store, last.manifestKey)), pipelineId, phase, step: last.step };
+  const last = (await listCheckpoints(store, pipelineId, phase)).at(-1);
+  return last ? checkpointRefOf(store, pipelineId, phase, last) : null;
+}
+
+/** An error that says the checkpoint's objects are bad (as opposed to the store being unreachable). */
+export function isCorruption(err: unknown): boolean {
+  return err instanceof ChecksumMismatchError || err instanceof InvalidManifestError || err instanceof ArtifactNotFoundError;
+}
+
+/** Why a committed checkpoint cannot be used, or null when its manifest and every file check out. Keeps nothing in memory. */
+export async function checkpointProblem(store: ArtifactStore, ref: { uri: string }): Promise<string | null> {
+  try {
+    const manifest = await readManifest(store, ref);
+    for (const file of manifest.files) await store.verify({ uri: store.uri(file.key), sha256: file.sha256 });
+    return null;
+  } catch (err) {
+    if (isCorruption(err)) return (err as Error).message;
+    throw err;
+  }
+}
+
+/**
+ * Sets a checkpoint that failed verification aside: its manifest moves to manifest.rejected.json
+ * with the reason, so that listings no longer return it and its step can be committed again. Its
+ * files stay, for whoever investigates.
+ */
+export async function setAside(store: ArtifactStore, manifestUri: string, reason: string): Promise<void> {
+  const key = store.keyOf(manifestUri);
+  const folder = key.slice(0, key.length - keys.manifest('').length);
+  const manifest = await store.adopt(manifestUri).then(({ body }) => body.toString('utf8'), (err: unknown) => `(unreadable: ${(err as Error).message})`);
+  await store.putBytes(keys.rejectedManifest(folder), Buffer.from(JSON.stringify({ reason, rejectedAt: new Date().toISOString(), manifest }, null, 2)));
+  await store.delete(key);
+}
+
+export interface SetAside {
+  step: number;
+  uri: string;
+  reason: string;
+}
+
+/** The newest checkpoint of a phase whose manifest and files verify, setting aside every newer one that does not. */
+export async function latestVerifiedCheckpoint(store: ArtifactStore, pipelineId: string, phase: string): Promise<{ checkpoint: CheckpointRef | null; setAside: SetAside[] }> {
+  const skipped: SetAside[] = [];
+  for (const listing of (await listCheckpoints(store, pipelineId, phase)).reverse()) {
+    const uri = store.uri(listing.manifestKey);
+    const problem = await checkpointProblem(store, { uri });
+    if (problem === null) return { checkpoint: await checkpointRefOf(store, pipelineId, phase, listing), setAside: skipped };
+    await setAside(store, uri, problem);
+    skipped.push({ step: listing.step, uri, reason: problem });
+  }
+  return { checkpoint: null, setAside: skipped };
 }

@@ -7,12 +7,29 @@
 export class ChecksumMismatchError extends Error {
   override readonly name = 'ChecksumMismatchError';
   readonly nonRetryable = true;
+  /** `expected` null: the object carries no hash of ours, so it was not written by this product (or was overwritten since). */
   constructor(
     readonly uri: string,
-    readonly expected: string,
-    readonly actual: string,
+    readonly expected: string | null,
+    readonly actual?: string,
   ) {
-    super(`checksum mismatch for ${uri}: expected sha256 ${expected}, got ${actual}; the object is corrupt and was not used`);
+    super(
+      expected === null
+        ? `${uri} has no SHA-256 recorded (it was not written by r1, or was overwritten since): refused, as its content cannot be checked`
+        : `checksum mismatch for ${uri}: expected sha256 ${expected}, got ${actual}; the object is corrupt and was not used`,
+    );
+  }
+}
+
+/** A checkpoint manifest that is not JSON or not a manifest: the message names the file. */
+export class InvalidManifestError extends Error {
+  override readonly name = 'InvalidManifestError';
+  readonly nonRetryable = true;
+  constructor(
+    readonly uri: string,
+    problem: string,
+  ) {
+    super(`manifest ${uri} is invalid: ${problem}`);
   }
 }
 
@@ -23,4 +40,14 @@ export class ArtifactNotFoundError extends Error {
   constructor(readonly uri: string) {
     super(`artifact not found: ${uri}`);
   }
+}
+
+const NETWORK_CODES = ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN'];
+
+/** The store did not answer at all (as opposed to answering with an error). */
+export function isNetworkError(err: unknown): boolean {
+  for (let e = err as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+    if (typeof e.code === 'string' && NETWORK_CODES.includes(e.code)) return true;
+  }
+  return false;
 }

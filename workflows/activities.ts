@@ -1,5 +1,6 @@
 import { ActivityFailure, ApplicationFailure, CancelledFailure, proxyActivities, sleep, TimeoutFailure, log, type RetryPolicy } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import type { TrainerReply } from '../schemas/training';
 import { taskQueues } from './task-queues';
 
 /**
@@ -36,8 +37,9 @@ function trainerAt(queue: string, heartbeatTimeout: number) {
   return proxyActivities<Activities>({
     taskQueue: queue,
     startToCloseTimeout: '6 hours',
-    // A trainer that stopped polling never picks the task up; claim another instead of waiting.
-    scheduleToStartTimeout: Math.max(10, 2 * heartbeatTimeout) * 1000,
+    // A live trainer picks its task up at once (it polls whatever it is doing); one that stopped
+    // polling never will: claim another instead of waiting.
+    scheduleToStartTimeout: Math.max(5, heartbeatTimeout) * 1000,
     heartbeatTimeout: heartbeatTimeout * 1000,
     retry: { ...retry, maximumAttempts: 1 },
   });
@@ -48,11 +50,11 @@ function retryable(err: unknown): boolean {
   return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && !err.cause.nonRetryable;
 }
 
-/** The trainer process died (timeouts) or was shut down under the step (cancelled by its worker). */
+/** The trainer process died (timeouts), was shut down under the step (cancelled by its worker), or is leaving (activities/errors.ts). */
 function trainerLost(err: unknown): boolean {
   if (!(err instanceof ActivityFailure)) return false;
   const cause = err.cause;
-  return cause instanceof TimeoutFailure || cause instanceof CancelledFailure || (cause instanceof ApplicationFailure && /WORKER_SHUTDOWN|CancelledFailure/.test(`${cause.type} ${cause.message}`));
+  return cause instanceof TimeoutFailure || cause instanceof CancelledFailure || (cause instanceof ApplicationFailure && /TrainerLeavingError|WORKER_SHUTDOWN|CancelledFailure/.test(`${cause.type} ${cause.message}`));
 }
 
 /**
@@ -69,7 +71,7 @@ export class Trainer {
     private readonly maxClaims = 10,
   ) {}
 
-  async run<T>(call: (activities: ReturnType<typeof trainerAt>) => Promise<T>): Promise<T> {
+  async run<T extends TrainerReply>(call: (activities: ReturnType<typeof trainerAt>) => Promise<T>): Promise<T> {
     let claim = 1;
     let attempt = 1;
     for (;;) {
@@ -78,7 +80,9 @@ export class Trainer {
         [],
       );
       try {
-        return await call(trainerAt(this.queue, this.deployment.heartbeatSeconds));
+        const reply = await call(trainerAt(this.queue, this.deployment.heartbeatSeconds));
+        if (reply.trainerLeaving) this.queue = undefined;
+        return reply;
       } catch (err) {
         if (trainerLost(err) && claim < this.maxClaims) {
           log.warn('trainer lost; claiming another', { queue: this.queue, claim });

@@ -1,4 +1,4 @@
-import { allHandlersFinished, condition, continueAsNew, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, continueAsNew, log, workflowInfo } from '@temporalio/workflow';
 import type { ArtifactRef, CheckpointRef } from '../schemas/refs';
 import type { Metrics } from '../schemas/metrics';
 import type { RolloutRequest } from '../schemas/rollouts';
@@ -48,9 +48,10 @@ function bySamples(shards: Metrics[]): Metrics {
  */
 async function startingState(input: PhaseInput<'grpo'>): Promise<GrpoCarry> {
   const { cpu } = queues(input.deployment);
-  const latest = await cpu.findLatestCheckpoint.executeWithOptions({ summary: `${input.name}: find where to start` }, [
+  const { checkpoint: latest, setAside } = await cpu.findLatestCheckpoint.executeWithOptions({ summary: `${input.name}: find where to start` }, [
     { pipelineId: input.pipelineId, phase: input.name },
   ]);
+  for (const skipped of setAside) log.warn(`${input.name}: checkpoint of step ${skipped.step} failed verification and was set aside`, { ...skipped });
   return { step: latest?.step ?? 0, policy: latest ?? input.base, checkpoint: latest, pending: [], trainerQueue: undefined, metrics: {}, evals: {} };
 }
 

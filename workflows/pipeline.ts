@@ -1,7 +1,7 @@
 import { allHandlersFinished, condition, executeChild, startChild, workflowInfo } from '@temporalio/workflow';
 import type { DatasetRef } from '../schemas/datasets';
 import { DATASETS, INITIAL_MODEL, phaseName, phaseWorkflowId } from '../schemas/layout';
-import type { Phase, PipelineSpec } from '../schemas/pipeline-spec';
+import type { Phase, StoredSpec } from '../schemas/pipeline-spec';
 import type { CheckpointRef } from '../schemas/refs';
 import { queues, type Deployment } from './activities';
 import { distillationPhase } from './distillation-phase';
@@ -15,8 +15,8 @@ import { R1Phase, R1Pipeline, R1Step } from './search-attributes';
 import { sftPhase } from './sft-phase';
 
 export interface PipelineInput {
-  /** Validated by the client; the workflow trusts it. */
-  spec: PipelineSpec;
+  /** Validated by the client, its datasets in S3 (cli/datasets.ts); the workflow trusts it. */
+  spec: StoredSpec;
   /** The deployment's task queue prefix (R1_TASK_QUEUE_PREFIX where the client started it). */
   taskQueuePrefix: string;
   /** Phases finished by an earlier run of this pipeline (`r1 restart`): they are not run again. */

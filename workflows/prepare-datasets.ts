@@ -1,10 +1,10 @@
-import type { DatasetRef, DatasetSource } from '../schemas/datasets';
+import type { DatasetRef, S3DatasetSource } from '../schemas/datasets';
 import { queues, type Deployment } from './activities';
 
 export interface PrepareDatasetsInput {
   pipelineId: string;
   deployment: Deployment;
-  datasets: Record<string, DatasetSource>;
+  datasets: Record<string, S3DatasetSource>;
 }
 
 /** Puts every dataset of the spec in S3 once; later phases read them by ref. */

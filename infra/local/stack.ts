@@ -1,14 +1,12 @@
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { ListBucketsCommand } from '@aws-sdk/client-s3';
-import { LOCAL, s3Env, temporalEnv, type TemporalEnv } from '../../schemas/environment';
+import { LOCAL, s3Env, temporalEnv, type S3Env, type TemporalEnv } from '../../schemas/environment';
 import { keys } from '../../schemas/layout';
-import { SEARCH_ATTRIBUTES } from '../../schemas/search-attributes';
 import { ArtifactStore } from '../../storage/artifact-store';
 import { connectClient } from '../temporal-connection';
 import { paths } from './paths';
-import { ensureTools, toolPath } from './tools';
+import { launchS3, launchTemporal, type Launched, type ServerPlace } from './servers';
+import { ensureTools } from './tools';
 
 /**
  * The embedded stack: a real Temporal dev server (SQLite under .r1/data) and a real SeaweedFS S3
@@ -18,7 +16,18 @@ import { ensureTools, toolPath } from './tools';
  */
 
 type Component = 'temporal' | 's3';
-type StackState = Partial<Record<Component, { pid: number; binary: string; log: string }>>;
+
+/** The stack's own place: the fixed LOCAL ports, data under .r1/data. */
+const STACK: ServerPlace = {
+  dataDir: paths.data,
+  logDir: paths.logs,
+  temporalPort: Number(LOCAL.temporalAddress.split(':')[1]),
+  uiPort: LOCAL.temporalUiPort,
+  s3Port: LOCAL.s3Port,
+  innerPortOffset: 0,
+};
+
+type StackState = Partial<Record<Component, Launched>>;
 
 export interface StackInfo {
   temporalAddress: string;
@@ -49,16 +58,7 @@ function isOurs(entry: { pid: number; binary: string } | undefined): boolean {
   }
 }
 
-function launch(component: Component, binary: string, args: string[], env: NodeJS.ProcessEnv = process.env) {
-  mkdirSync(paths.logs, { recursive: true });
-  const log = join(paths.logs, `${component}.log`);
-  const out = openSync(log, 'a');
-  const child = spawn(binary, args, { detached: true, stdio: ['ignore', out, out], env });
-  child.unref();
-  return { pid: child.pid!, binary, log };
-}
-
-async function poll<T>(what: string, log: string, timeoutMs: number, probe: () => Promise<T>): Promise<T> {
+export async function poll<T>(what: string, log: string, timeoutMs: number, probe: () => Promise<T>): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
@@ -72,7 +72,7 @@ async function poll<T>(what: string, log: string, timeoutMs: number, probe: () =
   throw new Error(`${what} did not become ready within ${timeoutMs / 1000}s (last error: ${String(lastError)}); see ${log}`);
 }
 
-async function temporalReady(env: TemporalEnv): Promise<void> {
+export async function temporalReady(env: TemporalEnv): Promise<void> {
   const connection = await connectClient(env);
   try {
     await connection.healthService.check({});
@@ -81,38 +81,9 @@ async function temporalReady(env: TemporalEnv): Promise<void> {
   }
 }
 
-function startTemporal(): { pid: number; binary: string; log: string } {
-  const [ip, port] = LOCAL.temporalAddress.split(':');
-  mkdirSync(paths.data, { recursive: true });
-  const args = [
-    'server', 'start-dev',
-    '--db-filename', join(paths.data, 'temporal.sqlite'),
-    // Write-ahead log, synced at checkpoints rather than every commit: a third less server CPU per
-    // workflow or activity task (measured), and a crash of the server process still loses nothing.
-    '--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal',
-    '--ip', ip, '--port', port,
-    '--ui-ip', ip, '--ui-port', String(LOCAL.temporalUiPort),
-    '--namespace', LOCAL.namespace,
-    '--log-level', 'warn',
-    ...Object.entries(SEARCH_ATTRIBUTES).flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`]),
-  ];
-  return launch('temporal', toolPath('temporal'), args);
-}
-
-function startS3(): { pid: number; binary: string; log: string } {
-  const dir = join(paths.data, 's3');
-  mkdirSync(dir, { recursive: true });
-  const args = [
-    'mini',
-    `-dir=${dir}`,
-    '-ip=127.0.0.1', '-ip.bind=127.0.0.1',
-    `-s3.port=${LOCAL.s3Port}`,
-    '-master.telemetry=false', '-webdav=false', '-admin.ui=false',
-    `-bucket=${LOCAL.bucket}`,
-  ];
-  // SeaweedFS takes its static admin identity from these two variables; without them it runs open.
-  const env = { ...process.env, AWS_ACCESS_KEY_ID: LOCAL.accessKeyId, AWS_SECRET_ACCESS_KEY: LOCAL.secretAccessKey };
-  return launch('s3', toolPath('weed'), args, env);
+/** A store that asks once and answers at once: the probes poll, so the client's outage retries would only stall them. */
+export function probeStore(s3: S3Env): ArtifactStore {
+  return ArtifactStore.fromEnv({ ...s3, outageBudgetSeconds: 0.001 });
 }
 
 /** Starts what is not running yet and waits until both services answer. Idempotent. */
@@ -125,16 +96,16 @@ export async function stackUp(log: (line: string) => void = () => {}): Promise<S
 
   if (!temporal.external || !s3.external) ensureTools(log);
   if (!temporal.external && !isOurs(state.temporal)) {
-    state.temporal = startTemporal();
+    state.temporal = launchTemporal(STACK);
     started.push('temporal');
   }
   if (!s3.external && !isOurs(state.s3)) {
-    state.s3 = startS3();
+    state.s3 = launchS3(STACK);
     started.push('s3');
   }
   writeState(state);
 
-  const store = ArtifactStore.fromEnv(s3);
+  const store = probeStore(s3);
   await Promise.all([
     poll('Temporal', state.temporal?.log ?? temporal.address, 60_000, () => temporalReady(temporal)),
     poll('S3', state.s3?.log ?? String(s3.endpoint), 60_000, async () => {
@@ -200,7 +171,7 @@ export async function stackStatus(): Promise<ComponentStatus[]> {
       component: 's3',
       managed: s3.external ? 'external' : 'local',
       pid: isOurs(state.s3) ? state.s3!.pid : null,
-      running: await reachable(() => ArtifactStore.fromEnv(s3).client.send(new ListBucketsCommand({}))),
+      running: await reachable(() => probeStore(s3).client.send(new ListBucketsCommand({}))),
       address: s3.endpoint ?? `AWS S3 (${s3.region})`,
     },
   ];

@@ -14,16 +14,19 @@ import type { CheckpointManifest } from '../../schemas/manifest';
 import type { PipelineResult } from '../../workflows/pipeline';
 import { pauseUpdate } from '../../workflows/messages';
 
-/** Pretraining, then an SFT phase of four checkpointed chunks of ten steps: the one interrupted. */
+/**
+ * Pretraining, then an SFT phase of four checkpointed chunks of 100 steps: the one interrupted.
+ * A chunk takes seconds, so that a pause sent after the first lands before the last.
+ */
 const spec = tinySpec(
   [
     { kind: 'pretrain', dataset: 'text', steps: 2, batchSize: 2, checkpointEvery: 2, optimizer: { lr: 0.01 } },
-    { kind: 'sft', dataset: 'qa', steps: 40, batchSize: 4, checkpointEvery: 10, optimizer: { lr: 0.01 } },
+    { kind: 'sft', dataset: 'qa', steps: 400, batchSize: 4, checkpointEvery: 100, optimizer: { lr: 0.01 } },
   ],
   { seed: 2, timeouts: { heartbeatSeconds: 10 } },
 );
 
-const STEPS = [10, 20, 30, 40];
+const STEPS = [100, 200, 300, 400];
 
 async function manifests(store: ArtifactStore, id: string, phase: string): Promise<CheckpointManifest[]> {
   const listed = await listCheckpoints(store, id, phase);
@@ -45,7 +48,7 @@ test('r1 restart after terminate keeps the finished phase and resumes the broken
   await withWorkers(['orchestration', 'cpu', 'compute'], async () => {
     const first = await startPipeline(client, spec, id);
     // Held at a step boundary while the slow-starting CLI is refused, then terminated there.
-    await waitForProgress(client, id, (p) => p.phase === '1-sft' && p.step >= 10);
+    await waitForProgress(client, id, (p) => p.phase === '1-sft' && p.step >= 100);
     await first.executeUpdate(pauseUpdate);
     const refused = await r1('restart', id);
     assert.equal(refused.code, 2);
@@ -64,7 +67,7 @@ test('r1 restart after terminate keeps the finished phase and resumes the broken
     assert.equal(restarted.code, 0, restarted.stderr);
     assert.match(restarted.stdout, /kept finished phases: 0-pretrain\n/);
     const result: PipelineResult = await client.workflow.getHandle(id).result();
-    assert.deepEqual(result.phases.map((p) => p.checkpoint.step), [2, 40]);
+    assert.deepEqual(result.phases.map((p) => p.checkpoint.step), [2, 400]);
 
     // The finished phase was not run again: its one child execution is the first run's.
     assert.equal((await pretrain.describe()).runId, pretrainRun);
@@ -104,8 +107,8 @@ test('r1 restart after terminate keeps the finished phase and resumes the broken
     assert.deepEqual(sftAudit.executions.map((x) => [x.runIds[0], x.status]), [[brokenRun, 'terminated'], [resumedRun, 'completed']]);
     const auditedSteps = sftAudit.executions.flatMap((x) => x.checkpoints.map((c) => c.step));
     assert.deepEqual(auditedSteps, after.map((m) => m.step), 'each checkpoint attributed to the one execution that returned it first');
-    assert.ok(sftAudit.executions[1].checkpoints[0].step > 10);
-    assert.equal(sftAudit.checkpoint?.step, 40);
+    assert.ok(sftAudit.executions[1].checkpoints[0].step > 100);
+    assert.equal(sftAudit.checkpoint?.step, 400);
     assert.equal(typeof sftAudit.metrics?.loss, 'number');
 
     // And as printed.
@@ -113,7 +116,7 @@ test('r1 restart after terminate keeps the finished phase and resumes the broken
     assert.match(printed.stdout, /run 1 \S+ {2}terminated/);
     assert.match(printed.stdout, /\n0-pretrain {2}reused\n {2}run 1: completed .*\n {4}checkpoint step 2 /);
     assert.match(printed.stdout, /\n1-sft {2}completed\n {2}run 1: terminated /);
-    assert.match(printed.stdout, / {2}run 2: completed [^\n]*\n(?: {4}checkpoint step \d+ [^\n]*\n)+ {2}final checkpoint step 40 /);
+    assert.match(printed.stdout, / {2}run 2: completed [^\n]*\n(?: {4}checkpoint step \d+ [^\n]*\n)+ {2}final checkpoint step 400 /);
     assert.match(printed.stdout, /metrics loss \d/);
   });
 });
@@ -131,6 +134,9 @@ test('a phase that fails: r1 watch exits 1 with the failure, r1 history shows th
     const watched = await r1('watch', id);
     assert.equal(watched.code, 1);
     assert.match(watched.stderr, new RegExp(`${id} failed: phase 0-sft failed: .*${message.source}`));
+    const status = await r1('status', id);
+    assert.equal(status.code, 1);
+    assert.match(status.stdout, new RegExp(`${id}: FAILED: failed: phase 0-sft failed: .*${message.source}`));
 
     const restarted = await r1('restart', id);
     assert.equal(restarted.code, 0, restarted.stderr);

@@ -75,7 +75,7 @@ test('r1 pause holds a pipeline at a step boundary, r1 resume lets it finish, r1
   });
 });
 
-test('r1 stop finishes the running phase and stops; r1 watch of a closed pipeline reports how it ended', async (t) => {
+test('r1 stop finishes the running phase and stops; r1 watch of a closed pipeline reports how it ended; r1 restart continues it', async (t) => {
   const client = await testClient();
   const id = `cli-stop-${randomUUID().slice(0, 8)}`;
   t.after(() => terminateIfRunning(client.workflow.getHandle(id)));
@@ -95,6 +95,16 @@ test('r1 stop finishes the running phase and stops; r1 watch of a closed pipelin
     const watched = await r1('watch', id);
     assert.equal(watched.code, 0, watched.stderr);
     assert.match(watched.stdout, new RegExp(`${id} completed: 1/2 phases \\(stopped early\\)`));
+    const status = await r1('status', id);
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, new RegExp(`${id}: COMPLETED \\(stopped after 1 phases; continue with \`r1 restart ${id}\`\\)`));
+
+    // A stopped pipeline goes on where it stopped.
+    const continued = await r1('restart', id);
+    assert.equal(continued.code, 0, continued.stderr);
+    assert.match(continued.stdout, /kept finished phases: 0-pretrain\n/);
+    const rest: PipelineResult = await client.workflow.getHandle(id).result();
+    assert.deepEqual([rest.stoppedEarly, rest.phases.map((p) => p.name)], [false, ['0-pretrain', '1-sft']]);
   });
 
   const unknown = await r1('pause', `${id}-nope`);

@@ -28,7 +28,7 @@ export async function withWorkers<T>(roles: QueueRole[], fn: () => Promise<T>): 
   try {
     return await fn();
   } finally {
-    group.workers.forEach((w) => w.shutdown());
+    group.shutdown();
     await running;
   }
 }
