@@ -1,0 +1,280 @@
+import { matchingBrace } from './math/braces';
+import { PERCENT_WORDS, UNIT_WORDS, undoDoubleEscapes } from './math/normalize';
+
+/**
+ * Reads the final answer out of a block of text: an answer tag's content, a whole response, or
+ * a gold that is a worked solution. The same rules serve predictions and golds.
+ *
+ * In order, the first that applies:
+ * 1. A final-answer phrase after the last box: after the last "answer" (`The final answer is $x$`,
+ *    `Answer: 5`), the math or number right after it, else the last one in that sentence.
+ * 2. Boxes (`\boxed{}`, `\fbox{}`): the last box, together with the boxes just before it when only
+ *    separators stand between them (`\boxed{1} and \boxed{2}`, `\boxed{1}, \boxed{2}`, a label
+ *    such as `y_2 =`, or text without words such as `++`): several boxes are one list. An
+ *    unclosed last box gives no answer at all: a truncated box is not replaced by an earlier one.
+ * 3. Prose (words around the math, see isProse): the last math span (`$..$`, `$$..$$`, `\(..\)`,
+ *    `\[..\]`) or plain number, whichever ends last, with the spans joined to it by separators;
+ *    null when there is none. An inline span (`$`, `\(`) broken across lines is not math, and
+ *    its content is not read.
+ * 4. Otherwise the whole block is the answer (`x^2+1`, `$\frac12$`, `1 and 2`, `Even`).
+ * A `%`, `\%`, "percent" or "pct" right after the answer is kept with it: `$28$ %` is 28%.
+ *
+ * Every step scans the text once, left to right or right to left: linear time on any input.
+ */
+export function finalAnswer(block: string): string | null {
+  const text = undoDoubleEscapes(block);
+  const boxes = lastBoxGroup(text);
+  if (boxes === UNCLOSED) return null;
+  const phrased = afterAnswerPhrase(text, boxes?.end ?? 0);
+  if (phrased !== null) return phrased;
+  if (boxes !== null) return boxes.answer;
+  const spans = mathSpans(text);
+  if (isProse(text, spans)) return lastCandidate(text, spans, 0, text.length);
+  const whole = text.trim();
+  return whole === '' ? null : whole;
+}
+
+/** The last box group of `text` (rule 2) and where it ends, UNCLOSED, or null when there is no box. */
+export function lastBoxGroup(text: string): { answer: string; end: number } | typeof UNCLOSED | null {
+  const boxBefore = boxReader(text);
+  const box = boxBefore(text.length);
+  if (box === null) return null;
+  if (box === UNCLOSED) return UNCLOSED;
+  const end = box.end;
+  const items = [box.content];
+  for (let before = box.start; ; ) {
+    const previous = boxBefore(before);
+    // A box that ends past `before` holds the later one (`\boxed{\boxed{7}}`): not a list.
+    if (previous === null || previous === UNCLOSED || previous.end > before || !onlySeparators(text.slice(previous.end, before))) break;
+    items.unshift(previous.content);
+    before = previous.start;
+  }
+  return { answer: withPercent(items.join(', '), text, end), end };
+}
+
+export const UNCLOSED = Symbol('unclosed box');
+
+/** Text between two boxes longer than this is never only separators. */
+const MAX_SEPARATOR = 200;
+
+interface Piece {
+  start: number;
+  end: number;
+  content: string;
+}
+
+/**
+ * Reads boxes right to left: each call gives the last box starting before `limit` (UNCLOSED when
+ * it never closes), for limits that only decrease. Each command name's last position is kept, so
+ * the text is searched once in all, not once per box.
+ */
+function boxReader(text: string): (limit: number) => Piece | typeof UNCLOSED | null {
+  const found = new Map<string, number>();
+  const lastBefore = (name: string, limit: number) => {
+    let at = found.get(name) ?? Infinity;
+    if (at >= limit) at = limit > 0 ? text.lastIndexOf(name, limit - 1) : -1;
+    // A longer command such as `\boxedx` is not a box: look further left.
+    while (at >= 0 && isLetter(text[at + name.length])) at = at > 0 ? text.lastIndexOf(name, at - 1) : -1;
+    found.set(name, at);
+    return at;
+  };
+  return (limit) => {
+    const [boxed, fbox] = [lastBefore('\\boxed', limit), lastBefore('\\fbox', limit)];
+    if (boxed < 0 && fbox < 0) return null;
+    const start = Math.max(boxed, fbox);
+    return boxAt(text, start, start + (start === boxed ? '\\boxed' : '\\fbox').length);
+  };
+}
+
+/** The box whose command starts at `start` and whose argument starts at `argument`. */
+function boxAt(text: string, start: number, argument: number): Piece | typeof UNCLOSED {
+  let i = argument;
+  while (text[i] === ' ') i++;
+  if (text[i] !== '{') {
+    let end = i;
+    while (end < text.length && text[end] !== ' ' && text[end] !== '$' && text[end] !== '\n') end++;
+    return end > i ? { start, end, content: text.slice(i, end) } : UNCLOSED;
+  }
+  const close = matchingBrace(text, i);
+  if (close === null) return UNCLOSED;
+  return { start, end: close + 1, content: text.slice(i + 1, close).trim() };
+}
+
+const SEPARATOR_NOISE = /\$|\\[()[\]]|\\q?quad|\\[,;: !]|~|\\text(?:bf|rm|normal)?\s*\{([^{}]*)\}/g;
+const TRAILING_LABEL = /(?:[A-Za-z]+|\\[a-zA-Z]+)(?:_\{?[A-Za-z0-9]+\}?)*\s*=\s*$/;
+const ENDS_WITH_SEPARATOR = /(?:^|[\s,;])(?:and|or)$|[,;]$/i;
+
+/** Whether the text between two answers only joins them: empty, `,`, `and`, `or`, a label, or no words. */
+function onlySeparators(between: string): boolean {
+  if (between.length > MAX_SEPARATOR) return false;
+  const plain = between.replace(SEPARATOR_NOISE, (_, text: string | undefined) => ` ${text ?? ''} `).replace(TRAILING_LABEL, '').trim();
+  return plain === '' || ENDS_WITH_SEPARATOR.test(plain) || !/[a-zA-Z]{2}/.test(plain);
+}
+
+/**
+ * Math spans of the text, left to right, each scanned once. An inline span holding a line break
+ * is kept with `valid: false`: its text is not prose, but it is not an answer either.
+ */
+function mathSpans(text: string): Array<Piece & { valid: boolean }> {
+  const spans: Array<Piece & { valid: boolean }> = [];
+  const missing = new Set<string>(); // closers already known to be absent: never searched for again
+  const find = (closer: string, from: number) => {
+    if (missing.has(closer)) return -1;
+    let at = text.indexOf(closer, from);
+    while (closer === '$' && at > 0 && text[at - 1] === '\\') at = text.indexOf(closer, at + 1);
+    if (at < 0) missing.add(closer);
+    return at;
+  };
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    let opener: string | null = null;
+    if (c === '$' && (i === 0 || text[i - 1] !== '\\')) opener = text[i + 1] === '$' ? '$$' : '$';
+    else if (c === '\\' && (text[i + 1] === '(' || text[i + 1] === '[')) opener = text.slice(i, i + 2);
+    else if (c === '\\') i++; // an escaped character, such as `\$`
+    if (opener === null) continue;
+    const closer = opener === '\\(' ? '\\)' : opener === '\\[' ? '\\]' : opener;
+    const close = find(closer, i + opener.length);
+    if (close < 0) {
+      i += opener.length - 1;
+      continue;
+    }
+    const content = text.slice(i + opener.length, close);
+    const inline = opener === '$' || opener === '\\(';
+    spans.push({ start: i, end: close + closer.length, content: content.trim(), valid: !(inline && content.includes('\n')) });
+    i = close + closer.length - 1;
+  }
+  return spans;
+}
+
+/**
+ * Rule 1: after the last "answer" (a whole word) that comes after `after`, the math or number
+ * that follows at once, or else the last one before the sentence ends. Null when there is no such
+ * phrase or nothing in it.
+ */
+function afterAnswerPhrase(text: string, after: number): string | null {
+  const lower = text.toLowerCase();
+  let at = lower.lastIndexOf('answer');
+  while (at >= after && (isLetter(text[at - 1]) || isLetter(text[at + 6]))) at = at > 0 ? lower.lastIndexOf('answer', at - 1) : -1;
+  if (at < after) return null;
+  // Math is paired afresh in the phrase: a stray `$` earlier (a price) must not shift the pairs.
+  const tail = text.slice(at + 'answer'.length, at + 'answer'.length + MAX_SENTENCE);
+  const spans = mathSpans(tail);
+  const lead = /^(?:[\s*:="]|is\b|was\b|be\b)*/i.exec(tail.slice(0, 40))![0].length;
+  const end = endOfSentence(tail, spans);
+  return firstCandidate(tail, spans, lead, end) ?? lastCandidate(tail, spans, 0, end);
+}
+
+/** Index of the end of the first sentence of `text`: `.`, `!` or `?` before a space, or a blank line. */
+function endOfSentence(text: string, spans: Piece[]): number {
+  for (const m of text.matchAll(/[.!?](?=\s|$)|\n\s*\n/g)) {
+    // A period inside a math span (`$x = 3.$`) ends no sentence.
+    const span = spanBefore(spans, m.index!);
+    if (span === null || span.end <= m.index!) return m.index!;
+  }
+  return text.length;
+}
+
+/** A final-answer sentence longer than this is not read past. */
+const MAX_SENTENCE = 2_000;
+
+// A number not glued to a word (`AZYUK2A` holds none): `1,000.99`, `2,74`, `-3`, `2/3`, `12%`.
+const NUMBER = /(?<![\w.,/])[+-]?(?:\d+(?:,\d+)*(?:\.\d+)?|\.\d+)(?:\s*\/\s*\d+)?/g;
+const NUMBER_HERE = new RegExp(NUMBER.source, 'y');
+
+/** The answer (a valid span or a number) starting right at `at`, after spaces; null if none. */
+function firstCandidate(text: string, spans: Array<Piece & { valid: boolean }>, at: number, limit: number): string | null {
+  while (text[at] === ' ') at++;
+  const span = spanBefore(spans, at);
+  if (span !== null && span.start === at) return span.valid ? withPercent(joinedSpans(text, spans, span), text, span.end) : null;
+  NUMBER_HERE.lastIndex = at;
+  const number = NUMBER_HERE.exec(text);
+  if (number === null || at + number[0].length > limit) return null;
+  return withPercent(number[0], text, at + number[0].length);
+}
+
+/** The candidate (valid span, or number outside spans) in [from, to) that ends last. */
+function lastCandidate(text: string, spans: Array<Piece & { valid: boolean }>, from: number, to: number): string | null {
+  let best: { answer: () => string } | null = null;
+  let gapStart = from;
+  // Only the gap's own text is searched, so that no search runs on into later gaps.
+  const scanNumbers = (gapEnd: number) => {
+    let last: RegExpExecArray | null = null;
+    for (const m of text.slice(gapStart, gapEnd).matchAll(NUMBER)) last = m;
+    if (last === null) return;
+    const [value, end] = [last[0], gapStart + last.index! + last[0].length];
+    best = { answer: () => withPercent(value, text, end) };
+  };
+  for (const span of spans) {
+    if (span.end <= from) continue;
+    if (span.start >= to) break;
+    scanNumbers(span.start);
+    if (span.valid) best = { answer: () => withPercent(joinedSpans(text, spans, span), text, span.end) };
+    gapStart = span.end;
+  }
+  scanNumbers(to);
+  return best === null ? null : (best as { answer: () => string }).answer();
+}
+
+/** The span's content, with the valid spans before it that only separators keep from it. */
+function joinedSpans(text: string, spans: Array<Piece & { valid: boolean }>, last: Piece): string {
+  const items = [last.content];
+  let index = spans.indexOf(last as Piece & { valid: boolean });
+  let before = last.start;
+  while (--index >= 0) {
+    const previous = spans[index];
+    if (!previous.valid || !onlySeparators(text.slice(previous.end, before))) break;
+    items.unshift(previous.content);
+    before = previous.start;
+  }
+  return items.join(', ');
+}
+
+/** The last span that starts at or before `index` (spans are sorted and disjoint), or null. */
+function spanBefore<S extends Piece>(spans: S[], index: number): S | null {
+  let [low, high] = [0, spans.length - 1];
+  let found: S | null = null;
+  while (low <= high) {
+    const mid = (low + high) >> 1;
+    if (spans[mid].start <= index) [found, low] = [spans[mid], mid + 1];
+    else high = mid - 1;
+  }
+  return found;
+}
+
+const PERCENT_AFTER = /^[\s$})\]\\]*(?:\\?%|(\w+))/;
+
+/** `answer` with a percent sign when the text right after it says percent. */
+function withPercent(answer: string, text: string, end: number): string {
+  const after = PERCENT_AFTER.exec(text.slice(end, end + 30));
+  if (after === null || (after[1] !== undefined && !PERCENT_WORDS.has(after[1].toLowerCase()))) return answer;
+  return `${answer}%`;
+}
+
+/**
+ * Prose: outside the math spans stand words of two or more letters, set off by spaces or
+ * punctuation, that are neither units nor separators (`therefore`, `Soucis`; not `cm`, `and`,
+ * nor the `AB` of `AB = 4`): two of them, or one beside something to read (a span or a digit).
+ * A lone word (`Even`, `Evelyn`) is an answer, not prose.
+ */
+function isProse(text: string, spans: Piece[]): boolean {
+  const word = /(?<![\w\\{}_^])([A-Za-z]{2,})(?=[\s.,;:!?)]|$)/g;
+  let gapStart = 0;
+  const gaps = [...spans.map((s) => [s.start, s.end]), [text.length, text.length]];
+  let readable = spans.length > 0;
+  let words = 0;
+  for (const [start, end] of gaps) {
+    const gap = text.slice(gapStart, start);
+    readable ||= /\d/.test(gap);
+    for (const [, w] of gap.matchAll(word)) {
+      if (words >= 2) break;
+      const lower = w.toLowerCase();
+      if (!UNIT_WORDS.has(lower) && !PERCENT_WORDS.has(lower) && lower !== 'and' && lower !== 'or') words++;
+    }
+    gapStart = end;
+  }
+  return words >= 2 || (words === 1 && readable);
+}
+
+function isLetter(c: string | undefined): boolean {
+  return c !== undefined && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'));
+}
