@@ -46,10 +46,10 @@ export function lastBoxGroup(text: string): { answer: string; end: number } | ty
     const previous = boxBefore(before);
     // A box that ends past `before` holds the later one (`\boxed{\boxed{7}}`): not a list.
     if (previous === null || previous === UNCLOSED || previous.end > before || !onlySeparators(text.slice(previous.end, before))) break;
-    items.unshift(previous.content);
+    items.push(previous.content);
     before = previous.start;
   }
-  return { answer: withPercent(items.join(', '), text, end), end };
+  return { answer: withPercent(items.reverse().join(', '), text, end), end };
 }
 
 export const UNCLOSED = Symbol('unclosed box');
@@ -223,10 +223,10 @@ function joinedSpans(text: string, spans: Array<Piece & { valid: boolean }>, las
   while (--index >= 0) {
     const previous = spans[index];
     if (!previous.valid || !onlySeparators(text.slice(previous.end, before))) break;
-    items.unshift(previous.content);
+    items.push(previous.content);
     before = previous.start;
   }
-  return items.join(', ');
+  return items.reverse().join(', ');
 }
 
 /** The last span that starts at or before `index` (spans are sorted and disjoint), or null. */

@@ -44,7 +44,7 @@ const SCRIPTS_OF: Record<TargetLanguage, Script[]> = {
  */
 const LATIN_LANGUAGES = ['en', 'fr', 'de', 'es', 'it', 'pt', 'nl', 'da', 'sv', 'no', 'fi', 'is', 'pl', 'cs', 'sk', 'hu', 'ro', 'tr', 'lt', 'lv', 'et', 'id', 'vi', 'tl', 'af', 'ga', 'sr'];
 const MIN_WORDS = 6;
-const MAX_IDENTIFIED = 1_000;
+const MAX_IDENTIFIED = 200;
 /** A run-on sentence is identified by its beginning: enough for the language, and bounded. */
 const MAX_IDENTIFIED_CHARS = 1_000;
 

@@ -34,7 +34,8 @@ export { warmUpCas } from './math/cas';
  *   `1.22` (a comma followed by other than a group of three digits, no space).
  * - `\binom{n}{k}` is the binomial coefficient (also for a variable n and a whole k).
  * - Text answers match ignoring spaces, and words of two or more letters ignoring case (`Yes` =
- *   `yes`, `(B)` = `B`); a single letter keeps its case (`X` ≠ `x`).
+ *   `yes`, `(B)` = `B`); a single letter keeps its case (`X` ≠ `x`). A run of four or more
+ *   letters is a word, never a product of variables: `abcd` is not `dcba`.
  * - Non-ASCII numerals anywhere (fullwidth, Arabic-Indic, mathematical bold, superscripts) make
  *   the answer wrong: reason 'non-ASCII numeral'.
  * - Time: each call ends by `timeoutMs` (default 1,000 ms) with reason 'timeout'; the CAS
@@ -59,6 +60,8 @@ export const MAX_ANSWER_CHARS = 1_000;
 const MAX_ITEMS = 64;
 const MAX_NESTING = 8;
 const WORD = /^[a-zA-Z]{2,}$/;
+/** Four or more letters in a row, not a command name: a word. */
+const WORD_IN_MATH = /(?<![\\a-zA-Z])[a-zA-Z]{4,}/;
 
 interface Context {
   relTol: number;
@@ -131,8 +134,7 @@ function compareReadOff(pred: string, p: Shape, gold: string, g: Shape, ctx: Con
   if (a.value === pred && b.value === gold) return null;
   const verdict = compareAnswers(a.value, b.value, ctx, depth + 1);
   if (verdict.equal || verdict.reason === 'timeout' || (a.equation === null && b.equation === null)) return verdict;
-  if (Date.now() > ctx.deadline) return wrong('timeout');
-  const equations = casCompare({ pred: a.equation ?? pred, gold: b.equation ?? gold, relTol: ctx.relTol, absTol: ctx.absTol }, ctx.deadline);
+  const equations = compareValues(readScalar(a.equation ?? pred), readScalar(b.equation ?? gold), ctx);
   return equations.equal || equations.reason === 'timeout' ? equations : verdict;
 }
 
@@ -170,13 +172,15 @@ function compareContainers(p: Container, g: Container, ctx: Context, depth: numb
   const [a, b] = [p.items, g.items];
   if (a.length > MAX_ITEMS || b.length > MAX_ITEMS) return wrong('too many items');
   // Unordered: every item on each side has an equal item on the other (repeats do not count).
-  for (const [from, to] of [[a, b], [b, a]]) {
-    for (const item of from) {
-      if (!to.some((other) => same(item, other).equal)) {
-        return Date.now() > ctx.deadline ? wrong('timeout') : wrong(`no match for ${item}`);
-      }
-    }
-  }
+  // Each (answer item, gold item) pair is compared once, the answer's item always as the answer.
+  const verdicts = new Map<number, boolean>();
+  const equal = (i: number, j: number) => {
+    const key = i * b.length + j;
+    if (!verdicts.has(key)) verdicts.set(key, same(a[i], b[j]).equal);
+    return verdicts.get(key)!;
+  };
+  const unmatched = a.find((_, i) => !b.some((_, j) => equal(i, j))) ?? b.find((_, j) => !a.some((_, i) => equal(i, j)));
+  if (unmatched !== undefined) return Date.now() > ctx.deadline ? wrong('timeout') : wrong(`no match for ${unmatched}`);
   return right(`same ${p.kind}`);
 }
 
@@ -199,6 +203,10 @@ function compareValues(p: Scalar, g: Scalar, ctx: Context): MathVerdict {
   const [a, b] = [plainNumber(p.latex), plainNumber(g.latex)];
   if (a && b) return compareNumbers(a, p.percent, b, g.percent, ctx);
   if (p.percent === g.percent && sameText(p.latex, g.latex)) return right('same text');
+  // A word (`Evelyn`, `AZYUK`) is text, not a product of variables: the CAS would spend
+  // milliseconds per letter parsing it, and could only call it a product.
+  if (WORD_IN_MATH.test(p.latex) || WORD_IN_MATH.test(g.latex)) return wrong('different text');
+  if (hasFreeBigOperator(p.latex) || hasFreeBigOperator(g.latex)) return wrong('different sums, products or integrals');
   if (Date.now() > ctx.deadline) return wrong('timeout');
 
   const readings = casReadings(p, g);
@@ -236,6 +244,21 @@ function sameText(a: string, b: string): boolean {
   const [x, y] = [a.replace(/ /g, ''), b.replace(/ /g, '')];
   if (x === y) return true;
   return WORD.test(x) && x.toLowerCase() === y.toLowerCase();
+}
+
+const BIG_OPERATOR = /\\(?:sum|prod|int)(?![a-zA-Z])/;
+
+/**
+ * A sum, product or integral over a free variable (`\sum_{k=0}^{n-1} F_k`): the CAS can neither
+ * sample it (it is evaluated exactly at each point, tens of milliseconds, seldom to a number) nor
+ * rewrite it reliably, so such answers are equal only as the same text. One with every letter
+ * bound (`\sum_{k=1}^{10} k`, `\int_0^1 x dx`) is a number, left to the CAS.
+ */
+function hasFreeBigOperator(latex: string): boolean {
+  if (!BIG_OPERATOR.test(latex)) return false;
+  const bound = new Set([...latex.matchAll(/_\{?\s*([a-zA-Z])\s*=|\bd\s*([a-zA-Z])\s*$/g)].map((m) => m[1] ?? m[2]));
+  const letters = latex.replace(/\\[a-zA-Z]+/g, ' ').replace(/\bd\s*[a-zA-Z]\s*$/, ' ').match(/[a-zA-Z]/g) ?? [];
+  return letters.some((letter) => !bound.has(letter));
 }
 
 function right(reason: string): MathVerdict {

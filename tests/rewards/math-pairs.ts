@@ -237,6 +237,10 @@ export const MATH_PAIRS: Record<string, Pair[]> = {
     ['x^{2/3}', '\\sqrt[3]{x}^2', true], ['x^{1/3}', '\\sqrt[3]{x}', true], ['x^{2/3}', '\\sqrt[3]{x}', false],
     ['\\frac{1}{3x^{2/3}}', '\\frac{1}{3\\sqrt[3]{x}^2}', true], ['x^{2/3}', '-\\sqrt[3]{x}^2', false],
   ],
+  'sums and products': [
+    ['\\sum_{k=1}^{10} k', '55', true], ['\\sum_{k=1}^{10} k', '56', false], ['\\prod_{i=1}^{4} i', '24', true],
+    ['\\sum_{k=0}^{n-1} F_k', '\\sum_{k=0}^{n-1}F_k', true], ['\\sum_{k=0}^{n-1} F_k', '\\sum_{k=0}^{n-2} F_k', false],
+  ],
   'malformed and empty': [
     ['', '5', false], ['   ', '5', false], ['\\frac{1}{', '0.5', false], ['((((', '1', false], ['}', '1', false],
     ['5)', '5', false], ['\\boxed{5}', '5', true], ['$5$', '5', true], ['\\(5\\)', '5', true], ['\\[5\\]', '5', true],
