@@ -101,7 +101,9 @@ export class DeadlinePool<Task, Result> {
     const index = this.slots.indexOf(slot);
     if (index < 0) return; // already replaced
     this.slots.splice(index, 1);
-    const job = slot.job;
+    // A worker that dies before it is ready fails the oldest waiting task instead: a worker file
+    // that cannot load then fails every task, one per try, rather than restarting for ever.
+    const job = slot.job ?? (slot.ready ? undefined : this.queue.shift());
     this.finish(slot);
     slot.worker.removeAllListeners();
     slot.worker.on('error', () => undefined);

@@ -6,8 +6,8 @@ import type { BlockingTask } from './blocking-worker';
 
 type Pool = DeadlinePool<BlockingTask, number | null>;
 
-async function withPool(size: number, use: (pool: Pool) => Promise<void>): Promise<void> {
-  const pool: Pool = new DeadlinePool(path.join(__dirname, 'blocking-worker.js'), size);
+async function withPool(size: number, use: (pool: Pool) => Promise<void>, workerFile = 'blocking-worker.js'): Promise<void> {
+  const pool: Pool = new DeadlinePool(path.join(__dirname, workerFile), size);
   try {
     await use(pool);
   } finally {
@@ -43,3 +43,13 @@ test('tasks spread over the workers, in order of arrival', () =>
     assert.deepEqual(await others, [5, 6, 7], 'the second worker serves while the first spins');
     await assert.rejects(stuck, /timed out/);
   }));
+
+test('a worker file that cannot load fails the tasks instead of restarting for ever', () =>
+  withPool(
+    2,
+    async (pool) => {
+      const runs = [1, 2, 3].map(() => pool.run({ kind: 'busy', ms: 1, value: 1 }, 5_000));
+      for (const run of runs) await assert.rejects(run, /cannot load the rewards/);
+    },
+    'broken-worker.js',
+  ));
