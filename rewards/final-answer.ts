@@ -6,15 +6,16 @@ import { PERCENT_WORDS, UNIT_WORDS, undoDoubleEscapes } from './math/normalize';
  * a gold that is a worked solution. The same rules serve predictions and golds.
  *
  * In order, the first that applies:
- * 1. A final-answer phrase after the last box: after the last "answer" (`The final answer is $x$`,
- *    `Answer: 5`), the math or number right after it, else the last one in that sentence.
+ * 1. A final-answer statement after the last box: after the last "answer is", "answer:" (`The final
+ *    answer is $x$`, `Answer: 5`), the math or number right after it (with those joined to it:
+ *    "5 or 6" is a list, which a single gold does not equal), else the last one in that sentence.
  * 2. Boxes (`\boxed{}`, `\fbox{}`): the last box, together with the boxes just before it when only
  *    separators stand between them (`\boxed{1} and \boxed{2}`, `\boxed{1}, \boxed{2}`, a label
  *    such as `y_2 =`, or text without words such as `++`): several boxes are one list. An
  *    unclosed last box gives no answer at all: a truncated box is not replaced by an earlier one.
  * 3. Prose (words around the math, see isProse): the last math span (`$..$`, `$$..$$`, `\(..\)`,
- *    `\[..\]`) or plain number, whichever ends last, with the spans joined to it by separators;
- *    null when there is none. An inline span (`$`, `\(`) broken across lines is not math, and
+ *    `\[..\]`) or plain number, whichever ends last, with those joined to it as a list (spans as
+ *    boxes are; numbers by `,`, `and`, `or`); null when there is none. An inline span (`$`, `\(`) broken across lines is not math, and
  *    its content is not read.
  * 4. Otherwise the whole block is the answer (`x^2+1`, `$\frac12$`, `1 and 2`, `Even`).
  * A `%`, `\%`, "percent" or "pct" right after the answer is kept with it: `$28$ %` is 28%.
@@ -29,7 +30,7 @@ export function finalAnswer(block: string): string | null {
   if (phrased !== null) return phrased;
   if (boxes !== null) return boxes.answer;
   const spans = mathSpans(text);
-  if (isProse(text, spans)) return lastCandidate(text, spans, 0, text.length);
+  if (isProse(text, spans)) return lastAnswer(text, candidates(text, spans, 0, text.length));
   const whole = text.trim();
   return whole === '' ? null : whole;
 }
@@ -147,9 +148,9 @@ function mathSpans(text: string): Array<Piece & { valid: boolean }> {
 }
 
 /**
- * Rule 1: after the last "answer" (a whole word) that comes after `after`, the math or number
- * that follows at once, or else the last one before the sentence ends. Null when there is no such
- * phrase or nothing in it.
+ * Rule 1: after the last "answer" (a whole word) that comes after `after` and is stated (`is`,
+ * `:`, `=` follows), the math or number that follows at once, or else the last one before the
+ * sentence ends. Null when there is no such statement or nothing in it.
  */
 function afterAnswerPhrase(text: string, after: number): string | null {
   const lower = text.toLowerCase();
@@ -159,10 +160,14 @@ function afterAnswerPhrase(text: string, after: number): string | null {
   // Math is paired afresh in the phrase: a stray `$` earlier (a price) must not shift the pairs.
   const tail = text.slice(at + 'answer'.length, at + 'answer'.length + MAX_SENTENCE);
   const spans = mathSpans(tail);
-  const lead = /^(?:[\s*:="]|is\b|was\b|be\b)*/i.exec(tail.slice(0, 40))![0].length;
-  const end = endOfSentence(tail, spans);
-  return firstCandidate(tail, spans, lead, end) ?? lastCandidate(tail, spans, 0, end);
+  // Only a statement counts (`answer is`, `answer:`), not a mention (`the answer using 3 methods`).
+  const lead = PHRASE_LEAD.exec(tail.slice(0, 40));
+  if (lead === null) return null;
+  const list = candidates(tail, spans, 0, endOfSentence(tail, spans));
+  return answerAt(tail, list, lead[0].length) ?? lastAnswer(tail, list);
 }
+
+const PHRASE_LEAD = /^[\s*"]*(?:[:=]|is\b|was\b|(?:would|will|should) be\b)[\s*:="]*/i;
 
 /** Index of the end of the first sentence of `text`: `.`, `!` or `?` before a space, or a blank line. */
 function endOfSentence(text: string, spans: Piece[]): number {
@@ -177,56 +182,67 @@ function endOfSentence(text: string, spans: Piece[]): number {
 /** A final-answer sentence longer than this is not read past. */
 const MAX_SENTENCE = 2_000;
 
-// A number not glued to a word (`AZYUK2A` holds none): `1,000.99`, `2,74`, `-3`, `2/3`, `12%`.
+// A number not glued to a word (`AZYUK2A` holds none): `1,000.99`, `2,74`, `-3`, `2/3`.
 const NUMBER = /(?<![\w.,/])[+-]?(?:\d+(?:,\d+)*(?:\.\d+)?|\.\d+)(?:\s*\/\s*\d+)?/g;
-const NUMBER_HERE = new RegExp(NUMBER.source, 'y');
+/** What joins two numbers of prose into one list: a comma, `;`, `and` or `or` (not `+` or a space). */
+const LIST_SEPARATOR = /^\s*[,;]?\s*(?:(?:and|or)\s)?\s*$/i;
 
-/** The answer (a valid span or a number) starting right at `at`, after spaces; null if none. */
-function firstCandidate(text: string, spans: Array<Piece & { valid: boolean }>, at: number, limit: number): string | null {
-  while (text[at] === ' ') at++;
-  const span = spanBefore(spans, at);
-  if (span !== null && span.start === at) return span.valid ? withPercent(joinedSpans(text, spans, span), text, span.end) : null;
-  NUMBER_HERE.lastIndex = at;
-  const number = NUMBER_HERE.exec(text);
-  if (number === null || at + number[0].length > limit) return null;
-  return withPercent(number[0], text, at + number[0].length);
+/** A possible answer in prose: a valid math span, or a number outside math. */
+interface Candidate {
+  start: number;
+  end: number;
+  answer: string;
+  span: boolean;
 }
 
-/** The candidate (valid span, or number outside spans) in [from, to) that ends last. */
-function lastCandidate(text: string, spans: Array<Piece & { valid: boolean }>, from: number, to: number): string | null {
-  let best: { answer: () => string } | null = null;
+/** The candidates in [from, to), in order. */
+function candidates(text: string, spans: Array<Piece & { valid: boolean }>, from: number, to: number): Candidate[] {
+  const found: Candidate[] = [];
   let gapStart = from;
-  // Only the gap's own text is searched, so that no search runs on into later gaps.
-  const scanNumbers = (gapEnd: number) => {
-    let last: RegExpExecArray | null = null;
-    for (const m of text.slice(gapStart, gapEnd).matchAll(NUMBER)) last = m;
-    if (last === null) return;
-    const [value, end] = [last[0], gapStart + last.index! + last[0].length];
-    best = { answer: () => withPercent(value, text, end) };
+  const numbersBefore = (gapEnd: number) => {
+    // Only the gap's own text is searched, so that no search runs on into later gaps.
+    for (const m of text.slice(gapStart, gapEnd).matchAll(NUMBER)) {
+      const start = gapStart + m.index!;
+      found.push({ start, end: start + m[0].length, answer: m[0], span: false });
+    }
   };
   for (const span of spans) {
     if (span.end <= from) continue;
     if (span.start >= to) break;
-    scanNumbers(span.start);
-    if (span.valid) best = { answer: () => withPercent(joinedSpans(text, spans, span), text, span.end) };
+    numbersBefore(span.start);
+    if (span.valid) found.push({ start: span.start, end: span.end, answer: span.content, span: true });
     gapStart = span.end;
   }
-  scanNumbers(to);
-  return best === null ? null : (best as { answer: () => string }).answer();
+  numbersBefore(to);
+  return found;
 }
 
-/** The span's content, with the valid spans before it that only separators keep from it. */
-function joinedSpans(text: string, spans: Array<Piece & { valid: boolean }>, last: Piece): string {
-  const items = [last.content];
-  let index = spans.indexOf(last as Piece & { valid: boolean });
-  let before = last.start;
-  while (--index >= 0) {
-    const previous = spans[index];
-    if (!previous.valid || !onlySeparators(text.slice(previous.end, before))) break;
-    items.push(previous.content);
-    before = previous.start;
-  }
-  return items.reverse().join(', ');
+/** Whether two neighbouring candidates are one list: spans as boxes are, numbers by a list separator only. */
+function joined(text: string, a: Candidate, b: Candidate): boolean {
+  const between = text.slice(a.end, b.start);
+  return a.span && b.span ? onlySeparators(between) : between.length <= MAX_SEPARATOR && LIST_SEPARATOR.test(between) && between.trim() !== '';
+}
+
+/** The candidates from `first` to `last` (indices) as one answer, with a percent sign that follows. */
+function listOf(text: string, list: Candidate[], first: number, last: number): string {
+  return withPercent(list.slice(first, last + 1).map((c) => c.answer).join(', '), text, list[last].end);
+}
+
+/** The last candidate, with those before it that are joined to it. */
+function lastAnswer(text: string, list: Candidate[]): string | null {
+  if (list.length === 0) return null;
+  let first = list.length - 1;
+  while (first > 0 && joined(text, list[first - 1], list[first])) first--;
+  return listOf(text, list, first, list.length - 1);
+}
+
+/** The candidate starting at `at` (after spaces), with those after it that are joined to it. */
+function answerAt(text: string, list: Candidate[], at: number): string | null {
+  while (text[at] === ' ') at++;
+  if (list.length === 0 || list[0].start !== at) return null;
+  let last = 0;
+  while (last + 1 < list.length && joined(text, list[last], list[last + 1])) last++;
+  return listOf(text, list, 0, last);
 }
 
 /** The last span that starts at or before `index` (spans are sorted and disjoint), or null. */

@@ -263,7 +263,9 @@ export const RESPONSE_PAIRS: Record<string, Pair[]> = {
     ['It increases by 100%.', '100\\%', true], ['$28$ %', '28\\%', true], ['$\\boxed{28}$ pct', '0.28', true], ['$\\boxed{28}$ pct', '0.29', false],
     ['It costs $5 and then $10, so the final answer is $15$.', '15', true], ['It costs $5 and then $10, so the final answer is $15$.', '10', false],
     ['We get $1$ and $2$ and $3$.', '3, 2, 1', true], ['We get $1$ and $2$ and $3$.', '3', false], ['There are 12 ways. I hope it is correct.', '12', true],
-    ['I do not know.', '0', false], ['lorem ipsum dolor', 'lorem', false],
+    ['I do not know.', '0', false], ['lorem ipsum dolor', 'lorem', false], ['The answer is 5 or 6.', '5', false],
+    ['The answer is 5 or 6.', '6, 5', true], ['The roots are 2 and 3.', '3, 2', true], ['The roots are 2 and 3.', '3', false],
+    ['So 2 + 3 = 5.', '5', true], ['So 2 + 3 = 5.', '2, 3, 5', false],
   ],
   'several boxes': [
     ['\\boxed{1} and \\boxed{2}', '1, 2', true], ['\\boxed{1} and \\boxed{2}', '2', false], ['\\boxed{1} no no no no no \\boxed{2}', '1, 2', false],
@@ -271,7 +273,8 @@ export const RESPONSE_PAIRS: Record<string, Pair[]> = {
     ['\\(y_1 = \\boxed{x+1}\\) and \\(y_2 = \\boxed{x-1}\\)', 'x-1, x+1', true], ['\\(y_1 = \\boxed{x+1}\\) and \\(y_2 = \\boxed{x-1}\\)', 'x-1', false],
     ['\\boxed{3}. Wait, that is wrong. The answer is \\boxed{5}', '5', true], ['\\boxed{3}. Wait, that is wrong. The answer is \\boxed{5}', '3', false],
     ['So \\boxed{255}, and the total is $10,455. The final answer is $10,455$.', '10455', true], ['\\boxed{1} papers and \\boxed{2} bins', '1, 2', true],
-    ['\\boxed{5} and finally \\boxed{6', '5', false], ['\\boxed{\\boxed{7}}', '7', true], ['\\boxed{2}\\boxed{3}', '\\{2, 3\\}', true],
+    ['\\boxed{5} and finally \\boxed{6', '5', false], ['\\boxed{5}. I checked the answer using 3 methods.', '5', true],
+    ['\\boxed{5}. I checked the answer using 3 methods.', '3', false], ['\\boxed{\\boxed{7}}', '7', true], ['\\boxed{2}\\boxed{3}', '\\{2, 3\\}', true],
   ],
   'gold is a solution': [
     ['\\boxed{20\\%}', 'Solving for $x$ yields $x=1/5$, or $\\boxed{20}$ percent.', true],
