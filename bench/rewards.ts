@@ -247,10 +247,12 @@ function warmUpPairs(count: number): Array<[gold: string, response: string]> {
     (a: string) => `so we get $\\boxed{${a}}$.`,
     (a: string) => `<think>ok</think><answer>${a}</answer>`,
     (a: string) => dollars(a),
+    (a: string) => `Therefore $y = ${a}$ is what we get, I think.`,
+    (_: string, k: number) => `There are ${k} ways, or ${k + 1}. I hope it is correct.`,
   ];
   const pairs: Array<[string, string]> = [];
   for (let k = 20_000; pairs.length < count; k++) {
-    for (const [answer, gold] of symbolicCases(k)) pairs.push([dollars(gold), styles[pairs.length % styles.length](answer)]);
+    for (const [answer, gold] of symbolicCases(k)) pairs.push([dollars(gold), styles[pairs.length % styles.length](answer, k)]);
   }
   return pairs;
 }
