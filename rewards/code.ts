@@ -6,7 +6,8 @@
  * A test is stdin -> expected stdout: the program passes when it exits 0 and its output equals
  * the expected one line by line, ignoring trailing spaces, CR/LF differences and trailing blank
  * lines. Tests run in parallel, with at most `concurrency` sandboxes at once across all code
- * rewards that share that setting.
+ * rewards that share that setting. An aborted `signal` (the reward's deadline) kills the running
+ * sandboxes and starts no more.
  */
 import { availableParallelism, constants } from 'node:os';
 import type { CodeLanguage, CodeTest, SandboxLimits } from '../schemas/rewards';
@@ -18,7 +19,9 @@ const FENCE_TAGS: Record<CodeLanguage, string[]> = {
   python: ['python', 'py', 'python3', ''],
   javascript: ['javascript', 'js', 'node', ''],
 };
-const FENCE = /```([\w+-]*)[^\n`]*\n([\s\S]*?)```/g;
+// The rest of the fence line must start with a character the tag cannot hold: were both allowed
+// to take word characters, three backticks and a long line would match in quadratic time.
+const FENCE = /```([\w+-]*)(?:[^\w+\-\n`][^\n`]*)?\n([\s\S]*?)```/g;
 
 /** The program to run, or null when the response holds no code block in this language. */
 export function extractProgram(response: string, language: CodeLanguage): string | null {
@@ -55,14 +58,14 @@ function sandboxSlots(concurrency: number) {
 export async function codeReward(
   response: string,
   tests: CodeTest[],
-  options: { language: CodeLanguage; limits: SandboxLimits; concurrency?: number },
+  options: { language: CodeLanguage; limits: SandboxLimits; concurrency?: number; signal?: AbortSignal },
 ): Promise<{ value: number; reason: string }> {
   if (tests.length === 0) throw new Error('sample has no tests');
   const program = extractProgram(response, options.language);
   if (program === null) return { value: 0, reason: `no ${options.language} code block` };
   const slot = sandboxSlots(options.concurrency ?? availableParallelism());
   const failures = await Promise.all(
-    tests.map((test) => slot(() => runInSandbox(options.language, program, test.input, options.limits)).then((run) => verdict(run, test.output))),
+    tests.map((test) => slot(() => runInSandbox(options.language, program, test.input, options.limits, options.signal)).then((run) => verdict(run, test.output))),
   );
   const passed = failures.filter((f) => f === null).length;
   const firstFailure = failures.findIndex((f) => f !== null);

@@ -2,41 +2,36 @@
  * Weighted composition of the rewards in a spec: reward = sum of weight * value.
  *
  * A reward that throws, returns a non-finite value or misses its deadline scores 0 with the cause
- * as its reason; the sample and the batch are still scored. The deadline stops waiting, it cannot
- * interrupt synchronous work: synchronous rewards bound themselves (math equivalence has its own
- * timeout) and a late code reward's sandboxes still end at their own wall limits.
+ * as its reason; the sample and the batch are still scored.
+ *
+ * Deadlines are hard: the rewards that only compute (accuracy, format, language, overlong) run
+ * on a pool of worker threads (deadline-pool.ts), and a worker past the deadline is terminated,
+ * synchronous work included. The code reward runs here: its one synchronous step, finding the
+ * program, is a single linear scan of the response, and at the deadline its sandboxes are killed.
+ * Reward functions passed in by a caller (tests) run on this thread, where the deadline only
+ * stops waiting.
  */
+import { availableParallelism } from 'node:os';
+import * as path from 'node:path';
 import type { RewardEntry, RewardName, RewardSpec, SampleScore, ScoreSample } from '../schemas/rewards';
-import { accuracyReward } from './accuracy';
 import { codeReward } from './code';
-import { formatReward } from './format';
-import { languageReward } from './language';
-import { overlongReward } from './length';
+import { CPU_REWARDS, isCpuReward, required, runCpuReward, type RewardResult } from './cpu-rewards';
+import { DeadlinePool } from './deadline-pool';
 import { createLimit } from './limit';
 
-export interface RewardResult {
-  value: number;
-  reason: string;
-  /** true: the trainer should leave this sample out of the loss. */
-  mask?: boolean;
-}
+export type { RewardResult } from './cpu-rewards';
 
 export type RewardFunctions = {
-  [N in RewardName]: (sample: ScoreSample, entry: Extract<RewardEntry, { name: N }>) => RewardResult | Promise<RewardResult>;
+  [N in RewardName]: (
+    sample: ScoreSample,
+    entry: Extract<RewardEntry, { name: N }>,
+    signal: AbortSignal,
+  ) => RewardResult | Promise<RewardResult>;
 };
 
-function required<T>(value: T | undefined, field: string): T {
-  if (value === undefined) throw new Error(`sample has no ${field}`);
-  return value;
-}
-
 export const REWARD_FUNCTIONS: RewardFunctions = {
-  accuracy: (sample, e) =>
-    accuracyReward(sample.response, required(sample.gold, 'gold'), { sources: e.sources, relTol: e.relTol, absTol: e.absTol, timeoutMs: e.timeoutMs }),
-  format: (sample) => formatReward(sample.response),
-  language: (sample, e) => languageReward(sample.response, e.language),
-  overlong: (sample, e) => overlongReward(sample, e),
-  code: (sample, e) => codeReward(sample.response, required(sample.tests, 'tests'), e),
+  ...CPU_REWARDS,
+  code: (sample, e, signal) => codeReward(sample.response, required(sample.tests, 'tests'), { ...e, signal }),
 };
 
 const DEFAULT_TIMEOUT_MS: Record<RewardName, number> = {
@@ -47,26 +42,55 @@ const DEFAULT_TIMEOUT_MS: Record<RewardName, number> = {
   code: 120_000,
 };
 
-async function runReward(sample: ScoreSample, entry: RewardEntry, rewards: RewardFunctions): Promise<RewardResult> {
-  // TypeScript cannot pair rewards[entry.name] with its own entry type; the table's type guarantees it.
-  const reward = rewards[entry.name] as (sample: ScoreSample, entry: RewardEntry) => RewardResult | Promise<RewardResult>;
-  const timeoutMs = entry.timeoutMs ?? DEFAULT_TIMEOUT_MS[entry.name];
+type CpuTask = Parameters<typeof runCpuReward>[0];
+let pool: DeadlinePool<CpuTask, RewardResult> | undefined;
+
+/** The shared pool, started on first use: one thread per core, at most 8. */
+function rewardPool(): DeadlinePool<CpuTask, RewardResult> {
+  pool ??= new DeadlinePool(path.join(__dirname, 'reward-worker.js'), Math.min(availableParallelism(), 8));
+  return pool;
+}
+
+/** Runs `work` until it settles or the deadline passes; then the signal aborts and the result is a timeout error. */
+async function withDeadline(timeoutMs: number, work: (signal: AbortSignal) => Promise<RewardResult>): Promise<RewardResult> {
+  const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
+    timer = setTimeout(() => {
+      controller.abort();
+      reject(new Error(`timed out after ${timeoutMs} ms`));
+    }, timeoutMs);
   });
   try {
-    const result = await Promise.race([Promise.resolve().then(() => reward(sample, entry)), deadline]);
-    if (!Number.isFinite(result.value)) return { value: 0, reason: `returned a non-finite value (${result.value})` };
-    return result;
-  } catch (error) {
-    return { value: 0, reason: `error: ${error instanceof Error ? error.message : String(error)}` };
+    return await Promise.race([work(controller.signal), deadline]);
   } finally {
     clearTimeout(timer);
   }
 }
 
-export async function scoreSample(sample: ScoreSample, spec: RewardSpec, rewards: RewardFunctions = REWARD_FUNCTIONS): Promise<SampleScore> {
+async function runReward(sample: ScoreSample, entry: RewardEntry, rewards: RewardFunctions | undefined): Promise<RewardResult> {
+  const timeoutMs = entry.timeoutMs ?? DEFAULT_TIMEOUT_MS[entry.name];
+  try {
+    let result: RewardResult;
+    if (rewards === undefined && isCpuReward(entry)) {
+      result = await rewardPool().run({ sample, entry }, timeoutMs);
+    } else {
+      // TypeScript cannot pair the table's function with its own entry type; the table's type guarantees it.
+      const reward = (rewards ?? REWARD_FUNCTIONS)[entry.name] as (sample: ScoreSample, entry: RewardEntry, signal: AbortSignal) => RewardResult | Promise<RewardResult>;
+      result = await withDeadline(timeoutMs, async (signal) => reward(sample, entry, signal));
+    }
+    if (!Number.isFinite(result.value)) return { value: 0, reason: `returned a non-finite value (${result.value})` };
+    return result;
+  } catch (error) {
+    return { value: 0, reason: `error: ${error instanceof Error ? error.message : String(error)}` };
+  }
+}
+
+/**
+ * Scores one sample with every reward of the spec. `rewards` replaces the built-in reward
+ * functions (then all run on this thread); leave it out to get the built-ins under hard deadlines.
+ */
+export async function scoreSample(sample: ScoreSample, spec: RewardSpec, rewards?: RewardFunctions): Promise<SampleScore> {
   const results = await Promise.all(spec.map((entry) => runReward(sample, entry, rewards)));
   const score: SampleScore = { reward: 0, breakdown: {}, mask: false };
   spec.forEach((entry, i) => {
@@ -83,7 +107,7 @@ export function scoreBatch(
   samples: ScoreSample[],
   spec: RewardSpec,
   { concurrency = 8 }: { concurrency?: number } = {},
-  rewards: RewardFunctions = REWARD_FUNCTIONS,
+  rewards?: RewardFunctions,
 ): Promise<SampleScore[]> {
   const slot = createLimit(concurrency);
   return Promise.all(samples.map((sample) => slot(() => scoreSample(sample, spec, rewards))));

@@ -7,27 +7,37 @@
  *   text before the first `<think>` counts. With neither tag, the whole response counts (tasks
  *   without a reasoning format). An answer that exists only inside the thinking therefore gets
  *   `{ answer: null, reason: 'no answer' }`, even when nothing else is there.
+ *   A `<think>` after the last `</think>` means tags out of order: nothing is visible.
  * - `sources` are tried in the order given; the first that yields a non-empty answer wins.
  * - `answer-tag`: the last complete `<answer>...</answer>` pair (the last `</answer>` and the
- *   nearest `<answer>` before it). A pair whose content holds another answer tag is malformed
- *   and yields nothing; so do tags out of order. Inside the tag, a `\boxed{}` is unwrapped.
- * - `boxed`: the last `\boxed{...}` or `\fbox{...}` (braces may nest; `\{` and `\}` are literal
- *   braces, not groups). `\boxed 5` (no braces) takes the next token. An unclosed last box yields
+ *   nearest `<answer>` before it), its content read by final-answer.ts (boxes, a final-answer
+ *   phrase, the last math in prose), else the whole content. A pair whose content holds another
+ *   answer tag is malformed and yields nothing; so do tags out of order.
+ * - `boxed`: the last `\boxed{...}` or `\fbox{...}`, with the boxes just before it that only
+ *   separators keep from it (`\boxed{1} and \boxed{2}` is the list 1, 2). Braces may nest; `\{`
+ *   and `\}` are literal braces. `\boxed 5` takes the next token. An unclosed last box yields
  *   nothing: an earlier box does not stand in for a truncated final one.
+ * - `prose` (the default after `answer-tag`): the visible text read by final-answer.ts: boxes as
+ *   above unless a final-answer phrase follows them ("The final answer is $5$."), the last math
+ *   or number of prose, or a short text that is all answer. `boxed` alone reads boxes only.
  *
- * Every step is a single left-to-right or right-to-left scan: linear time, no regular expressions.
+ * Every step scans linearly: no pattern here backtracks over the response.
  */
-export type AnswerSource = 'answer-tag' | 'boxed';
+import { finalAnswer, lastBoxGroup, UNCLOSED } from './final-answer';
+
+export type AnswerSource = 'answer-tag' | 'boxed' | 'prose';
 
 export type ExtractedAnswer = { answer: string } | { answer: null; reason: 'no answer' };
+
+export const DEFAULT_SOURCES: AnswerSource[] = ['answer-tag', 'prose'];
 
 const OPEN_TAG = '<answer>';
 const CLOSE_TAG = '</answer>';
 
-export function extractAnswer(response: string, sources: AnswerSource[] = ['answer-tag', 'boxed']): ExtractedAnswer {
+export function extractAnswer(response: string, sources: AnswerSource[] = DEFAULT_SOURCES): ExtractedAnswer {
   const visible = visiblePart(response);
   for (const source of sources) {
-    const answer = source === 'answer-tag' ? fromAnswerTag(visible) : lastBoxed(visible);
+    const answer = source === 'answer-tag' ? fromAnswerTag(visible) : source === 'boxed' ? boxed(visible) : finalAnswer(visible);
     if (answer !== null && answer !== '') return { answer };
   }
   return { answer: null, reason: 'no answer' };
@@ -36,7 +46,10 @@ export function extractAnswer(response: string, sources: AnswerSource[] = ['answ
 /** The part of the response outside the reasoning block (see the rules above). */
 export function visiblePart(response: string): string {
   const close = response.lastIndexOf('</think>');
-  if (close >= 0) return response.slice(close + '</think>'.length);
+  if (close >= 0) {
+    const after = response.slice(close + '</think>'.length);
+    return after.includes('<think>') ? '' : after; // tags out of order: nothing is visible
+  }
   const open = response.indexOf('<think>');
   return open >= 0 ? response.slice(0, open) : response;
 }
@@ -48,51 +61,10 @@ function fromAnswerTag(text: string): string | null {
   if (open < 0) return null;
   const content = text.slice(open + OPEN_TAG.length, close);
   if (content.includes(CLOSE_TAG)) return null;
-  return lastBoxed(content) ?? content.trim();
+  return finalAnswer(content) ?? content.trim(); // the tag holds the answer, even as plain words
 }
 
-/** Content of the last `\boxed{...}` / `\fbox{...}` in `text`, or null. */
-export function lastBoxed(text: string): string | null {
-  const start = lastBoxCommand(text);
-  if (start === null) return null;
-  let i = start;
-  while (i < text.length && text[i] === ' ') i++;
-  if (text[i] !== '{') return unbracedArgument(text, i);
-  const end = matchingBrace(text, i);
-  return end === null ? null : text.slice(i + 1, end).trim();
-}
-
-/** Index just after the last `\boxed` or `\fbox` command name (not `\boxedfoo`), or null. */
-function lastBoxCommand(text: string): number | null {
-  let best: number | null = null;
-  for (const name of ['\\boxed', '\\fbox']) {
-    let at = text.lastIndexOf(name);
-    // A longer command such as `\boxedx` is not a box: look further left.
-    while (at >= 0 && isLetter(text[at + name.length])) at = at > 0 ? text.lastIndexOf(name, at - 1) : -1;
-    if (at >= 0 && (best === null || at + name.length > best)) best = at + name.length;
-  }
-  return best;
-}
-
-/** `\boxed 5`: the argument is the next run of characters up to a space or a `$`. */
-function unbracedArgument(text: string, from: number): string | null {
-  let end = from;
-  while (end < text.length && text[end] !== ' ' && text[end] !== '$' && text[end] !== '\n') end++;
-  return end > from ? text.slice(from, end) : null;
-}
-
-/** Index of the `}` that closes the `{` at `open`, skipping escaped characters; null if unclosed. */
-export function matchingBrace(text: string, open: number): number | null {
-  let depth = 0;
-  for (let i = open; i < text.length; i++) {
-    const c = text[i];
-    if (c === '\\') i++;
-    else if (c === '{') depth++;
-    else if (c === '}' && --depth === 0) return i;
-  }
-  return null;
-}
-
-function isLetter(c: string | undefined): boolean {
-  return c !== undefined && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'));
+function boxed(text: string): string | null {
+  const group = lastBoxGroup(text);
+  return group === null || group === UNCLOSED ? null : group.answer;
 }

@@ -6,14 +6,16 @@
  * cannot farm credit by repeating or nesting tag pairs, or by hiding a second answer in its thoughts.
  */
 
-// [^<>]: a tag ends before the next '<', which keeps matching linear on inputs without any '>'.
-const TAG = /<\s*(\/?)\s*(think|answer)\b[^<>]*>/gi;
+// Linear on any input: the whitespace after '<' is matched by one quantifier only (a second
+// optional `\s*` beside it made `<` + a long whitespace run quadratic), and [^<>] ends a tag
+// before the next '<', so a tag never scans past it.
+const TAG = /<\s*(?:(\/)\s*)?(think|answer)\b[^<>]*>/gi;
 const LAYOUT = /^\s*<think>[\s\S]*<\/think>\s*<answer>([\s\S]*)<\/answer>\s*$/;
 
 export function formatReward(response: string): { value: number; reason: string } {
   const counts = new Map<string, number>();
   for (const m of response.matchAll(TAG)) {
-    const tag = `<${m[1]}${m[2].toLowerCase()}>`;
+    const tag = `<${m[1] ?? ''}${m[2].toLowerCase()}>`;
     counts.set(tag, (counts.get(tag) ?? 0) + 1);
   }
   for (const tag of ['<think>', '</think>', '<answer>', '</answer>']) {

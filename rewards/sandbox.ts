@@ -100,8 +100,12 @@ function killed(pid: number): boolean {
   }
 }
 
-/** Runs `source` with `stdin` as its input. Rejects only when the sandbox itself cannot be started. */
-export function runInSandbox(language: CodeLanguage, source: string, stdin: string, limits: SandboxLimits): Promise<SandboxResult> {
+/**
+ * Runs `source` with `stdin` as its input. Rejects only when the sandbox itself cannot be started.
+ * An aborted `signal` kills the program (outcome 'timeout'); when already aborted, nothing starts.
+ */
+export function runInSandbox(language: CodeLanguage, source: string, stdin: string, limits: SandboxLimits, signal?: AbortSignal): Promise<SandboxResult> {
+  if (signal?.aborted) return Promise.resolve({ outcome: 'timeout', exitCode: null, signal: null, stdout: '', stderr: '', wallMs: 0 });
   const [command, ...args] = sandboxCommand(language, limits);
   const started = performance.now();
   const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
@@ -122,10 +126,12 @@ export function runInSandbox(language: CodeLanguage, source: string, stdin: stri
     const stop = (why: SandboxResult['outcome']) => {
       if (outcome !== 'exited') return;
       outcome = why;
-        if (programPid !== undefined && killed(programPid)) setTimeout(() => child.kill('SIGKILL'), 1000).unref();
+      if (programPid !== undefined && killed(programPid)) setTimeout(() => child.kill('SIGKILL'), 1000).unref();
       else child.kill('SIGKILL');
     };
     const timer = setTimeout(() => stop('timeout'), limits.wallMs);
+    const onAbort = () => stop('timeout');
+    signal?.addEventListener('abort', onAbort, { once: true });
 
     child.stdout!.on('data', (chunk: Buffer) => {
       stdoutBytes += chunk.length;
@@ -142,14 +148,16 @@ export function runInSandbox(language: CodeLanguage, source: string, stdin: stri
 
     child.on('error', (error) => {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
       reject(new Error(`cannot start the sandbox (${command}): ${error.message}`));
     });
-    child.on('close', (exitCode, signal) => {
+    child.on('close', (exitCode, killedBy) => {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
       resolve({
         outcome,
         exitCode,
-        signal,
+        signal: killedBy,
         stdout: Buffer.concat(stdout).toString('utf8'),
         stderr,
         wallMs: performance.now() - started,

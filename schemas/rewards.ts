@@ -1,9 +1,9 @@
 import { z } from 'zod';
 
 /** Where the accuracy reward looks for the final answer (mirrors rewards/extract.ts). */
-export const AnswerSourceSchema = z.enum(['answer-tag', 'boxed']);
+export const AnswerSourceSchema = z.enum(['answer-tag', 'boxed', 'prose']);
 
-/** Target languages of the language-consistency reward; each maps to one writing system in rewards/language.ts. */
+/** Target languages of the language-consistency reward: en/fr/de/es identified per sentence, the others by their script (rewards/language.ts). */
 export const TargetLanguageSchema = z.enum(['en', 'fr', 'de', 'es', 'ru', 'zh', 'ja', 'ko', 'ar']);
 export type TargetLanguage = z.infer<typeof TargetLanguageSchema>;
 

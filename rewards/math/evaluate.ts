@@ -8,7 +8,8 @@ import type { BoxedExpression } from '@cortex-js/compute-engine';
  * written `y * 1 / Math.cos(x)`), so results can differ in the last bits: far below any
  * comparison tolerance, and both sides of a comparison are evaluated the same way. One real
  * difference: compile() writes `r / \sec x` as `r / 1 / Math.cos(x)`, which JavaScript reads as
- * r / cos x; this evaluator computes r cos x, so `\frac{1}{\sec x}` now equals `\cos x`.
+ * r / cos x; this evaluator computes r cos x, so `\frac{1}{\sec x}` now equals `\cos x`. And
+ * rational powers with an odd denominator are real roots of negative numbers (see power()).
  *
  * Why: `compile()` writes JavaScript source and builds a Function from it, ~0.1 ms per
  * expression, as much as all the rest of a comparison; walking the expression tree once into
@@ -77,7 +78,7 @@ function build(e: BoxedExpression, unknowns: Set<string>): Fn | null {
     case 'Divide':
       return fold(args, (x, y) => x / y);
     case 'Power':
-      return args.length === 2 ? power(a, b, e.ops![1].re) : null;
+      return args.length === 2 ? power(a, b, e.ops![1]) : null;
     case 'Root':
       return args.length === 2 ? root(a, b, e.ops![1].re) : null;
     case 'Log':
@@ -104,13 +105,26 @@ function fold(args: Fn[], combine: (x: number, y: number) => number): Fn {
   };
 }
 
-/** The Compute Engine's special cases: x^(1/2) is Math.sqrt, x^(1/3) Math.cbrt (real for x < 0)... */
-function power(base: Fn, exponent: Fn, fixed: number): Fn {
+/**
+ * The Compute Engine's special cases: x^(1/2) is Math.sqrt, x^(1/3) Math.cbrt (real for x < 0)...
+ * Unlike compile(), any rational exponent p/q with q odd is the real root for x < 0 as well
+ * (x^(2/3) = cbrt(x)^2), so that `x^{2/3}` equals `\sqrt[3]{x}^2` at negative sample points.
+ */
+function power(base: Fn, exponent: Fn, operand: BoxedExpression): Fn {
+  const fixed = operand.re;
   if (fixed === 0.5) return (p) => Math.sqrt(base(p));
   if (fixed === 1 / 3) return (p) => Math.cbrt(base(p));
   if (fixed === 1) return base;
   if (fixed === -1) return (p) => 1 / base(p);
   if (fixed === -0.5) return (p) => 1 / Math.sqrt(base(p));
+  const rational = operand.json;
+  if (Array.isArray(rational) && rational[0] === 'Rational' && Math.abs(Number(rational[2])) % 2 === 1) {
+    const oddNumerator = Math.abs(Number(rational[1])) % 2 === 1;
+    return (p) => {
+      const x = base(p);
+      return x < 0 ? (oddNumerator ? -1 : 1) * Math.pow(-x, fixed) : Math.pow(x, fixed);
+    };
+  }
   return (p) => Math.pow(base(p), exponent(p));
 }
 

@@ -15,6 +15,7 @@
  * tests/rewards/fast-latex.test.ts checks that on the answer table and on generated expressions.
  *
  * Grammar (spaces ignored):
+ *   input    := sum [ = sum ]
  *   sum      := signed { (+|-) signed }
  *   signed   := [-] product                           (the minus applies to the first power)
  *   product  := quotient { (\cdot | \times | *) quotient }
@@ -52,6 +53,13 @@ const MAX_DIGITS = 15;
 
 /** The MathJSON the Compute Engine would read from `latex`, or null when outside the grammar. */
 export function fastLatexToJson(latex: string): MathJson | null {
+  const equals = latex.indexOf('=');
+  if (equals >= 0) {
+    // An equation `l = r` of two sums: `["Equal", l, r]`, as the Compute Engine reads it.
+    if (latex.indexOf('=', equals + 1) >= 0) return null;
+    const [left, right] = [fastLatexToJson(latex.slice(0, equals)), fastLatexToJson(latex.slice(equals + 1))];
+    return left === null || right === null ? null : ['Equal', left, right];
+  }
   if (SCIENTIFIC.test(latex)) return null;
   const tokens = tokenize(latex);
   if (tokens === null || tokens.length === 0) return null;

@@ -2,7 +2,7 @@
  * Reads plain numbers without the CAS: most answers are numbers, and this path must stay cheap
  * (tens of thousands of comparisons a second).
  *
- * Accepted: integers (`1,000` with thousands groups of three), decimals (`.5`, `2.`), scientific
+ * Accepted: integers (`1,000` or `1 000` with thousands groups of three), decimals (`.5`, `2.`), scientific
  * notation (`1.5e-3`, `1.5\times10^{3}`, `1.5 \cdot 10^3`), fractions of such numbers (`3/4`,
  * `\frac{3}{4}`, `\frac34`, `-\frac{3}{4}`, `\frac{-3}{4}`), mixed numbers (`2\frac{1}{2}`, `2 1/2`).
  * Anything else is not a plain number and goes to the CAS.
@@ -13,7 +13,7 @@ export interface PlainNumber {
   integer: bigint | null;
 }
 
-const DECIMAL = /^([+-]?)(\d{1,3}(?:,\d{3})+|\d+)?(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/;
+const DECIMAL = /^([+-]?)([1-9]\d{0,2}(?:(?:,\d{3})+|(?: \d{3})+)|\d+)?(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/;
 const LATEX_FRACTION = /^([+-]?)\\frac(?:\{([^{}]+)\}\{([^{}]+)\}|(\d)(\d))$/;
 const MIXED_LATEX = /^([+-]?)(\d+) ?\\frac(?:\{(\d+)\}\{(\d+)\}|(\d)(\d))$/;
 const MIXED_PLAIN = /^([+-]?)(\d+) (\d+)\/(\d+)$/;
@@ -28,7 +28,7 @@ export function plainNumber(text: string): PlainNumber | null {
 function decimal(s: string): PlainNumber | null {
   const m = DECIMAL.exec(s);
   if (!m || (m[2] === undefined && !m[3])) return null;
-  const digits = s.replace(/,/g, '');
+  const digits = s.replace(/[, ]/g, '');
   const value = Number(digits);
   if (!Number.isFinite(value)) return null; // 1e400: past float range, the CAS decides
   const integer = m[3] === undefined && m[4] === undefined ? BigInt(digits) : null;

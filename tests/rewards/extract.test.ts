@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { extractAnswer, lastBoxed, visiblePart } from '../../rewards/extract';
+import { extractAnswer, visiblePart } from '../../rewards/extract';
+import { lastBoxGroup } from '../../rewards/final-answer';
 import { accuracyReward } from '../../rewards/accuracy';
 
 test('answer tag: content, trimmed; the last complete pair wins', () => {
@@ -20,7 +21,7 @@ test('boxed: nested braces, \\fbox, escaped braces, the last box wins', () => {
   assert.deepEqual(extractAnswer('\\boxed{\\{1, 2\\}}'), { answer: '\\{1, 2\\}' });
   assert.deepEqual(extractAnswer('\\boxed 5 is it'), { answer: '5' });
   assert.deepEqual(extractAnswer('\\boxed{\\boxed{7}}'), { answer: '7' });
-  assert.equal(lastBoxed('\\boxedx{1}'), null);
+  assert.equal(lastBoxGroup('\\boxedx{1}'), null);
 });
 
 test('boxed: an unclosed last box gives no answer, even after a closed one', () => {

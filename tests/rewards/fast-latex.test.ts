@@ -113,6 +113,8 @@ test('float evaluator: the same numbers as compile(), or null', () => {
       // compile() writes `r / \sec x` as `r / 1 / Math.cos(x)`, which is r / cos x: a bug there
       // that evaluate.ts does not copy (tested in the answer table: `\frac{1}{\sec x}` = `\cos x`).
       if (compiled.toString().includes('/ 1 / Math.')) return;
+      // compile() gives NaN for x^(2/3) at x < 0, where evaluate.ts takes the real cube root.
+      if (/Rational",-?\d+,-?\d*[13579]\]/.test(JSON.stringify(expr.json))) return;
       covered++;
       for (let i = 0; i < 4; i++) {
         const point = Object.fromEntries(expr.unknowns.map((v) => [v, -3 + 6 * random()]));

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
+import { accuracyReward } from '../../rewards/accuracy';
 import { mathEquivalent, warmUpCas } from '../../rewards/math-equivalence';
-import { MATH_PAIRS } from './math-pairs';
+import { MATH_PAIRS, RESPONSE_PAIRS } from './math-pairs';
 
 test('math equivalence table: every row gets its expected verdict', () => {
   warmUpCas();
@@ -20,14 +21,29 @@ test('math equivalence table: every row gets its expected verdict', () => {
   assert.equal(failures.length, 0, `${failures.length} of ${rows} rows failed:\n${failures.join('\n')}`);
 });
 
+/** Categories with rows that are one-sided on purpose (a gold interval asks for an interval). */
+const ASYMMETRIC = new Set(['percentages', 'x = 3', 'inequalities as intervals', 'relations and membership', 'labels', 'approximations', 'decimal comma', 'percent words']);
+
 test('math equivalence table: the verdict is symmetric for equal pairs', () => {
   const failures: string[] = [];
   for (const [category, pairs] of Object.entries(MATH_PAIRS)) {
     for (const [pred, gold, expected] of pairs) {
-      if (!expected || category === 'percentages' || category === 'x = 3') continue;
+      if (!expected || ASYMMETRIC.has(category)) continue;
       const verdict = mathEquivalent(gold, pred);
       if (!verdict.equal) failures.push(`[${category}] ${JSON.stringify(gold)} vs ${JSON.stringify(pred)}: ${verdict.reason}`);
     }
   }
   assert.equal(failures.length, 0, `${failures.length} swapped pairs failed:\n${failures.join('\n')}`);
+});
+
+test('response table: answers read from prose and boxes, golds read from solutions', () => {
+  warmUpCas();
+  const failures: string[] = [];
+  for (const [category, pairs] of Object.entries(RESPONSE_PAIRS)) {
+    for (const [response, gold, expected] of pairs) {
+      const { value, reason } = accuracyReward(response, gold);
+      if ((value === 1) !== expected) failures.push(`[${category}] ${JSON.stringify(response)} vs ${JSON.stringify(gold)}: expected ${expected}, got ${value} (${reason})`);
+    }
+  }
+  assert.equal(failures.length, 0, `${failures.length} rows failed:\n${failures.join('\n')}`);
 });

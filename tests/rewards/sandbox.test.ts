@@ -196,3 +196,15 @@ test('descriptors the host process inherited do not reach the program', () => {
   // fd 3 is the listing's own handle.
   assert.equal(child.stdout.trim(), "['0', '1', '2', '3']", child.stderr);
 });
+
+test('an aborted reward kills its running sandboxes and starts no more', async () => {
+  const controller = new AbortController();
+  const tests = Array.from({ length: 4 }, () => ({ input: '', output: 'done' }));
+  // Each run would pass after a second: only the abort can make them fail.
+  const reward = codeReward('```python\nimport time\ntime.sleep(1)\nprint("done")\n```', tests, { language: 'python', limits: { ...limits, wallMs: 60_000, cpuSeconds: 60 }, concurrency: 1, signal: controller.signal });
+  setTimeout(() => controller.abort(), 300);
+  const { value, reason } = await reward;
+  assert.equal(value, 0);
+  assert.match(reason, /^0\/4 tests passed; test 1: wall time exceeded$/);
+  assertNoLeftovers();
+});
