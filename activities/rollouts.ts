@@ -1,5 +1,6 @@
 import { extractAnswer } from '../rewards/extract';
 import { scoreBatch } from '../rewards/compose';
+import { majorityVote } from '../rewards/majority';
 import type { Metrics } from '../schemas/metrics';
 import { correctnessOf, type RewardSpec, type SampleScore } from '../schemas/rewards';
 import { referenceOf, scoreSampleOf, type EvaluateRequest, type Rollout, type RolloutRequest, type RolloutResult, type ScoredShard, type VerifyRequest } from '../schemas/rollouts';
@@ -67,26 +68,18 @@ function mean(xs: number[]): number {
   return xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length;
 }
 
-/** pass@1 (mean correctness), maj@k (majority answer per prompt), format rate and mean length. */
+/** pass@1 (mean correctness), maj@k (the majority answer per prompt, by equivalence), format rate and mean length. */
 export function evalMetrics(rollouts: readonly Rollout[], scores: readonly SampleScore[]): Metrics {
   const byRow = new Map<number, { answer: string | null; correct: number }[]>();
   rollouts.forEach((r, i) => {
-    const extracted = extractAnswer(r.text);
     const list = byRow.get(r.row) ?? [];
-    list.push({ answer: extracted.answer?.replace(/\s+/g, '') ?? null, correct: correctnessOf(scores[i]) });
+    list.push({ answer: extractAnswer(r.text).answer, correct: correctnessOf(scores[i]) });
     byRow.set(r.row, list);
   });
   let majCorrect = 0;
   for (const samples of byRow.values()) {
-    const votes = new Map<string, { count: number; correct: number }>();
-    for (const s of samples) {
-      if (s.answer === null) continue;
-      const v = votes.get(s.answer) ?? { count: 0, correct: s.correct };
-      v.count += 1;
-      votes.set(s.answer, v);
-    }
-    const winner = [...votes.values()].sort((a, b) => b.count - a.count)[0];
-    majCorrect += winner?.correct ?? 0;
+    const winner = majorityVote(samples.map((s) => s.answer));
+    majCorrect += winner >= 0 ? samples[winner].correct : 0;
   }
   return {
     pass1: mean(scores.map(correctnessOf)),
