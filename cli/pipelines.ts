@@ -7,7 +7,7 @@ import type { Progress } from '../workflows/messages';
 import { R1Phase, R1Pipeline, R1Status, R1Step } from '../workflows/search-attributes';
 import { taskQueues } from '../workflows/task-queues';
 import { temporalEnv } from '../schemas/environment';
-import { specHash } from './spec-file';
+import { specHash, specHashes } from './spec-file';
 
 function summary(spec: PipelineSpec): string {
   const phases = spec.phases.map((p) => p.kind).join(' -> ') || '(datasets only)';
@@ -38,7 +38,7 @@ export async function startPipeline(client: Client, spec: PipelineSpec, id?: str
   const handle = await client.workflow.start<typeof r1Pipeline>('r1Pipeline', {
     taskQueue: taskQueues(taskQueuePrefix).orchestration,
     workflowId: pipelineId,
-    args: [{ spec, taskQueuePrefix, completed: restart?.completed }],
+    args: [{ spec, taskQueuePrefix, completed: restart?.completed, specHashes: specHashes(spec) }],
     workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
     // `restartOf` links the runs of one pipeline, so that `r1 history` can audit all of them.
     memo: { specHash: hash, summary: summary(spec), ...(restart && { restartOf: restart.previousRunId }) },

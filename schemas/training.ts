@@ -1,5 +1,6 @@
 import type { DatasetRef } from './datasets';
 import type { GrpoConfig } from './grpo';
+import type { ProducerEnvironment } from './manifest';
 import type { Metrics } from './metrics';
 import type { Optimizer } from './optimizer';
 import type { ArtifactRef, CheckpointRef } from './refs';
@@ -20,6 +21,8 @@ export interface TrainerOf {
   /** The checkpoint the phase starts from (step 0 of its lineage). */
   base: CheckpointRef;
   runtime: PolicyRuntime;
+  /** The hash of the phase's resolved spec, recorded in its checkpoints (null: a pipeline started before it was recorded). */
+  specHash: string | null;
 }
 
 /** Supervised steps (SFT or pretraining) up to `toStep`, ending in a committed checkpoint. */
@@ -36,6 +39,8 @@ export interface SftStepsResult {
   step: number;
   checkpoint: CheckpointRef;
   metrics: Metrics;
+  /** What produced `checkpoint`, as its manifest records it (null in manifests older than the record). */
+  environment: ProducerEnvironment | null;
 }
 
 /** The data of one GRPO step: its rollouts (all shards, in order) and their scores (one file per shard, or one for the step). */
@@ -78,6 +83,8 @@ export interface GrpoStepResult {
   policy: CheckpointRef;
   /** Set when this step committed a full checkpoint. */
   checkpoint: CheckpointRef | null;
+  /** What produced `checkpoint`, as its manifest records it; null without one. */
+  environment: ProducerEnvironment | null;
   metrics: Metrics;
   /** The next step's rollouts, when the input asked for them. */
   next?: RolloutResult;
