@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { Readable, Transform } from 'node:stream';
+import { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
   CreateBucketCommand,
@@ -195,6 +195,13 @@ export class ArtifactStore {
     const actual = sha256Hex(data);
     if (actual !== expected) throw new ChecksumMismatchError(address.uri, expected, actual);
     return data;
+  }
+
+  /** The SHA-256 and size of an object as it is now, read through without holding it in memory. */
+  async hashOf(uri: string): Promise<{ sha256: string; bytes: number }> {
+    const hasher = hashingStage();
+    await pipeline((await this.open(uri)).body, hasher, new Writable({ write: (_chunk, _enc, done) => done() }));
+    return hasher.result();
   }
 
   /**

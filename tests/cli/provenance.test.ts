@@ -35,7 +35,7 @@ before(async () => {
   await ensureStack();
 });
 
-test('checkpoints record what produced them; r1 history and the UI details show it', async (t) => {
+test('checkpoints record what produced them; r1 history and the UI details show it; r1 verify checks the lineage and names a tampered file', async (t) => {
   const client = await testClient();
   const store = ArtifactStore.fromEnv();
   const id = `provenance-${randomUUID().slice(0, 8)}`;
@@ -100,5 +100,28 @@ test('checkpoints record what produced them; r1 history and the UI details show 
     assert.equal(text.code, 0, text.stderr);
     const line = new RegExp(`\\n  made by r1-pipeline ${version} @ [0-9a-f]{12}.* · Node ${process.version} · ${cpus()[0].model.trim()}, \\d+ cores?, \\S+ · onnxruntime ${onnxruntime} cpu, 2 intra-op threads · spec ${phaseHashes[0].slice(0, 12)}  \\(checkpoints at steps 2, 4\\)\\n  ! not bit-reproducible: 2 intra-op threads`);
     assert.match(text.stdout, line);
+  });
+
+  await t.test('r1 verify passes on the finished pipeline and on one manifest', async () => {
+    const verified = await r1('verify', id);
+    assert.equal(verified.code, 0, verified.stderr);
+    assert.match(verified.stdout, new RegExp(`^${id}: lineage verified: ${all.size} checkpoints, `));
+    const last = [...all.keys()].filter((k) => k.includes('/1-grpo/')).sort().at(-1)!;
+    const one = await r1('verify', store.uri(last));
+    assert.equal(one.code, 0, one.stderr);
+    // The last GRPO checkpoint, its parent and the pretraining lineage below: init, steps 2 and 4.
+    assert.match(one.stdout, /lineage verified: 5 checkpoints, /);
+  });
+
+  await t.test('r1 verify fails naming a checkpoint file altered in S3', async () => {
+    const pretrain = [...all.entries()].find(([key]) => key.includes('/0-pretrain/') && key.includes('step-00000002'))![1];
+    const file = pretrain.files[0];
+    const bytes = await store.getBytes({ uri: store.uri(file.key), sha256: file.sha256 });
+    bytes[bytes.length - 1] ^= 1; // one bit, same size: only the hash can tell
+    await store.putBytes(file.key, bytes);
+    const failed = await r1('verify', id);
+    assert.equal(failed.code, 1);
+    assert.equal(failed.stdout, '');
+    assert.match(failed.stderr, new RegExp(`^r1 verify: ${store.uri(file.key).replace(/[.]/g, '\\.')}: SHA-256 [0-9a-f]{64} differs from ${file.sha256} recorded by s3://\\S+/0-pretrain/step-00000002/manifest\\.json\\n$`));
   });
 });
