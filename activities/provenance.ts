@@ -9,8 +9,9 @@ import type { EngineEnvironment, ProducerEnvironment } from '../schemas/manifest
  * git commit) and Node, the engine that made the weights (measured on its thread), and the hash
  * of the spec settings that made them.
  */
-export function producerEnvironment(engine: EngineEnvironment | null, specHash: string | null): ProducerEnvironment {
-  return { product: product(), node: process.version, engine, specHash, warnings: engine ? reproducibilityWarnings(engine) : [] };
+export function producerEnvironment(engine: EngineEnvironment | null, specHash: string | null | undefined): ProducerEnvironment {
+  // Undefined in the inputs of workflows started before spec hashes were recorded: unknown, not an error.
+  return { product: product(), node: process.version, engine, specHash: specHash ?? null, warnings: engine ? reproducibilityWarnings(engine) : [] };
 }
 
 /** The installed product: dist/activities/ is two folders below its root. */
