@@ -4,7 +4,7 @@ import { initParameters, parameterShapes } from '../engine/model';
 import { modelConfigSchema } from '../schemas/model';
 import type { CheckpointRef } from '../schemas/refs';
 import type { Metrics } from '../schemas/metrics';
-import type { Producer } from '../schemas/manifest';
+import type { Producer, ProducerEnvironment } from '../schemas/manifest';
 import type { ArtifactStore } from '../storage/artifact-store';
 import { CheckpointShapeError } from './errors';
 import { checkpointRefOf, commitCheckpoint, isCorruption, listCheckpoints, readCheckpointFiles, setAside } from '../storage/checkpoints';
@@ -62,9 +62,10 @@ export async function commitTrainerState(
   state: TrainerState,
   parent: CheckpointRef | null,
   metrics: Metrics,
+  environment: ProducerEnvironment,
   producer: Producer = activityProducer(),
 ): Promise<CheckpointRef> {
-  const { ref } = await commitCheckpoint(store, { ...where, files: encodeTrainerState(state), parent, producer, metrics });
+  const { ref } = await commitCheckpoint(store, { ...where, files: encodeTrainerState(state), parent, producer, environment, metrics });
   return ref;
 }
 

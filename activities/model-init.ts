@@ -5,11 +5,13 @@ import type { ArtifactStore } from '../storage/artifact-store';
 import { latestVerifiedCheckpoint, readManifest, type SetAside } from '../storage/checkpoints';
 import { withHeartbeats } from './heartbeat';
 import { commitTrainerState, freshState, loadTrainerState } from './model-checkpoints';
+import { producerEnvironment } from './provenance';
 
 /** The checkpoint phase 0 starts from: new random weights, or an existing checkpoint checked end to end. */
 export function modelInitActivities(store: ArtifactStore) {
   return {
-    initModel: (input: { pipelineId: string; model: ModelSource; name: string }): Promise<CheckpointRef> => withHeartbeats(async () => {
+    /** `specHash`: of the settings that make the model (recorded in its manifest). */
+    initModel: (input: { pipelineId: string; model: ModelSource; name: string; specHash: string | null }): Promise<CheckpointRef> => withHeartbeats(async () => {
       if ('checkpoint' in input.model) {
         const { ref } = await store.adopt(input.model.checkpoint);
         const manifest = await readManifest(store, ref);
@@ -18,7 +20,8 @@ export function modelInitActivities(store: ArtifactStore) {
         return checkpoint;
       }
       const state = freshState(input.model.config, input.model.seed);
-      return commitTrainerState(store, { pipelineId: input.pipelineId, phase: input.name, step: 0 }, state, null, {});
+      // Random weights from the seed, in TypeScript: no engine took part.
+      return commitTrainerState(store, { pipelineId: input.pipelineId, phase: input.name, step: 0 }, state, null, {}, producerEnvironment(null, input.specHash));
     }),
 
     /**

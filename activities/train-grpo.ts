@@ -9,6 +9,7 @@ import type { ArtifactStore } from '../storage/artifact-store';
 import { latestCheckpoint, readManifest } from '../storage/checkpoints';
 import { UnreplayableStepsError } from './errors';
 import { activityProducer, commitTrainerState } from './model-checkpoints';
+import { producerEnvironment } from './provenance';
 import type { RecentShards } from './recent-shards';
 import { generateShard } from './rollouts';
 import { Timings } from './timings';
@@ -41,7 +42,8 @@ async function trainerFor(store: ArtifactStore, host: TrainerHost, input: GrpoSt
   const committed = await t.time('s3', () => latestCheckpoint(store, input.pipelineId, input.phase));
   const published = await t.time('s3', () => latestCheckpoint(store, input.pipelineId, subRun.policy(input.phase)));
   if (committed && committed.step >= target && published && published.step >= target) {
-    const done: GrpoStepResult = { step: target, policy: published, checkpoint: committed, metrics: (await readManifest(store, committed)).metrics };
+    const { metrics, environment } = await readManifest(store, committed);
+    const done: GrpoStepResult = { step: target, policy: published, checkpoint: committed, environment: environment ?? null, metrics };
     return { trainer: null, committed, published, done };
   }
   const lastCommitted = committed?.step ?? 0;
@@ -75,6 +77,7 @@ export function grpoActivities(store: ArtifactStore, host: TrainerHost, pool: Po
     const cancel = Context.current().cancellationSignal;
     const exportState = () => t.time('engine', () => trainer.engine.exportState());
     const producer = activityProducer();
+    const environment = producerEnvironment(trainer.engine.environment, input.specHash);
     const commitFull = async (metrics: Metrics, state: TrainerState, by = producer) => {
       const checkpoint = await t.time('s3', () =>
         commitTrainerState(
@@ -83,6 +86,7 @@ export function grpoActivities(store: ArtifactStore, host: TrainerHost, pool: Po
           { ...state, extra: { seed: input.runtime.seed } },
           committed ?? input.base,
           metrics,
+          environment,
           by,
         ),
       );
@@ -113,13 +117,21 @@ export function grpoActivities(store: ArtifactStore, host: TrainerHost, pool: Po
         { config: state.config, weights: state.weights },
         committed ?? input.base,
         metrics,
+        environment,
       ),
     );
     // Rollout workers in this process take the new policy from memory instead of S3.
     pool.remember(policy, { config: state.config, weights: state.weights });
     const checkpoint = input.commit || cancel.aborted || host.leaving ? await commitFull(metrics, state) : null;
     if (!checkpoint) trainer.saveOnExit = async (reason) => commitFull(metrics, await exportState(), { ...producer, activity: reason });
-    return { step: target, policy, checkpoint, metrics: { ...metrics, ...t.metrics('train') }, ...(host.leaving && { trainerLeaving: true as const }) };
+    return {
+      step: target,
+      policy,
+      checkpoint,
+      environment: checkpoint ? environment : null,
+      metrics: { ...metrics, ...t.metrics('train') },
+      ...(host.leaving && { trainerLeaving: true as const }),
+    };
   });
 
   return {

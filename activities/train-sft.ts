@@ -8,6 +8,7 @@ import { latestCheckpoint, readManifest } from '../storage/checkpoints';
 import { loadDataset } from './datasets';
 import { batchIndices, pretrainExample, sftExample, tokenizerFor } from './examples';
 import { commitTrainerState } from './model-checkpoints';
+import { producerEnvironment } from './provenance';
 import { resumeTrainer, type TrainerHost } from './trainer-host';
 
 export function sftActivities(store: ArtifactStore, host: TrainerHost) {
@@ -21,7 +22,8 @@ export function sftActivities(store: ArtifactStore, host: TrainerHost) {
     trainSftSteps: (input: SftStepsInput): Promise<SftStepsResult> => withHeartbeats((progress) => host.train(async () => {
       const latest = await latestCheckpoint(store, input.pipelineId, input.phase);
       if (latest && latest.step >= input.toStep) {
-        return { step: latest.step, checkpoint: latest, metrics: (await readManifest(store, latest)).metrics };
+        const { metrics, environment } = await readManifest(store, latest);
+        return { step: latest.step, checkpoint: latest, metrics, environment: environment ?? null };
       }
       const { trainer, checkpoint: restored } = await resumeTrainer(store, host, input, latest, { withReference: false });
       const rows = await loadDataset(store, input.dataset);
@@ -60,18 +62,20 @@ export function sftActivities(store: ArtifactStore, host: TrainerHost) {
       };
       // Cancelled or leaving (a worker shutting down): keep what was trained in a checkpoint, then stop.
       if (cancel.aborted && trainer.step === from) throw cancel.reason;
-      if (host.leaving && trainer.step === from) return { step: from, checkpoint: restored ?? input.base, metrics: {}, trainerLeaving: true };
+      if (host.leaving && trainer.step === from) return { step: from, checkpoint: restored ?? input.base, metrics: {}, environment: null, trainerLeaving: true };
       const state = await trainer.engine.exportState();
+      const environment = producerEnvironment(trainer.engine.environment, input.specHash);
       const checkpoint = await commitTrainerState(
         store,
         { pipelineId: input.pipelineId, phase: input.phase, step: trainer.step },
         { ...state, extra: { dataCursor: trainer.step, seed: input.runtime.seed } },
         restored ?? input.base,
         metrics,
+        environment,
       );
       trainer.basis = checkpoint.uri;
       if (cancel.aborted) throw cancel.reason;
-      return { step: trainer.step, checkpoint, metrics, ...(host.leaving && { trainerLeaving: true as const }) };
+      return { step: trainer.step, checkpoint, metrics, environment, ...(host.leaving && { trainerLeaving: true as const }) };
     })),
   };
 }

@@ -14,7 +14,7 @@ import type { PipelineResult } from '../workflows/pipeline';
 import { createWorkers, runWorkers } from '../workers/worker';
 import { installRuntime } from '../workers/runtime';
 import { demoFilePath, loadDemoFile, PRESETS, r1Spec, r1ZeroSpec, studentSpec, uploadDemoDatasets, type DemoFile } from './demo-specs';
-import { phaseRows, renderTable, type PhaseRow } from './phase-table';
+import { phaseRows, producedOnLines, renderTable, type PhaseRow } from './phase-table';
 import { startPipeline } from './pipelines';
 import { storeReport } from './report';
 
@@ -122,6 +122,7 @@ export async function runDemoPipelines(
 
   const table = [
     renderTable([...(student?.rows ?? []), ...r1Run.rows, ...zeroRun.rows]),
+    ...(await producedOnLines(store, [...(student ? [student.result] : []), r1Run.result, zeroRun.result])),
     '',
     ...comparison(r1Run, zeroRun, student),
     `demo wall time: ${((Date.now() - began) / 1000).toFixed(0)}s in all`,

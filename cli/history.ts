@@ -1,7 +1,9 @@
 import type { Client } from '@temporalio/client';
 import { fromPayloadsAtIndex, type Payload, type PayloadConverter } from '@temporalio/common';
 import type { History } from '@temporalio/common/lib/proto-utils';
+import type { ProducerEnvironment } from '../schemas/manifest';
 import type { Metrics } from '../schemas/metrics';
+import { describeEnvironment } from '../schemas/provenance';
 import type { CheckpointRef } from '../schemas/refs';
 import type { PipelineInput } from '../workflows/pipeline';
 import type { PhaseResult } from '../workflows/phase-input';
@@ -26,6 +28,8 @@ export interface ActivityAudit {
   failures: string[];
   /** The checkpoint a training activity returned, if any. */
   checkpoint: CheckpointRef | null;
+  /** What produced that checkpoint, as the activity returned it from the manifest it wrote (null before environments were recorded). */
+  environment: ProducerEnvironment | null;
 }
 
 interface RunTimes {
@@ -58,6 +62,8 @@ export interface PhaseAudit {
   executions: PhaseExecution[];
   checkpoint: CheckpointRef | null;
   metrics: Metrics | null;
+  /** The phase's checkpoints grouped by what produced them (null: not recorded). */
+  producers: { environment: ProducerEnvironment | null; steps: number[] }[];
 }
 
 export interface PipelineRunAudit extends RunTimes {
@@ -137,6 +143,7 @@ class HistoryReader {
           attempts: 0,
           failures: [],
           checkpoint: null,
+          environment: null,
         });
         continue;
       }
@@ -151,8 +158,9 @@ class HistoryReader {
         if (started.lastFailure) activity.failures.push(failureMessage(started.lastFailure));
       } else if (completed) {
         activity.status = 'completed';
-        const result = this.value<{ checkpoint?: CheckpointRef | null }>(completed.result?.payloads);
+        const result = this.value<{ checkpoint?: CheckpointRef | null; environment?: ProducerEnvironment | null }>(completed.result?.payloads);
         activity.checkpoint = result?.checkpoint?.uri ? result.checkpoint : null;
+        activity.environment = (activity.checkpoint && result?.environment) ?? null;
       } else if (failed) {
         activity.status = e.activityTaskFailedEventAttributes ? 'failed' : 'timed out';
         activity.failures.push(failureMessage(failed.failure));
@@ -214,11 +222,15 @@ export async function readPipelineAudit(client: Client, pipelineId: string): Pro
     const name = phaseName(index, phase.kind);
     const mine = executions.filter((x) => x.workflowId === phaseWorkflowId(pipelineId, name));
     const seen = new Set<string>();
+    const producers = new Map<string, PhaseAudit['producers'][number]>();
     for (const x of mine) {
       for (const a of x.activities) {
         if (a.checkpoint && !seen.has(a.checkpoint.uri)) {
           seen.add(a.checkpoint.uri);
           x.checkpoints.push(a.checkpoint);
+          const key = JSON.stringify(a.environment);
+          if (!producers.has(key)) producers.set(key, { environment: a.environment, steps: [] });
+          producers.get(key)!.steps.push(a.checkpoint.step);
         }
       }
       x.checkpoints.sort((a, b) => a.step - b.step);
@@ -234,6 +246,7 @@ export async function readPipelineAudit(client: Client, pipelineId: string): Pro
       executions: mine,
       checkpoint: final?.checkpoint ?? null,
       metrics: final?.metrics ?? null,
+      producers: [...producers.values()],
     };
   });
 
@@ -284,6 +297,10 @@ export function formatPipelineAudit(audit: PipelineAudit): string {
     }
     if (phase.checkpoint) lines.push(`  final checkpoint step ${phase.checkpoint.step}  ${phase.checkpoint.uri}`);
     if (phase.metrics) lines.push(`  metrics ${metricsText(phase.metrics)}`);
+    for (const { environment, steps } of phase.producers) {
+      lines.push(`  made by ${environment ? describeEnvironment(environment) : '(not recorded)'}  (checkpoints at steps ${steps.join(', ')})`);
+      for (const warning of environment?.warnings ?? []) lines.push(`  ! not bit-reproducible: ${warning}`);
+    }
   }
   return lines.join('\n');
 }

@@ -1,5 +1,8 @@
 import type { Client } from '@temporalio/client';
 import type { Metrics } from '../schemas/metrics';
+import { describeMachine } from '../schemas/provenance';
+import type { ArtifactStore } from '../storage/artifact-store';
+import { readManifest } from '../storage/checkpoints';
 import type { PhaseResult } from '../workflows/phase-input';
 import type { PipelineResult } from '../workflows/pipeline';
 
@@ -71,4 +74,20 @@ function percent(x: number | undefined): string {
 export function renderTable(rows: PhaseRow[]): string {
   const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(TABLE_COLUMNS[i].width) : c.padStart(TABLE_COLUMNS[i].width))).join('  ');
   return [line(TABLE_COLUMNS.map((c) => c.title)), ...rows.map((row) => line(TABLE_COLUMNS.map((c) => c.cell(row))))].join('\n');
+}
+
+/**
+ * The lines under a results table: the machine and engine build that produced its checkpoints
+ * (from their manifests; one line per machine when several did), then every reason the runs
+ * cannot be repeated bit for bit.
+ */
+export async function producedOnLines(store: ArtifactStore, results: PipelineResult[]): Promise<string[]> {
+  const machines = new Set<string>();
+  const warnings = new Set<string>();
+  for (const phase of results.flatMap((r) => r.phases)) {
+    const { environment } = await readManifest(store, phase.checkpoint);
+    if (environment?.engine) machines.add(describeMachine(environment.engine));
+    for (const warning of environment?.warnings ?? []) warnings.add(warning);
+  }
+  return [...[...machines].map((m) => `produced on ${m}`), ...[...warnings].map((w) => `not bit-reproducible: ${w}`)];
 }

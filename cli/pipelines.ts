@@ -9,7 +9,7 @@ import { taskQueues } from '../workflows/task-queues';
 import { temporalEnv } from '../schemas/environment';
 import { ArtifactStore } from '../storage/artifact-store';
 import { storeDatasets } from './datasets';
-import { specHash } from './spec-file';
+import { specHash, specHashes } from './spec-file';
 
 function summary(spec: PipelineSpec): string {
   const phases = spec.phases.map((p) => p.kind).join(' -> ') || '(datasets only)';
@@ -60,7 +60,7 @@ export async function startPipeline(client: Client, spec: PipelineSpec, id?: str
   const handle = await client.workflow.start<typeof r1Pipeline>('r1Pipeline', {
     taskQueue: taskQueues(taskQueuePrefix).orchestration,
     workflowId: pipelineId,
-    args: [{ spec: stored, taskQueuePrefix, completed: restart?.completed }],
+    args: [{ spec: stored, taskQueuePrefix, completed: restart?.completed, specHashes: specHashes(stored) }],
     // An id is used by one pipeline; `r1 restart` checks the old run's state before it adds a run.
     workflowIdReusePolicy: restart ? WorkflowIdReusePolicy.ALLOW_DUPLICATE : WorkflowIdReusePolicy.REJECT_DUPLICATE,
     // `restartOf` links the runs of one pipeline, so that `r1 history` can audit all of them.

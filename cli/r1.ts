@@ -36,6 +36,8 @@ const USAGE = `r1: the DeepSeek-R1 recipe as durable Temporal workflows
   r1 list                          pipelines known to Temporal
   r1 demo [--preset quick|full]    stack up, a worker, and the demo pipelines (R1, R1-Zero), end to end
   r1 report <id> [-o file.html]    HTML report of a finished pipeline, stored in S3 with the run
+  r1 verify <id|manifest-uri>      re-check a checkpoint lineage in S3: files against their SHA-256,
+                                   parent links, producers (exit 1 naming the first problem)
   r1 score <in.jsonl> [--rewards SPEC|PRESET] [-o out.jsonl]   score responses offline`;
 
 /** What to tell a user whose Temporal or S3 does not answer. */
@@ -279,6 +281,15 @@ async function main(argv: string[]): Promise<number> {
     case 'demo': {
       const { runDemo } = await import('./demo');
       return runDemo(values.preset);
+    }
+    case 'verify': {
+      if (!positionals[0]) {
+        console.error('usage: r1 verify <id|manifest-uri>');
+        return 2;
+      }
+      const { runVerify } = await import('./verify');
+      const { ArtifactStore } = await import('../storage/artifact-store');
+      return runVerify(ArtifactStore.fromEnv(), positionals[0]);
     }
     case 'report': {
       if (!positionals[0]) {

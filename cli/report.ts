@@ -3,7 +3,9 @@ import { resolve } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { decodeJsonl } from '../activities/jsonl';
 import { keys, rewardsStep, subRun } from '../schemas/layout';
+import type { ProducerEnvironment } from '../schemas/manifest';
 import type { Metrics } from '../schemas/metrics';
+import { describeEnvironment } from '../schemas/provenance';
 import { correctnessOf, type SampleScore } from '../schemas/rewards';
 import type { ArtifactRef, CheckpointRef } from '../schemas/refs';
 import type { ArtifactStore } from '../storage/artifact-store';
@@ -92,6 +94,22 @@ async function lineage(store: ArtifactStore, pipelineId: string, result: Pipelin
   return rows;
 }
 
+interface ProducerRow {
+  phase: string;
+  checkpoint: string;
+  environment: ProducerEnvironment | null;
+}
+
+/** What made each phase's result, from its checkpoint's manifest. */
+async function producers(store: ArtifactStore, pipelineId: string, result: PipelineResult): Promise<ProducerRow[]> {
+  const rows: ProducerRow[] = [];
+  for (const phase of result.phases) {
+    const manifest = await readManifest(store, phase.checkpoint);
+    rows.push({ phase: phase.name, checkpoint: nameOf(manifest, pipelineId), environment: manifest.environment ?? null });
+  }
+  return rows;
+}
+
 function htmlTable(headers: string[], rows: string[][]): string {
   const cells = (tag: string, row: string[]) => `<tr>${row.map((c) => `<${tag}>${escapeXml(c)}</${tag}>`).join('')}</tr>`;
   return `<table><thead>${cells('th', headers)}</thead><tbody>${rows.map((r) => cells('td', r)).join('')}</tbody></table>`;
@@ -102,6 +120,7 @@ export interface ReportData {
   table: PhaseRow[];
   rl: { phase: string; points: StepPoint[] }[];
   lineage: LineageRow[];
+  producers: ProducerRow[];
 }
 
 export async function collectReport(client: Client, store: ArtifactStore, pipelineId: string): Promise<ReportData> {
@@ -111,7 +130,13 @@ export async function collectReport(client: Client, store: ArtifactStore, pipeli
   const result: PipelineResult = await handle.result();
   const rl = [];
   for (const phase of result.phases.filter((p) => p.kind === 'grpo')) rl.push({ phase: phase.name, points: await rlSteps(store, pipelineId, phase.name) });
-  return { pipelineId, table: await phaseRows(client, pipelineId, pipelineId, result), rl, lineage: await lineage(store, pipelineId, result) };
+  return {
+    pipelineId,
+    table: await phaseRows(client, pipelineId, pipelineId, result),
+    rl,
+    lineage: await lineage(store, pipelineId, result),
+    producers: await producers(store, pipelineId, result),
+  };
 }
 
 export function renderReport(data: ReportData): string {
@@ -135,10 +160,18 @@ ${htmlTable(TABLE_COLUMNS.map((c) => c.title), data.table.map((row) => TABLE_COL
 <h2>GRPO phases, per step</h2>
 <p>From S3: the manifests of the per-step policy checkpoints (<code>&lt;phase&gt;.policy</code>) and the step's verified rewards.</p>
 ${rlSections.join('\n') || '<p>(no GRPO phase)</p>'}
+<h2>What produced each phase</h2>
+<p>From each phase's checkpoint manifest: code, Node, onnxruntime build and device, CPU instruction set, threads, and the hash of the phase's resolved spec. Runs repeat bit for bit only in the same environment, with one intra-op thread on the CPU.</p>
+${htmlTable(['phase', 'checkpoint', 'made by', 'bit-reproducible'], data.producers.map((r) => [r.phase, r.checkpoint, r.environment ? describeEnvironment(r.environment) : '(not recorded)', reproducible(r.environment)]))}
 <h2>Checkpoint lineage</h2>
 ${htmlTable(['checkpoint', 'parent', 'producer', 'sha256', 'created'], data.lineage.map((r) => [r.checkpoint, r.parent, r.producer, r.sha256, r.createdAt]))}
 </body></html>
 `;
+}
+
+function reproducible(environment: ProducerEnvironment | null): string {
+  if (!environment) return 'unknown';
+  return environment.warnings.length ? `no: ${environment.warnings.join('; ')}` : 'yes, in the same environment';
 }
 
 /** Builds the report, stores it at `pipelines/<id>/report.html` in S3 and returns its ref and text. */

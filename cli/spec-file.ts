@@ -6,6 +6,7 @@ import { GrpoConfigSchema } from '../schemas/grpo';
 import { PipelineSpecSchema, type PipelineSpec } from '../schemas/pipeline-spec';
 import { RuntimeSchema } from '../schemas/runtime';
 import { SamplingSchema } from '../schemas/sampling';
+import type { SpecHashes } from '../workflows/pipeline';
 
 /** A spec that cannot run, with every problem found (not just the first), each with its path. */
 export class SpecError extends Error {
@@ -64,7 +65,21 @@ export function loadSpecFile(path: string): PipelineSpec {
   return validateSpec(value, path);
 }
 
+/** SHA-256 of validated settings as JSON: their fields in the schema's order, defaults filled in. */
+const hashOf = (settings: unknown) => createHash('sha256').update(JSON.stringify(settings)).digest('hex');
+
 /** Stable hash of the validated spec, kept in the pipeline's memo for audit. */
 export function specHash(spec: PipelineSpec): string {
-  return createHash('sha256').update(JSON.stringify(spec)).digest('hex');
+  return hashOf(spec);
+}
+
+/**
+ * The hash each checkpoint's manifest records as its spec: of a phase's resolved settings (its
+ * entry with defaults filled in, and the seed and runtime it runs under), or of the starting model's.
+ */
+export function specHashes(spec: PipelineSpec): SpecHashes {
+  return {
+    model: hashOf({ model: spec.model }),
+    phases: spec.phases.map((phase) => hashOf({ phase, seed: spec.seed, runtime: spec.runtime })),
+  };
 }

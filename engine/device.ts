@@ -60,6 +60,7 @@ function bindingDir(): string {
   return path.join(pkgDir, 'bin', 'napi-v6', process.platform, process.arch);
 }
 
-function onnxruntimeVersion(): string {
+/** The onnxruntime-node package's version: the engine build. */
+export function onnxruntimeVersion(): string {
   return (require('onnxruntime-node/package.json') as { version: string }).version;
 }

@@ -3,6 +3,7 @@
  * thread, with each trainer function forwarded as an async method. Arguments are copied to the
  * thread; typed arrays in results come back without copying.
  */
+import type { EngineEnvironment } from '../schemas/manifest';
 import { EngineThread } from './thread';
 import type * as trainer from './trainer';
 
@@ -10,20 +11,23 @@ type Trainer = typeof trainer;
 type Result<K extends keyof Trainer> = Promise<Awaited<ReturnType<Trainer[K]>>>;
 
 export class Engine {
-  private constructor(private readonly thread: EngineThread) {}
+  private constructor(
+    private readonly thread: EngineThread,
+    /** What this engine runs on, as its thread measured it: recorded in every checkpoint it makes. */
+    readonly environment: EngineEnvironment,
+  ) {}
 
   /** Starts a thread, loads the trainer on it and initialises it. */
   static async start(opts: trainer.InitOptions & { intraOpThreads?: number }): Promise<Engine> {
     const { intraOpThreads, ...init } = opts;
     const thread = await EngineThread.start(require.resolve('./trainer'), intraOpThreads ? { intraOpThreads } : {});
-    const engine = new Engine(thread);
     try {
-      await engine.call('init', init);
+      const { environment } = await thread.call<Awaited<ReturnType<Trainer['init']>>>('init', init);
+      return new Engine(thread, environment);
     } catch (err) {
       await thread.terminate();
       throw err;
     }
-    return engine;
   }
 
   sftStep(...args: Parameters<Trainer['sftStep']>) { return this.call('sftStep', ...args); }

@@ -9,11 +9,13 @@
  */
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
 import { Tensor } from 'onnxruntime-node';
+import type { EngineEnvironment } from '../schemas/manifest';
 import type { Metrics } from '../schemas/metrics';
 import { modelConfigSchema, type ModelConfig } from '../schemas/model';
 import type { TokenizerSpec } from '../schemas/runtime';
 import { packSequences } from './batch';
 import { createSession, type Device } from './device';
+import { engineEnvironment } from './environment';
 import { generate as sample, type GenerateOptions, type Generation } from './generate';
 import { ADAMW_INPUTS, GRPO_METRICS, SFT_METRICS, decodeGraph, grpoStepGraph, logprobsGraph, sftStepGraph } from './graphs';
 import { grpoUpdate as runGrpoUpdate, type GrpoBatch, type GrpoLoss, type GrpoMetrics, type GrpoUpdateInput } from './grpo';
@@ -82,7 +84,7 @@ function current(): State {
   return state;
 }
 
-export async function init(opts: InitOptions): Promise<{ parameters: number }> {
+export async function init(opts: InitOptions): Promise<{ parameters: number; environment: EngineEnvironment }> {
   const config = modelConfigSchema.parse(opts.config);
   const weights = opts.weights ?? initParameters(config, opts.seed);
   checkTensors('weights', weights, parameterShapes(config));
@@ -99,7 +101,7 @@ export async function init(opts: InitOptions): Promise<{ parameters: number }> {
     tokenizer: opts.tokenizer && makeTokenizer(opts.tokenizer),
     sessions: new Map(),
   };
-  return { parameters: Object.values(weights).reduce((n, t) => n + t.data.length, 0) };
+  return { parameters: Object.values(weights).reduce((n, t) => n + t.data.length, 0), environment: engineEnvironment(state.device) };
 }
 
 /** One AdamW step on the masked token cross-entropy. */

@@ -35,6 +35,9 @@ export const subRun = {
   samples: (phase: string, label: string) => `${phase}.${label}`,
 };
 
+/** The phase a storage name belongs to: `2-grpo` for `2-grpo.policy` (phase names hold no dot). */
+export const phaseOfRun = (run: string) => run.split('.')[0];
+
 /** The name of a phase's starting model when the spec makes it anew. */
 export const INITIAL_MODEL = 'init';
 

@@ -1,5 +1,6 @@
 import type { DatasetRef } from './datasets';
 import type { GrpoConfig } from './grpo';
+import type { ProducerEnvironment } from './manifest';
 import type { Metrics } from './metrics';
 import type { Optimizer } from './optimizer';
 import type { ArtifactRef, CheckpointRef } from './refs';
@@ -20,6 +21,8 @@ export interface TrainerOf {
   /** The checkpoint the phase starts from (step 0 of its lineage). */
   base: CheckpointRef;
   runtime: PolicyRuntime;
+  /** The hash of the phase's resolved spec, recorded in its checkpoints (null: a pipeline started before it was recorded). */
+  specHash: string | null;
 }
 
 /** What every training call answers besides its result. */
@@ -45,6 +48,8 @@ export interface SftStepsResult extends TrainerReply {
   step: number;
   checkpoint: CheckpointRef;
   metrics: Metrics;
+  /** What produced `checkpoint`, as its manifest records it (null in manifests older than the record). */
+  environment: ProducerEnvironment | null;
 }
 
 /** The data of one GRPO step: its rollouts (all shards, in order) and their scores (one file per shard, or one for the step). */
@@ -87,6 +92,8 @@ export interface GrpoStepResult extends TrainerReply {
   policy: CheckpointRef;
   /** Set when this step committed a full checkpoint. */
   checkpoint: CheckpointRef | null;
+  /** What produced `checkpoint`, as its manifest records it; null without one. */
+  environment: ProducerEnvironment | null;
   metrics: Metrics;
   /** The next step's rollouts, when the input asked for them. */
   next?: RolloutResult;

@@ -198,6 +198,13 @@ export class ArtifactStore {
     return data;
   }
 
+  /** The SHA-256 and size of an object as it is now, read through without holding it in memory. */
+  async hashOf(uri: string): Promise<{ sha256: string; bytes: number }> {
+    const hasher = hashingStage();
+    await pipeline((await this.open(uri)).body, hasher, new Writable({ write: (_chunk, _enc, done) => done() }));
+    return hasher.result();
+  }
+
   /**
    * Reads an object written by someone else (a user's dataset): there is no hash to check yet, so
    * the one computed now goes into the returned ref, and every later read by that ref is checked.

@@ -1,5 +1,5 @@
 import { keys, manifestStep } from '../schemas/layout';
-import { CheckpointManifestSchema, type CheckpointManifest, type ManifestFile, type Producer } from '../schemas/manifest';
+import { CheckpointManifestSchema, type CheckpointManifest, type ManifestFile, type Producer, type ProducerEnvironment } from '../schemas/manifest';
 import type { CheckpointRef } from '../schemas/refs';
 import type { Metrics } from '../schemas/metrics';
 import { ArtifactStore, sha256Hex, sha256OfFile } from './artifact-store';
@@ -24,6 +24,8 @@ export interface CheckpointCommit {
   files: Record<string, Uint8Array | { path: string }>;
   parent: CheckpointRef | null;
   producer: Producer;
+  /** What made it: code, engine build, hardware, spec hash (activities/provenance.ts measures it). */
+  environment: ProducerEnvironment;
   metrics: Metrics;
 }
 
@@ -57,6 +59,7 @@ export async function commitCheckpoint(store: ArtifactStore, commit: CheckpointC
     files,
     parent: commit.parent,
     producer: commit.producer,
+    environment: commit.environment,
     createdAt: new Date().toISOString(),
     metrics: commit.metrics,
   });

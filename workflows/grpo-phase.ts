@@ -120,6 +120,7 @@ export async function grpoPhase(input: PhaseInput<'grpo'>, carried?: GrpoCarry):
           phase: input.name,
           base: input.base,
           runtime,
+          specHash: input.specHash,
           checkpoint: state.checkpoint,
           pending: state.pending,
           commit,
@@ -140,7 +141,7 @@ export async function grpoPhase(input: PhaseInput<'grpo'>, carried?: GrpoCarry):
     if (p.eval && p.evalEvery > 0 && step % p.evalEvery === 0 && step < p.steps) {
       state.evals[`step-${step}`] = await evaluatePolicy(input, trained.policy, p.eval, `step ${step}`);
     }
-    messages.report({ phase: input.name, step, totalSteps: p.steps, metrics: state.metrics, checkpoint: state.checkpoint }, trained.checkpoint !== null);
+    messages.report({ phase: input.name, step, totalSteps: p.steps, metrics: state.metrics, checkpoint: state.checkpoint, environment: trained.environment }, trained.checkpoint !== null);
 
     const runLong = p.continueAsNewEvery !== undefined && step - firstStepOfRun + 1 >= p.continueAsNewEvery;
     if (step < p.steps && (runLong || workflowInfo().continueAsNewSuggested)) {

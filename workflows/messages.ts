@@ -1,4 +1,5 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { ProducerEnvironment } from '../schemas/manifest';
 import type { CheckpointRef } from '../schemas/refs';
 import type { Metrics } from '../schemas/metrics';
 import type { PipelineStatus } from './search-attributes';
@@ -25,6 +26,8 @@ export interface PhaseProgress {
   totalSteps: number;
   metrics: Metrics;
   checkpoint: CheckpointRef | null;
+  /** What produced the checkpoint this report comes with (absent between checkpoints and from older phases). */
+  environment?: ProducerEnvironment | null;
 }
 export const phaseProgressSignal = defineSignal<[PhaseProgress]>('phaseProgress');
 

@@ -14,6 +14,8 @@ export interface PhaseInput<K extends Phase['kind'] = Phase['kind']> {
   index: number;
   phase: Extract<Phase, { kind: K }>;
   spec: Pick<PipelineSpec, 'seed' | 'runtime'>;
+  /** The hash of this phase's resolved spec, recorded in every checkpoint it makes (null in runs started before it was). */
+  specHash: string | null;
   /** The checkpoint this phase starts from (the previous phase's result). */
   base: CheckpointRef;
   /** The base model: the last pretraining result, else the starting model (rejection sampling may retrain from it). */

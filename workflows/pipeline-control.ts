@@ -1,5 +1,7 @@
 import { ApplicationFailure, condition, rootCause, setCurrentDetails, setHandler, upsertSearchAttributes, type ChildWorkflowHandle } from '@temporalio/workflow';
+import type { ProducerEnvironment } from '../schemas/manifest';
 import type { Metrics } from '../schemas/metrics';
+import { describeEnvironment } from '../schemas/provenance';
 import { pausedSignal, pauseUpdate, phaseProgressSignal, progressQuery, resumeUpdate, stopAfterPhaseUpdate, type PhaseProgress, type Progress } from './messages';
 import type { PhaseInput, PhaseResult } from './phase-input';
 import { R1Phase, R1Pipeline, R1Status, R1Step } from './search-attributes';
@@ -16,6 +18,8 @@ export class PipelineControl {
   private paused = false;
   private stopRequested = false;
   private running: PhaseHandle | undefined;
+  /** What produced each phase's latest checkpoint, as its reports said. */
+  private readonly producers = new Map<string, ProducerEnvironment>();
 
   constructor(private readonly pipelineId: string) {
     setHandler(progressQuery, () => this.snapshot());
@@ -74,6 +78,8 @@ export class PipelineControl {
   }
 
   private phaseReported(p: PhaseProgress): void {
+    // What made a checkpoint counts even in a finished phase's last report; the details show it with their next update.
+    if (p.environment) this.producers.set(p.phase, p.environment);
     if (p.phase !== this.progress.phase) return; // a finished phase's last report, arriving late
     Object.assign(this.progress, { step: p.step, totalSteps: p.totalSteps, metrics: p.metrics, checkpoint: p.checkpoint ?? this.progress.checkpoint });
     this.publish();
@@ -95,7 +101,15 @@ export class PipelineControl {
       { key: R1Step, value: step },
       { key: R1Status, value: status },
     ]);
-    setCurrentDetails(`**${status}** · phase \`${phase}\` · step ${step}/${totalSteps}${glance(this.progress.metrics)}`);
+    setCurrentDetails(`**${status}** · phase \`${phase}\` · step ${step}/${totalSteps}${glance(this.progress.metrics)}${this.provenance()}`);
+  }
+
+  /** What made the latest checkpoint, and every phase whose checkpoints cannot be repeated bit for bit. */
+  private provenance(): string {
+    const latest = [...this.producers.values()].at(-1);
+    if (!latest) return '';
+    const caveats = [...this.producers].flatMap(([phase, env]) => env.warnings.map((w) => `\`${phase}\`: ${w}`));
+    return `\n\nlatest checkpoint made by ${describeEnvironment(latest)}${caveats.length ? `\n\n**not bit-reproducible**: ${caveats.join('; ')}` : ''}`;
   }
 }
 

@@ -21,6 +21,14 @@ export interface PipelineInput {
   taskQueuePrefix: string;
   /** Phases finished by an earlier run of this pipeline (`r1 restart`): they are not run again. */
   completed?: PhaseResult[];
+  /** Hashes of the resolved spec of the starting model and of each phase, recorded in their checkpoints (absent in runs started before they were). */
+  specHashes?: SpecHashes;
+}
+
+/** Computed where the spec was validated (cli/spec-file.ts): workflow code has no hash function. */
+export interface SpecHashes {
+  model: string;
+  phases: string[];
 }
 
 export interface PipelineResult {
@@ -61,7 +69,7 @@ export async function r1Pipeline(input: PipelineInput): Promise<PipelineResult> 
     staticSummary: `prepare ${Object.keys(spec.datasets).length} datasets`,
   }).catch((err) => control.fail('preparing the datasets', err));
   const initial = await queues(deployment)
-    .compute.initModel.executeWithOptions({ summary: 'starting model' }, [{ pipelineId, model: spec.model, name: INITIAL_MODEL }])
+    .compute.initModel.executeWithOptions({ summary: 'starting model' }, [{ pipelineId, model: spec.model, name: INITIAL_MODEL, specHash: input.specHashes?.model ?? null }])
     .catch((err) => control.fail('the starting model', err));
 
   const phases: PhaseResult[] = [];
@@ -77,7 +85,8 @@ export async function r1Pipeline(input: PipelineInput): Promise<PipelineResult> 
 
   const runPhase = async (index: number, phase: Phase, name: string): Promise<PhaseResult> => {
     control.phaseStarted(name, 'steps' in phase ? phase.steps : 0);
-    const phaseInput: PhaseInput = { pipelineId, deployment, name, index, phase, spec: { seed: spec.seed, runtime: spec.runtime }, base, baseModel, datasets };
+    const specHash = input.specHashes?.phases[index] ?? null;
+    const phaseInput: PhaseInput = { pipelineId, deployment, name, index, phase, spec: { seed: spec.seed, runtime: spec.runtime }, specHash, base, baseModel, datasets };
     const handle = await startChild(PHASE_WORKFLOWS[phase.kind] as (input: PhaseInput) => Promise<PhaseResult>, {
       workflowId: phaseWorkflowId(pipelineId, name),
       args: [phaseInput],

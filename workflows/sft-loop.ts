@@ -34,6 +34,7 @@ export async function runSftLoop(input: PhaseContext, loop: SftLoop, trainer: Tr
           kind: loop.kind,
           base: loop.base,
           runtime: policyRuntime(input),
+          specHash: input.specHash,
           toStep,
           totalSteps: loop.steps,
           dataset: loop.dataset,
@@ -42,7 +43,8 @@ export async function runSftLoop(input: PhaseContext, loop: SftLoop, trainer: Tr
         },
       ]),
     );
-    messages.report({ phase: input.name, step: result.step, totalSteps: loop.steps, metrics: result.metrics, checkpoint: result.checkpoint }, true);
+    const { step, metrics, checkpoint, environment } = result;
+    messages.report({ phase: input.name, step, totalSteps: loop.steps, metrics, checkpoint, environment }, true);
     if (result.step >= loop.steps) return result;
   }
 }

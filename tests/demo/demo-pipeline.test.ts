@@ -1,6 +1,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { cpus } from 'node:os';
 import { ensureStack } from '../helpers/stack';
 import { testClient, withWorkers } from '../helpers/workers';
 import { runDemoPipelines } from '../../cli/demo';
@@ -18,7 +19,8 @@ const evalSettings = { dataset: 'heldout', samples: 2, sampling: { maxNewTokens:
 const rewards = [{ name: 'accuracy', weight: 1 }, { name: 'format', weight: 0.5 }, { name: 'language', weight: 0.1, language: 'en' }];
 const grpo = { kind: 'grpo', dataset: 'coldstart', steps: 2, promptsPerStep: 2, colocate: true, sampling: { maxNewTokens: 48 }, grpo: { groupSize: 2, beta: 0.01 }, optimizer: { lr: 1e-4 }, checkpointEvery: 2, rewards, eval: evalSettings };
 const sftLoop = { steps: 2, batchSize: 4, checkpointEvery: 2, optimizer: { lr: 1e-3 } };
-const common = { seed: 1, runtime: { chatTemplate: 'plain' }, timeouts: { heartbeatSeconds: 10 } };
+// One engine thread, as the demo's own specs have it: nothing stands in the way of bit-for-bit runs.
+const common = { seed: 1, runtime: { chatTemplate: 'plain', device: { kind: 'cpu', threads: 1 } }, timeouts: { heartbeatSeconds: 10 } };
 
 const file = DemoFileSchema.parse({
   task: { seed: 1, heldoutPercent: 25, coldStart: [4], prompts: [4], heldout: [0, 2], pretrain: { documents: 16, levels: [1, 2], taggedShare: 0.5 } },
@@ -67,6 +69,9 @@ test('a CI-sized demo runs the student base, R1 and R1-Zero through real workers
   assert.match(demo.table, /GRPO \(3-grpo\) vs cold-start SFT/);
   assert.match(demo.table, /distillation: pretrained student pass@1 .* with \d+ \/ \d+ parameters/);
   assert.match(demo.table, /demo wall time: \d+s/);
+  // Under the table rows: the machine that produced them, from the checkpoints' manifests; one thread per engine, so no warning.
+  assert.match(demo.table, new RegExp(`\\n${demo.zero.rows.at(-1)!.run} .*\\nproduced on ${cpus()[0].model.trim()}, \\d+ cores?, \\S+ · onnxruntime [\\d.]+ cpu, 1 intra-op thread\\n\\n`));
+  assert.doesNotMatch(demo.table, /not bit-reproducible/);
   assert.match(demo.table, /R1-Zero: pass@1 .* after 3 GRPO steps/);
   assert.ok(lines.some((l) => /\[[#.]{24}\]/.test(l)), 'progress bars were drawn');
 
@@ -78,6 +83,10 @@ test('a CI-sized demo runs the student base, R1 and R1-Zero through real workers
       for (const title of ['reward', 'accuracy', 'KL', 'clip fraction', 'response length']) {
         assert.match(section, new RegExp(`<svg[^>]*aria-label="${title}[^"]*"[\\s\\S]*?<path d="M`), `${run.id} ${phase}: plot "${title}" with data`);
       }
+    }
+    const producers = html.split('What produced each phase')[1]?.split('<h2>')[0] ?? '';
+    for (const phase of run.result.phases) {
+      assert.match(producers, new RegExp(`<td>${phase.name}</td><td>[^<]*</td><td>r1-pipeline [^<]*onnxruntime [^<]*spec [0-9a-f]{12}</td><td>yes, in the same environment</td>`), `${run.id} ${phase.name}`);
     }
     assert.match(html, /Checkpoint lineage/);
     assert.match(html, /\(new weights\)/, 'lineage reaches a model made from scratch');

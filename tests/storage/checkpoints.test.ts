@@ -15,6 +15,12 @@ import {
   type CheckpointCommit,
 } from '../../storage/checkpoints';
 import { s3Env } from '../../schemas/environment';
+import { keys } from '../../schemas/layout';
+import { producerEnvironment } from '../../activities/provenance';
+import { engineEnvironment } from '../../engine/environment';
+
+/** A real measurement of this machine: an engine on two threads, made under some spec. */
+const ENVIRONMENT = producerEnvironment(engineEnvironment({ kind: 'cpu', threads: 2 }), 'ab'.repeat(32));
 
 let store: ArtifactStore;
 
@@ -31,6 +37,7 @@ function commitOf(pipelineId: string, step: number, extra: Partial<CheckpointCom
     files: { 'model.safetensors': Buffer.from(`weights at ${step}`), 'state.json': Buffer.from(JSON.stringify({ step })) },
     parent: null,
     producer: { workflowId: `${pipelineId}/1-sft`, runId: 'run-1', activity: 'trainSftSteps' },
+    environment: ENVIRONMENT,
     metrics: { loss: 1 / (step + 1) },
     ...extra,
   };
@@ -63,15 +70,29 @@ test('a checkpoint whose manifest is missing is not complete', async () => {
   assert.equal(await latestCheckpoint(store, 'partial', '2-grpo'), null);
 });
 
-test('manifests record files, lineage, producer and metrics', async () => {
+test('manifests record files, lineage, producer, environment and metrics', async () => {
   const parent = (await commitCheckpoint(store, commitOf('lineage', 1))).ref;
   const child = (await commitCheckpoint(store, commitOf('lineage', 2, { phase: '2-grpo', parent }))).ref;
   const manifest = await readManifest(store, child);
   assert.deepEqual(manifest.parent, parent);
   assert.equal(manifest.producer.activity, 'trainSftSteps');
+  assert.deepEqual(manifest.environment, ENVIRONMENT);
+  assert.match(manifest.environment!.warnings[0], /2 intra-op threads/);
   assert.deepEqual(manifest.files.map((f) => f.name).sort(), ['model.safetensors', 'state.json']);
   assert.equal(manifest.metrics.loss, 1 / 3);
   assert.ok(!Number.isNaN(Date.parse(manifest.createdAt)));
+});
+
+test('a manifest written before environments were recorded still loads, with its files', async () => {
+  const { ref } = await commitCheckpoint(store, commitOf('old', 4));
+  const { environment, ...older } = await readManifest(store, ref);
+  assert.ok(environment);
+  const key = store.key(keys.manifest(keys.checkpointStep('old', '1-sft', 6)));
+  await store.putBytes(key, Buffer.from(JSON.stringify({ ...older, step: 6 })));
+  const latest = await latestCheckpoint(store, 'old', '1-sft');
+  assert.equal(latest?.step, 6);
+  assert.equal((await readManifest(store, latest!)).environment, undefined);
+  assert.equal((await readCheckpointFiles(store, latest!))['model.safetensors'].toString(), 'weights at 4');
 });
 
 test('a corrupted checkpoint file is detected by its hash and never returned', async () => {

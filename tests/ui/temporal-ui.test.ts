@@ -61,6 +61,7 @@ test('the Temporal Web UI audits a pipeline: its phases, GRPO steps, and a failu
           await ui.frameText(/R1 pipeline: sft -> grpo/);
           // The UI's markdown typesets "3/3" with a fraction slash.
           await ui.frameText(/completed · phase done · step 3[/\u2044]3 · pass1/);
+          await ui.frameText(/latest checkpoint made by r1-pipeline .* · onnxruntime [\d.]+ cpu/);
           await ui.screenshot('5-pipeline-details');
 
           await ui.openTab('Memo');
