@@ -3,6 +3,7 @@ import { mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { LOCAL } from '../../schemas/environment';
 import { SEARCH_ATTRIBUTES } from '../../schemas/search-attributes';
+import { ensureS3Security } from './s3-security';
 import { toolPath } from './tools';
 
 /**
@@ -28,11 +29,11 @@ export interface Launched {
   log: string;
 }
 
-function launch(place: ServerPlace, name: string, binary: string, args: string[], env: NodeJS.ProcessEnv = process.env): Launched {
+function launch(place: ServerPlace, name: string, binary: string, args: string[], env: NodeJS.ProcessEnv = process.env, cwd?: string): Launched {
   mkdirSync(place.logDir, { recursive: true });
   const log = join(place.logDir, `${name}.log`);
   const out = openSync(log, 'a');
-  const child = spawn(binary, args, { detached: true, stdio: ['ignore', out, out], env });
+  const child = spawn(binary, args, { detached: true, stdio: ['ignore', out, out], env, cwd });
   child.unref();
   return { pid: child.pid!, binary, log };
 }
@@ -64,12 +65,14 @@ export function launchS3(place: ServerPlace): Launched {
     '-ip=127.0.0.1', '-ip.bind=127.0.0.1',
     `-s3.port=${place.s3Port}`,
     `-master.port=${inner(9333)}`, `-volume.port=${inner(9340)}`, `-filer.port=${inner(8888)}`,
-    // Nothing but the S3 API: no telemetry, WebDAV, admin UI, Iceberg or Lance endpoints.
+    // Nothing writable but the S3 API (see s3-security.ts): no inner HTTP endpoints, telemetry,
+    // WebDAV, admin UI, Iceberg or Lance.
+    '-disableHttp',
     '-master.telemetry=false', '-webdav=false', '-admin.ui=false', `-admin.port=${inner(23646)}`,
     '-s3.port.iceberg=0', '-s3.port.lance=0',
     `-bucket=${LOCAL.bucket}`,
   ];
   // SeaweedFS takes its static admin identity from these two variables; without them it runs open.
   const env = { ...process.env, AWS_ACCESS_KEY_ID: LOCAL.accessKeyId, AWS_SECRET_ACCESS_KEY: LOCAL.secretAccessKey };
-  return launch(place, 's3', toolPath('weed'), args, env);
+  return launch(place, 's3', toolPath('weed'), args, env, ensureS3Security(place.dataDir));
 }

@@ -1,7 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { PrivateStack } from '../helpers/private-stack';
+import { PrivateStack } from '../../infra/local/private-stack';
 import { testClient, withWorkers } from '../helpers/workers';
 import { startPipeline } from '../../cli/pipelines';
 import { ArtifactStore } from '../../storage/artifact-store';

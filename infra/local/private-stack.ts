@@ -2,12 +2,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LOCAL, s3Env, temporalEnv } from '../../schemas/environment';
-import { launchS3, launchTemporal, type Launched, type ServerPlace } from '../../infra/local/servers';
-import { poll, probeStore, temporalReady } from '../../infra/local/stack';
+import { keys } from '../../schemas/layout';
+import { launchS3, launchTemporal, type Launched, type ServerPlace } from './servers';
+import { poll, probeStore, temporalReady } from './stack';
 
 /**
- * Servers of a test's own (infra/local/servers.ts), on other ports and in a temporary folder, for
- * fault tests that kill and restart them: the shared stack other tests use is never touched.
+ * Servers of one's own (servers.ts), on other ports and in a temporary folder, for fault tests
+ * and the chaos bench, which kill and restart them: the stack everyone else uses is never touched.
  * `env` points clients, in-process workers and worker processes at them.
  */
 export class PrivateStack {
@@ -40,6 +41,11 @@ export class PrivateStack {
     };
   }
 
+  /** Where one of SeaweedFS's inner servers listens, by its default port (9333 master, 8888 filer, 9340 volume). */
+  innerPort(defaultPort: number): number {
+    return defaultPort + this.place.innerPortOffset;
+  }
+
   async startTemporal(): Promise<void> {
     this.temporal = launchTemporal(this.place);
     const env = temporalEnv({ ...process.env, ...this.env });
@@ -51,7 +57,7 @@ export class PrivateStack {
     const store = probeStore(s3Env({ ...process.env, ...this.env }));
     await poll('private S3', this.s3.log, 60_000, async () => {
       await store.ensureBucket();
-      await store.getBytes((await store.putBytes(store.key('stack/ready-probe'), Buffer.from('ready'))).ref);
+      await store.getBytes((await store.putBytes(store.key(keys.stackProbe()), Buffer.from('ready'))).ref);
     });
   }
 
