@@ -1,6 +1,7 @@
 import type { TrainerState } from '../engine/checkpoint';
 import { Engine } from '../engine/engine';
 import { BoundedCache } from './bounded-cache';
+import type { Device } from '../schemas/device';
 import type { CheckpointRef } from '../schemas/refs';
 import type { PolicyRuntime } from '../schemas/runtime';
 import type { ArtifactStore } from '../storage/artifact-store';
@@ -24,8 +25,10 @@ export class PolicyPool {
   private readonly weights: BoundedCache<string, Promise<TrainerState>>;
   private readonly slots = new Map<string, Slot>();
 
+  /** `device`: this worker's hardware, where its engines run. */
   constructor(
     private readonly store: ArtifactStore,
+    private readonly device: Device = { kind: 'cpu' },
     capacity = 2,
   ) {
     this.weights = new BoundedCache(capacity);
@@ -33,10 +36,10 @@ export class PolicyPool {
 
   async use<T>(policy: CheckpointRef, runtime: PolicyRuntime, work: (engine: Engine) => Promise<T>, t = new Timings()): Promise<T> {
     const state = await t.time('s3', () => this.weightsOf(policy));
-    const key = JSON.stringify([state.config, runtime.tokenizer, runtime.device]);
+    const key = JSON.stringify([state.config, runtime.tokenizer]);
     let slot = this.slots.get(key);
     if (!slot) {
-      slot = { engine: Engine.start({ ...runtime, config: state.config, weights: state.weights }), holds: policy.uri, busy: Promise.resolve() };
+      slot = { engine: Engine.start({ ...runtime, device: this.device, config: state.config, weights: state.weights }), holds: policy.uri, busy: Promise.resolve() };
       slot.engine.catch(() => this.slots.delete(key));
       this.slots.set(key, slot);
     }

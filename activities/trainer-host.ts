@@ -1,7 +1,9 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
+import { checkDevice } from '../engine/device';
 import { Engine } from '../engine/engine';
 import type { TrainerState } from '../engine/checkpoint';
+import type { Device } from '../schemas/device';
 import { modelConfigSchema, type ModelConfig } from '../schemas/model';
 import type { CheckpointRef } from '../schemas/refs';
 import type { PolicyRuntime } from '../schemas/runtime';
@@ -37,10 +39,16 @@ export class TrainerHost {
   private stopping = false;
 
   /**
-   * Two by default: phases running side by side on one process (R1 and R1-Zero in the demo) each
-   * keep their state; with one, every step of either would restore from S3 and replay.
+   * `device`: this worker's hardware, where its engines run (checked here, so that a worker
+   * without what it needs stops at once). Two trainers by default: phases
+   * running side by side on one process (R1 and R1-Zero in the demo) each keep their state; with
+   * one, every step of either would restore from S3 and replay.
    */
-  constructor(maxTrainers = 2) {
+  constructor(
+    readonly device: Device = { kind: 'cpu' },
+    maxTrainers = 2,
+  ) {
+    checkDevice(device);
     this.trainers = new BoundedCache(maxTrainers);
   }
 
@@ -107,7 +115,7 @@ export class TrainerHost {
     await this.drop(key);
     // Evicted here rather than by the cache: a trainer saves its steps before its engine goes.
     while (this.trainers.size >= this.trainers.capacity) await this.saveAndDrop(this.trainers.leastRecent()!, 'trainer evicted');
-    const engine = await Engine.start({ ...opts.runtime, config: state.config, weights: (opts.reference ?? state).weights });
+    const engine = await Engine.start({ ...opts.runtime, device: this.device, config: state.config, weights: (opts.reference ?? state).weights });
     if (opts.reference) {
       // The KL term's reference is the phase's starting policy; the state continues from there.
       await engine.snapshotReference();

@@ -19,7 +19,7 @@ import type { PipelineResult } from '../workflows/pipeline';
  * Both run on servers of the bench's own (infra/local/private-stack.ts) with worker processes
  * (`r1 worker`): one for orchestration and verification, two for rollouts and training. While the
  * faulty run goes on, every CHAOS_EVERY_S seconds (for at most CHAOS_FOR_S) one fault, chosen at
- * random, strikes: a compute worker SIGKILLed or SIGTERMed (a new one starts), S3 killed for
+ * random, strikes: a rollout+train worker SIGKILLed or SIGTERMed (a new one starts), S3 killed for
  * 5-45 s, Temporal killed for 5-15 s. Printed: the faults, whether the pipeline completed, and
  * every checkpoint and published policy of both runs compared by SHA-256: a step lost or applied
  * twice would change the weights after it. Goal: identical weights, no step missing.
@@ -27,6 +27,8 @@ import type { PipelineResult } from '../workflows/pipeline';
 const EVERY_S = Number(process.env.CHAOS_EVERY_S ?? 20);
 const FOR_S = Number(process.env.CHAOS_FOR_S ?? 240);
 const SEED = Number(process.env.CHAOS_SEED ?? 1);
+/** The worker processes the chaos strikes: rollouts and training, as a GPU machine would serve them. */
+const ENGINE_QUEUES = 'rollout,train';
 
 /** A small deterministic generator, so that a chaos run can be repeated. */
 function random(seed: number): () => number {
@@ -47,16 +49,16 @@ class Workers {
     return name;
   }
 
-  /** Stops a compute worker with `signal` and starts another in its place. */
-  async replaceCompute(signal: NodeJS.Signals, pick: () => number): Promise<string> {
-    const compute = [...this.running.keys()].filter((n) => n.startsWith('compute'));
-    const name = compute[Math.floor(pick() * compute.length)];
+  /** Stops a rollout+train worker with `signal` and starts another in its place. */
+  async replaceEngineWorker(signal: NodeJS.Signals, pick: () => number): Promise<string> {
+    const engines = [...this.running.keys()].filter((n) => n.startsWith(ENGINE_QUEUES));
+    const name = engines[Math.floor(pick() * engines.length)];
     const child = this.running.get(name)!;
     this.running.delete(name);
     const exited = new Promise((r) => child.once('exit', r));
     child.kill(signal);
     await exited;
-    return `${signal} ${name}, started ${this.start('compute')}`;
+    return `${signal} ${name}, started ${this.start(ENGINE_QUEUES)}`;
   }
 
   stopAll(): void {
@@ -87,7 +89,8 @@ async function runPipeline(client: Client, store: ArtifactStore, spec: PipelineS
 async function main(): Promise<void> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const stack = await PrivateStack.start(15000);
-  Object.assign(process.env, stack.env, { R1_TASK_QUEUE_PREFIX: `r1-chaos-${process.pid}-` });
+  // One intra-op thread per engine, as the demo's own worker: runs repeat bit for bit.
+  Object.assign(process.env, stack.env, { R1_TASK_QUEUE_PREFIX: `r1-chaos-${process.pid}-`, R1_WORKER_THREADS: '1' });
   const workers = new Workers(process.env);
   try {
     const client = new Client({ connection: await connectClient(), namespace: temporalEnv().namespace });
@@ -95,8 +98,8 @@ async function main(): Promise<void> {
     const file = loadDemoFile(demoFilePath('quick'));
     const spec = r1Spec(file, await uploadDemoDatasets(store, file));
     workers.start('orchestration,cpu');
-    workers.start('compute');
-    workers.start('compute');
+    workers.start(ENGINE_QUEUES);
+    workers.start(ENGINE_QUEUES);
 
     const began = Date.now();
     const reference = await runPipeline(client, store, spec, `chaos-reference-${process.pid}`);
@@ -114,7 +117,7 @@ async function main(): Promise<void> {
       const at = `${((Date.now() - chaosBegan) / 1000).toFixed(0)} s`;
       const kind = Math.floor(pick() * 4);
       if (kind < 2) {
-        faults.push(`${at}: ${await workers.replaceCompute(kind === 0 ? 'SIGKILL' : 'SIGTERM', pick)}`);
+        faults.push(`${at}: ${await workers.replaceEngineWorker(kind === 0 ? 'SIGKILL' : 'SIGTERM', pick)}`);
       } else {
         const server = kind === 2 ? 'S3' : 'Temporal';
         const seconds = server === 'S3' ? 5 + Math.floor(pick() * 41) : 5 + Math.floor(pick() * 11);

@@ -152,7 +152,7 @@ async function main(): Promise<void> {
   for (const mode of modes) {
     const id = `bench-pipeline-${Date.now().toString(36)}`;
     const modeSpec = { ...spec, phases: spec.phases.map((p) => (p.kind === 'grpo' ? { ...p, colocate: mode.colocate } : p)) };
-    await withWorkers(['orchestration', 'cpu', 'compute'], async () => (await startPipeline(client, modeSpec, id)).result());
+    await withWorkers(['orchestration', 'cpu', 'rollout', 'train'], async () => (await startPipeline(client, modeSpec, id)).result());
     report(`${mode.name} (${id})`, await stepTimes(client, `${id}/1-grpo`), mode.colocate);
   }
 }

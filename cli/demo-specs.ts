@@ -6,6 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import { encodeJsonl } from '../activities/jsonl';
 import { projectRoot } from '../infra/local/paths';
 import type { DatasetRow, DatasetSource } from '../schemas/datasets';
+import { deviceSchema } from '../schemas/device';
 import { keys } from '../schemas/layout';
 import type { PipelineSpec } from '../schemas/pipeline-spec';
 import type { CheckpointRef } from '../schemas/refs';
@@ -14,7 +15,7 @@ import { ChainTaskConfigSchema, generateChainDatasets } from '../tasks/arithmeti
 import { validateSpec } from './spec-file';
 
 /**
- * A demo file (examples/demo-<preset>.yaml): the task that generates the datasets, the R1
+ * A demo file (examples/demo-<preset>.yaml): the task that generates the datasets, the worker the demo starts, the R1
  * pipeline and the R1-Zero run, each a pipeline spec without its datasets (and, for R1-Zero,
  * without its model: it starts from R1's pretrained base). With `student`, a pipeline that
  * pretrains the distillation student's base runs first, and R1's distill phases that name no
@@ -23,6 +24,8 @@ import { validateSpec } from './spec-file';
  */
 export const DemoFileSchema = z.strictObject({
   task: ChainTaskConfigSchema,
+  /** The demo's own worker: its hardware (one onnxruntime thread per engine repeats runs bit for bit). */
+  worker: deviceSchema,
   student: z.record(z.string(), z.unknown()).optional(),
   r1: z.record(z.string(), z.unknown()),
   r1Zero: z.record(z.string(), z.unknown()),

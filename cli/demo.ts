@@ -12,6 +12,7 @@ import { ArtifactStore } from '../storage/artifact-store';
 import type { Progress } from '../workflows/messages';
 import type { PipelineResult } from '../workflows/pipeline';
 import { createWorkers, runWorkers } from '../workers/worker';
+import { QUEUE_ROLES } from '../workflows/task-queues';
 import { installRuntime } from '../workers/runtime';
 import { demoFilePath, loadDemoFile, PRESETS, r1Spec, r1ZeroSpec, studentSpec, uploadDemoDatasets, type DemoFile } from './demo-specs';
 import { phaseRows, producedOnLines, renderTable, type PhaseRow } from './phase-table';
@@ -34,7 +35,7 @@ export async function runDemo(preset = 'quick'): Promise<number> {
   const info = await stackUp((line) => console.log(line));
   console.log(`stack ready in ${(info.coldStartMs / 1000).toFixed(1)}s: Temporal ${info.temporalAddress}, S3 ${info.s3Endpoint}`);
 
-  const group = await createWorkers({ connection: await connectWorker(), roles: ['orchestration', 'cpu', 'compute'] });
+  const group = await createWorkers({ connection: await connectWorker(), roles: [...QUEUE_ROLES], device: file.worker });
   const running = runWorkers(group);
   try {
     const client = new Client({ connection: await connectClient(), namespace: temporalEnv().namespace });

@@ -5,7 +5,7 @@ import type { PipelineInput, r1Pipeline } from '../workflows/pipeline';
 import type { PhaseResult } from '../workflows/phase-input';
 import type { Progress } from '../workflows/messages';
 import { R1Phase, R1Pipeline, R1Status, R1Step } from '../workflows/search-attributes';
-import { taskQueues } from '../workflows/task-queues';
+import { taskQueue } from '../workflows/task-queues';
 import { temporalEnv } from '../schemas/environment';
 import { ArtifactStore } from '../storage/artifact-store';
 import { storeDatasets } from './datasets';
@@ -58,7 +58,7 @@ export async function startPipeline(client: Client, spec: PipelineSpec, id?: str
   const hash = specHash(stored);
   const { taskQueuePrefix } = temporalEnv();
   const handle = await client.workflow.start<typeof r1Pipeline>('r1Pipeline', {
-    taskQueue: taskQueues(taskQueuePrefix).orchestration,
+    taskQueue: taskQueue(taskQueuePrefix, 'orchestration', spec.runtime.device),
     workflowId: pipelineId,
     args: [{ spec: stored, taskQueuePrefix, completed: restart?.completed, specHashes: specHashes(stored) }],
     // An id is used by one pipeline; `r1 restart` checks the old run's state before it adds a run.

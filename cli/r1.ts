@@ -3,11 +3,9 @@ import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { Client } from '@temporalio/client';
 import { stackDown, stackStatus, stackUp } from '../infra/local/stack';
-import { connectClient, connectWorker } from '../infra/temporal-connection';
+import { connectClient } from '../infra/temporal-connection';
 import { s3Env, temporalEnv, LOCAL } from '../schemas/environment';
-import { QUEUE_ROLES, type QueueRole } from '../workflows/task-queues';
-import { createWorkers, runWorkers } from '../workers/worker';
-import { installRuntime } from '../workers/runtime';
+import { QUEUE_ROLES } from '../workflows/task-queues';
 import { loadSpecFile, SpecError } from './spec-file';
 import { PipelineExistsError, pipelineInput, pipelineProgress, startPipeline } from './pipelines';
 import { closedBecause, progressLine, watchPipeline } from './watch';
@@ -24,7 +22,10 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const USAGE = `r1: the DeepSeek-R1 recipe as durable Temporal workflows
 
   r1 stack up|down|status          the embedded Temporal + S3 servers (127.0.0.1)
-  r1 worker [--queues a,b,c]       serve task queues: ${QUEUE_ROLES.join(', ')} (default: all)
+  r1 worker [--queues a,b,c]       serve task queues: ${QUEUE_ROLES.join(', ')} (default: all),
+      [--device cpu|cuda:N]        with this hardware (default cpu; rollout and train queues of its kind)
+      [--threads N]                onnxruntime intra-op threads per engine on a CPU (1: bit-reproducible)
+                                   (or R1_WORKER_QUEUES, R1_WORKER_DEVICE, R1_WORKER_THREADS)
   r1 start <spec.yaml> [--id ID]   validate a spec and start its pipeline (exit 2 if invalid)
   r1 status <id>                   progress of a pipeline
   r1 watch <id>                    follow a pipeline until it closes (exit 1 if it did not complete)
@@ -97,27 +98,6 @@ async function stack(action: string | undefined): Promise<number> {
   }
   console.error('usage: r1 stack up|down|status');
   return 2;
-}
-
-function parseQueues(value: string | undefined): QueueRole[] {
-  const roles = (value ?? QUEUE_ROLES.join(',')).split(',').map((s) => s.trim());
-  for (const role of roles) {
-    if (!(QUEUE_ROLES as readonly string[]).includes(role)) throw new Error(`unknown queue "${role}"; choose from ${QUEUE_ROLES.join(', ')}`);
-  }
-  return roles as QueueRole[];
-}
-
-async function worker(queues: string | undefined): Promise<number> {
-  const roles = parseQueues(queues);
-  installRuntime('INFO');
-  const env = temporalEnv();
-  const connection = await connectWorker(env).catch((err: unknown) => {
-    throw unreachable('Temporal', env.address, err);
-  });
-  const group = await createWorkers({ connection, roles });
-  console.log(`worker serving ${group.workers.map((w) => w.options.taskQueue).join(', ')}`);
-  await runWorkers(group);
-  return 0;
 }
 
 async function start(specPath: string | undefined, id: string | undefined): Promise<number> {
@@ -247,6 +227,8 @@ async function main(argv: string[]): Promise<number> {
     options: {
       id: { type: 'string' },
       queues: { type: 'string' },
+      device: { type: 'string' },
+      threads: { type: 'string' },
       json: { type: 'boolean' },
       preset: { type: 'string' },
       out: { type: 'string', short: 'o' },
@@ -260,8 +242,10 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'stack':
       return stack(positionals[0]);
-    case 'worker':
-      return worker(values.queues);
+    case 'worker': {
+      const { runWorker } = await import('./worker');
+      return runWorker(values, (err) => unreachable('Temporal', temporalEnv().address, err));
+    }
     case 'start':
       return start(positionals[0], values.id);
     case 'status':

@@ -17,7 +17,7 @@ export type { Device };
  *    node_modules/onnxruntime-node/bin/napi-v6/linux/x64/.
  * The CUDA 12 runtime and cuDNN 9 libraries must also be on the loader path.
  */
-const CUDA_PROVIDER_FILES = ['libonnxruntime_providers_shared.so', 'libonnxruntime_providers_cuda.so'];
+export const CUDA_PROVIDER_FILES = ['libonnxruntime_providers_shared.so', 'libonnxruntime_providers_cuda.so'];
 
 /** Creates an onnxruntime session for a serialized ONNX model on the given device. */
 export async function createSession(model: Uint8Array, device: Device): Promise<InferenceSession> {
@@ -37,6 +37,20 @@ export async function createSession(model: Uint8Array, device: Device): Promise<
       enableMemPattern: false,
     });
   }
+  checkDevice(d);
+  try {
+    return await InferenceSession.create(model, { executionProviders: [{ name: 'cuda', deviceId: d.deviceId ?? 0 }] });
+  } catch (err) {
+    throw new Error(`could not start onnxruntime's CUDA execution provider (device ${d.deviceId ?? 0}): ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/**
+ * Throws when this machine cannot run engines on `device`, naming what is missing: a worker
+ * checks its device when it starts, rather than at its first session.
+ */
+export function checkDevice(device: Device): void {
+  if (device.kind === 'cpu') return;
   // onnxruntime would fail with a bare "Failed to load shared library"; name what is missing instead.
   const missing = CUDA_PROVIDER_FILES.filter((f) => !fs.existsSync(path.join(bindingDir(), f)));
   if (missing.length > 0) {
@@ -46,11 +60,6 @@ export async function createSession(model: Uint8Array, device: Device): Promise<
         `ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js, or copy both provider libraries of ` +
         `onnxruntime ${onnxruntimeVersion()} there (see engine/device.ts).`,
     );
-  }
-  try {
-    return await InferenceSession.create(model, { executionProviders: [{ name: 'cuda', deviceId: d.deviceId ?? 0 }] });
-  } catch (err) {
-    throw new Error(`could not start onnxruntime's CUDA execution provider (device ${d.deviceId ?? 0}): ${(err as Error).message}`, { cause: err });
   }
 }
 

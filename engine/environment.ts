@@ -28,10 +28,10 @@ export function reproducibilityWarnings(engine: EngineEnvironment): string[] {
   }
   const threads = engine.intraOpThreads;
   if (threads === null && engine.cpu.cores > 1) {
-    return [`intra-op threads unset: onnxruntime runs one per physical core (up to ${engine.cpu.cores} here), and threads add their partial sums in a varying order; set runtime.device.threads: 1`];
+    return [`intra-op threads unset: onnxruntime runs one per physical core (up to ${engine.cpu.cores} here), and threads add their partial sums in a varying order; start the worker with --threads 1 (R1_WORKER_THREADS=1)`];
   }
   if (threads !== null && threads > 1) {
-    return [`${threads} intra-op threads add their partial sums in a varying order; set runtime.device.threads: 1`];
+    return [`${threads} intra-op threads add their partial sums in a varying order; start the worker with --threads 1 (R1_WORKER_THREADS=1)`];
   }
   return [];
 }

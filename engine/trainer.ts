@@ -34,7 +34,10 @@ export interface OptimizerState {
   step: number;
 }
 
-/** A PolicyRuntime (schemas/runtime.ts) fits; its chat template is not the engine's business. */
+/**
+ * A PolicyRuntime (schemas/runtime.ts) fits, with the worker's own device in place of the kind the
+ * pipeline needs; its chat template is not the engine's business.
+ */
 export interface InitOptions {
   config: unknown; // parsed with modelConfigSchema
   /** Seeds fresh weights (when none are given) and the sampling generator. */

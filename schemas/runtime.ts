@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { chatTemplateNameSchema } from './chat-template';
-import { deviceSchema } from './device';
+import { deviceNeedSchema } from './device';
 
 export const TokenizerSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('byte') }),
@@ -9,12 +9,13 @@ export const TokenizerSchema = z.discriminatedUnion('kind', [
 ]);
 export type TokenizerSpec = z.infer<typeof TokenizerSchema>;
 
-/** How a pipeline's engines read and write text, and where they run: the spec's `runtime`. */
+/** How a pipeline's engines read and write text, and what they run on: the spec's `runtime`. */
 export const RuntimeSchema = z.strictObject({
   /** How a prompt is wrapped before the model sees it. */
   chatTemplate: chatTemplateNameSchema.default('r1'),
   tokenizer: TokenizerSchema.default({ kind: 'byte' }),
-  device: deviceSchema.default({ kind: 'cpu' }),
+  /** The hardware its rollouts and training need; which GPU and how many threads is each worker's own setting. */
+  device: deviceNeedSchema.default('cpu'),
 });
 export type Runtime = z.infer<typeof RuntimeSchema>;
 

@@ -4,12 +4,15 @@ import { createActivities } from '../activities';
 import { PolicyPool } from '../activities/policy-pool';
 import { TrainerHost } from '../activities/trainer-host';
 import { ArtifactStore } from '../storage/artifact-store';
+import type { Device } from '../schemas/device';
 import { temporalEnv } from '../schemas/environment';
-import { taskQueues, type QueueRole } from '../workflows/task-queues';
+import { taskQueue, type QueueRole } from '../workflows/task-queues';
 
 export interface WorkerOptions {
   connection: NativeConnection;
   roles: QueueRole[];
+  /** This process's hardware: its engines run there, and its rollout and train roles serve that device kind's queues. */
+  device: Device;
   store?: ArtifactStore;
   /** How long in-flight activities get to finish (and checkpoint) when the worker stops. */
   shutdownGraceTime?: Duration;
@@ -27,16 +30,15 @@ export interface WorkerGroup {
 
 /**
  * The Temporal workers of one process, one per task queue it serves. Orchestration runs workflow
- * code only; cpu and compute run activities. A compute process also serves its own
+ * code only; cpu, rollout and train run activities. A train process also serves its own
  * worker-specific queue, where the phases it trains for send their steps.
  */
 export async function createWorkers(options: WorkerOptions): Promise<WorkerGroup> {
   const store = options.store ?? ArtifactStore.fromEnv();
-  const host = new TrainerHost();
-  const pool = new PolicyPool(store);
+  const host = new TrainerHost(options.device);
+  const pool = new PolicyPool(store, options.device);
   const activities = createActivities(store, host, pool);
   const { namespace, taskQueuePrefix } = temporalEnv();
-  const names = taskQueues(taskQueuePrefix);
   const activityWorker = (taskQueue: string) =>
     Worker.create({
       connection: options.connection,
@@ -51,13 +53,13 @@ export async function createWorkers(options: WorkerOptions): Promise<WorkerGroup
       ? Worker.create({
           connection: options.connection,
           namespace,
-          taskQueue: names.orchestration,
+          taskQueue: taskQueue(taskQueuePrefix, role, options.device.kind),
           ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
         })
-      : activityWorker(names[role]),
+      : activityWorker(taskQueue(taskQueuePrefix, role, options.device.kind)),
   );
   const shared = await Promise.all(queues);
-  const trainerQueue = options.roles.includes('compute') ? await activityWorker(host.queue) : undefined;
+  const trainerQueue = options.roles.includes('train') ? await activityWorker(host.queue) : undefined;
   let stopping = false;
   return {
     workers: trainerQueue ? [...shared, trainerQueue] : shared,

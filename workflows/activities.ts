@@ -1,7 +1,9 @@
+import type { Duration } from '@temporalio/common';
 import { ActivityFailure, ApplicationFailure, CancelledFailure, proxyActivities, sleep, TimeoutFailure, log, type RetryPolicy } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import type { DeviceNeed } from '../schemas/device';
 import type { TrainerReply } from '../schemas/training';
-import { taskQueues } from './task-queues';
+import { taskQueue } from './task-queues';
 
 /**
  * Activity stubs by task queue. Whether a failure is worth retrying is the activity's to say
@@ -13,20 +15,20 @@ const retry: RetryPolicy = { initialInterval: RETRY.initialMs, backoffCoefficien
 
 /** Where a pipeline's activities run, carried in every workflow's input. */
 export interface Deployment {
-  /** The deployment's task queues are `<prefix>cpu`, `<prefix>compute`, ... */
+  /** The deployment's task queues are `<prefix>cpu`, `<prefix>rollout-cuda`, ... (task-queues.ts) */
   taskQueuePrefix: string;
+  /** What the pipeline's engines need (the spec's runtime.device): picks the rollout and train queues. */
+  device: DeviceNeed;
   /** A worker silent this long (the spec's timeouts.heartbeatSeconds) is taken for dead. */
   heartbeatSeconds: number;
 }
 
-/** The shared queues' activities of a deployment. */
+/** The shared queues' activities of a deployment: data and verification; rollouts; trainer claims and models (trainer machines have the memory). */
 export function queues(deployment: Deployment) {
   const heartbeatTimeout = deployment.heartbeatSeconds * 1000;
-  const names = taskQueues(deployment.taskQueuePrefix);
-  return {
-    cpu: proxyActivities<Activities>({ taskQueue: names.cpu, startToCloseTimeout: '30 minutes', heartbeatTimeout, retry }),
-    compute: proxyActivities<Activities>({ taskQueue: names.compute, startToCloseTimeout: '2 hours', heartbeatTimeout, retry }),
-  };
+  const on = (role: 'cpu' | 'rollout' | 'train', startToCloseTimeout: Duration) =>
+    proxyActivities<Activities>({ taskQueue: taskQueue(deployment.taskQueuePrefix, role, deployment.device), startToCloseTimeout, heartbeatTimeout, retry });
+  return { cpu: on('cpu', '30 minutes'), rollout: on('rollout', '2 hours'), train: on('train', '2 hours') };
 }
 
 /**
@@ -75,10 +77,7 @@ export class Trainer {
     let claim = 1;
     let attempt = 1;
     for (;;) {
-      this.queue ??= await queues(this.deployment).compute.claimTrainer.executeWithOptions(
-        { summary: 'claim a trainer', startToCloseTimeout: '1 minute' },
-        [],
-      );
+      this.queue ??= await queues(this.deployment).train.claimTrainer.executeWithOptions({ summary: 'claim a trainer', startToCloseTimeout: '1 minute' }, []);
       try {
         const reply = await call(trainerAt(this.queue, this.deployment.heartbeatSeconds));
         if (reply.trainerLeaving) this.queue = undefined;

@@ -15,7 +15,7 @@ import { runSftLoop } from './sft-loop';
 export async function distillationPhase(input: PhaseInput<'distill'>): Promise<PhaseResult> {
   const messages = new PhaseMessages();
   const p = input.phase;
-  const { cpu, compute } = queues(input.deployment);
+  const { cpu, train } = queues(input.deployment);
   const sampled = await sampleDataset(input, { label: 'teacher', policy: input.base, dataset: p.dataset, samplesPerPrompt: p.samplesPerPrompt, sampling: p.sampling, rewards: p.rewards });
   const dataset = await cpu.buildSftDataset.executeWithOptions({ summary: `${input.name}: keep verified teacher solutions` }, [
     {
@@ -29,7 +29,7 @@ export async function distillationPhase(input: PhaseInput<'distill'>): Promise<P
     },
   ]);
   const pretrained = 'checkpoint' in p.student;
-  const student = await compute.initModel.executeWithOptions({ summary: `${input.name}: ${pretrained ? 'load the pretrained student' : 'initialise the student'}` }, [
+  const student = await train.initModel.executeWithOptions({ summary: `${input.name}: ${pretrained ? 'load the pretrained student' : 'initialise the student'}` }, [
     { pipelineId: input.pipelineId, model: p.student, name: subRun.studentInit(input.name), specHash: input.specHash },
   ]);
   const result = await runSftLoop(

@@ -13,8 +13,8 @@ export const EVAL_REWARDS: RewardSpec = [
 
 /** pass@1 over k samples, maj@k, format rate and mean length of `policy` on a held-out set. */
 export function evaluatePolicy(input: PhaseContext, policy: CheckpointRef, settings: EvalSettings, label: string, rewards = EVAL_REWARDS): Promise<Metrics> {
-  const { compute } = queues(input.deployment);
-  return compute.evaluate.executeWithOptions({ summary: `${input.name}: evaluate ${label} on ${settings.dataset}` }, [
+  const { rollout } = queues(input.deployment);
+  return rollout.evaluate.executeWithOptions({ summary: `${input.name}: evaluate ${label} on ${settings.dataset}` }, [
     {
       policy,
       dataset: input.datasets[settings.dataset],

@@ -65,7 +65,7 @@ async function startingState(input: PhaseInput<'grpo'>): Promise<GrpoCarry> {
 export async function grpoPhase(input: PhaseInput<'grpo'>, carried?: GrpoCarry): Promise<PhaseResult> {
   const messages = new PhaseMessages();
   const p = input.phase;
-  const { cpu, compute } = queues(input.deployment);
+  const { cpu, rollout } = queues(input.deployment);
   const state: GrpoCarry = carried ?? (await startingState(input));
   const trainer = Trainer.resume(state.trainerQueue, input.deployment);
   const runtime = policyRuntime(input);
@@ -91,7 +91,7 @@ export async function grpoPhase(input: PhaseInput<'grpo'>, carried?: GrpoCarry):
   const sampleStep = async (step: number): Promise<SampledStep> => {
     const shards = await Promise.all(
       Array.from({ length: p.shards }, (_, shard) =>
-        compute.generateRollouts.executeWithOptions({ summary: `${input.name}: rollouts step ${step} shard ${shard + 1}/${p.shards}` }, [
+        rollout.generateRollouts.executeWithOptions({ summary: `${input.name}: rollouts step ${step} shard ${shard + 1}/${p.shards}` }, [
           { ...rolloutsOf(step, shard), policy: state.policy },
         ]),
       ),

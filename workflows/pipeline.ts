@@ -56,7 +56,7 @@ const PHASE_WORKFLOWS = {
 export async function r1Pipeline(input: PipelineInput): Promise<PipelineResult> {
   const pipelineId = workflowInfo().workflowId;
   const { spec } = input;
-  const deployment: Deployment = { taskQueuePrefix: input.taskQueuePrefix, heartbeatSeconds: spec.timeouts.heartbeatSeconds };
+  const deployment: Deployment = { taskQueuePrefix: input.taskQueuePrefix, device: spec.runtime.device, heartbeatSeconds: spec.timeouts.heartbeatSeconds };
   const control = new PipelineControl(pipelineId);
 
   const datasets = await executeChild(prepareDatasets, {
@@ -69,7 +69,7 @@ export async function r1Pipeline(input: PipelineInput): Promise<PipelineResult> 
     staticSummary: `prepare ${Object.keys(spec.datasets).length} datasets`,
   }).catch((err) => control.fail('preparing the datasets', err));
   const initial = await queues(deployment)
-    .compute.initModel.executeWithOptions({ summary: 'starting model' }, [{ pipelineId, model: spec.model, name: INITIAL_MODEL, specHash: input.specHashes?.model ?? null }])
+    .train.initModel.executeWithOptions({ summary: 'starting model' }, [{ pipelineId, model: spec.model, name: INITIAL_MODEL, specHash: input.specHashes?.model ?? null }])
     .catch((err) => control.fail('the starting model', err));
 
   const phases: PhaseResult[] = [];

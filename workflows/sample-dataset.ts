@@ -17,7 +17,7 @@ export async function sampleDataset(
   opts: { label: string; policy: CheckpointRef; dataset: string; samplesPerPrompt: number; sampling: Sampling; rewards: RewardSpec },
 ): Promise<{ rollouts: ArtifactRef[]; rewards: ArtifactRef[] }> {
   const dataset = input.datasets[opts.dataset];
-  const { cpu, compute } = queues(input.deployment);
+  const { cpu, rollout } = queues(input.deployment);
   const phase = subRun.samples(input.name, opts.label);
   const chunks = Math.ceil(dataset.rows / ROWS_PER_CHUNK);
   const results = await Promise.all(
@@ -25,7 +25,7 @@ export async function sampleDataset(
       const from = chunk * ROWS_PER_CHUNK;
       const to = Math.min(from + ROWS_PER_CHUNK, dataset.rows);
       const rows = `rows ${from + 1}-${to}`;
-      const generated = await compute.generateRollouts.executeWithOptions({ summary: `${input.name}: ${opts.label} samples ${rows}` }, [
+      const generated = await rollout.generateRollouts.executeWithOptions({ summary: `${input.name}: ${opts.label} samples ${rows}` }, [
         {
           pipelineId: input.pipelineId,
           phase,

@@ -17,8 +17,9 @@ import type { CheckpointManifest } from '../../schemas/manifest';
 import { ArtifactStore } from '../../storage/artifact-store';
 import { readManifest } from '../../storage/checkpoints';
 
-/** Two intra-op threads: every checkpoint of this run must say it cannot be repeated bit for bit. */
-const spec = tinySpec([PHASES.pretrain, PHASES.grpo], { runtime: { chatTemplate: 'plain', device: { kind: 'cpu', threads: 2 } } });
+const spec = tinySpec([PHASES.pretrain, PHASES.grpo]);
+/** A worker with two intra-op threads: every checkpoint of this run must say it cannot be repeated bit for bit. */
+const TWO_THREADS = { kind: 'cpu' as const, threads: 2 };
 
 const sha256 = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('hex');
 
@@ -39,7 +40,7 @@ test('checkpoints record what produced them; r1 history and the UI details show 
   const client = await testClient();
   const store = ArtifactStore.fromEnv();
   const id = `provenance-${randomUUID().slice(0, 8)}`;
-  await withWorkers(['orchestration', 'cpu', 'compute'], async () => {
+  await withWorkers(['orchestration', 'cpu', 'rollout', 'train'], async () => {
     const handle = await startPipeline(client, spec, id);
     t.after(() => terminateIfRunning(handle));
     await handle.result();
@@ -47,7 +48,7 @@ test('checkpoints record what produced them; r1 history and the UI details show 
     const { currentDetails } = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
     assert.match(currentDetails ?? '', /latest checkpoint made by r1-pipeline \S+ @ .* · onnxruntime [\d.]+ cpu, 2 intra-op threads · spec [0-9a-f]{12}/);
     assert.match(currentDetails ?? '', /\*\*not bit-reproducible\*\*: `0-pretrain`: 2 intra-op threads add their partial sums in a varying order/);
-  });
+  }, TWO_THREADS);
 
   const all = await manifests(store, id);
   const version = (JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { version: string }).version;

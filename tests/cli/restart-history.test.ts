@@ -45,7 +45,7 @@ test('r1 restart after terminate keeps the finished phase and resumes the broken
   const pretrain = client.workflow.getHandle(`${id}/0-pretrain`);
   const sft = client.workflow.getHandle(`${id}/1-sft`);
 
-  await withWorkers(['orchestration', 'cpu', 'compute'], async () => {
+  await withWorkers(['orchestration', 'cpu', 'rollout', 'train'], async () => {
     const first = await startPipeline(client, spec, id);
     // Held at a step boundary while the slow-starting CLI is refused, then terminated there.
     await waitForProgress(client, id, (p) => p.phase === '1-sft' && p.step >= 100);
@@ -129,7 +129,7 @@ test('a phase that fails: r1 watch exits 1 with the failure, r1 history shows th
   const failing = tinySpec([{ kind: 'sft', dataset: 'text', steps: 4, batchSize: 2, checkpointEvery: 2, optimizer: { lr: 0.01 } }], { seed: 2, timeouts: { heartbeatSeconds: 10 } });
   const message = /SFT needs "prompt" and "completion" fields/;
 
-  await withWorkers(['orchestration', 'cpu', 'compute'], async () => {
+  await withWorkers(['orchestration', 'cpu', 'rollout', 'train'], async () => {
     await startPipeline(client, failing, id);
     const watched = await r1('watch', id);
     assert.equal(watched.code, 1);

@@ -44,7 +44,7 @@ test('inline datasets are uploaded by the client: megabytes of rows start, and o
   const id = `inline-${randomUUID().slice(0, 8)}`;
   const rows = Array.from({ length: 30_000 }, (_, i) => ({ prompt: `question ${i} ${'x'.repeat(80)}`, answer: String(i) }));
   const spec = validateSpec({ model, datasets: { big: { kind: 'inline', rows } }, phases: [] });
-  const result = await withWorkers(['orchestration', 'cpu', 'compute'], async () => (await startPipeline(client, spec, id)).result());
+  const result = await withWorkers(['orchestration', 'cpu', 'rollout', 'train'], async () => (await startPipeline(client, spec, id)).result());
   assert.equal(result.datasets.big.rows, rows.length);
   assert.ok(result.datasets.big.bytes > 3_000_000, `${result.datasets.big.bytes} bytes`);
 

@@ -34,7 +34,7 @@ test('r1 pause holds a pipeline at a step boundary, r1 resume lets it finish, r1
   const client = await testClient();
   const id = `cli-pause-${randomUUID().slice(0, 8)}`;
   t.after(() => terminateIfRunning(client.workflow.getHandle(id)));
-  await withWorkers(['orchestration', 'cpu', 'compute'], async () => {
+  await withWorkers(['orchestration', 'cpu', 'rollout', 'train'], async () => {
     const handle = await startPipeline(client, spec, id);
     const watching = r1('watch', id); // not a TTY here: one line per change
 
@@ -79,7 +79,7 @@ test('r1 stop finishes the running phase and stops; r1 watch of a closed pipelin
   const client = await testClient();
   const id = `cli-stop-${randomUUID().slice(0, 8)}`;
   t.after(() => terminateIfRunning(client.workflow.getHandle(id)));
-  await withWorkers(['orchestration', 'cpu', 'compute'], async () => {
+  await withWorkers(['orchestration', 'cpu', 'rollout', 'train'], async () => {
     const handle = await startPipeline(client, spec, id);
     // Held inside the first phase (between its two chunks), so that the slow-starting CLI surely lands there.
     await waitForProgress(client, id, (p) => p.phase === '0-pretrain');

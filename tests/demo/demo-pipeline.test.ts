@@ -19,10 +19,11 @@ const evalSettings = { dataset: 'heldout', samples: 2, sampling: { maxNewTokens:
 const rewards = [{ name: 'accuracy', weight: 1 }, { name: 'format', weight: 0.5 }, { name: 'language', weight: 0.1, language: 'en' }];
 const grpo = { kind: 'grpo', dataset: 'coldstart', steps: 2, promptsPerStep: 2, colocate: true, sampling: { maxNewTokens: 48 }, grpo: { groupSize: 2, beta: 0.01 }, optimizer: { lr: 1e-4 }, checkpointEvery: 2, rewards, eval: evalSettings };
 const sftLoop = { steps: 2, batchSize: 4, checkpointEvery: 2, optimizer: { lr: 1e-3 } };
-// One engine thread, as the demo's own specs have it: nothing stands in the way of bit-for-bit runs.
-const common = { seed: 1, runtime: { chatTemplate: 'plain', device: { kind: 'cpu', threads: 1 } }, timeouts: { heartbeatSeconds: 10 } };
+const common = { seed: 1, runtime: { chatTemplate: 'plain' }, timeouts: { heartbeatSeconds: 10 } };
 
 const file = DemoFileSchema.parse({
+  // One engine thread, as the demo's own worker has: nothing stands in the way of bit-for-bit runs.
+  worker: { kind: 'cpu', threads: 1 },
   task: { seed: 1, heldoutPercent: 25, coldStart: [4], prompts: [4], heldout: [0, 2], pretrain: { documents: 16, levels: [1, 2], taggedShare: 0.5 } },
   student: { ...common, model: { config: { ...tiny, hiddenSize: 8, intermediateSize: 8 } }, phases: [{ kind: 'pretrain', dataset: 'pretrain', ...sftLoop }] },
   r1: {
@@ -49,8 +50,9 @@ test('a CI-sized demo runs the student base, R1 and R1-Zero through real workers
   const client = await testClient();
   const store = ArtifactStore.fromEnv();
   const lines: string[] = [];
-  const demo = await withWorkers(['orchestration', 'cpu', 'compute'], () =>
+  const demo = await withWorkers(['orchestration', 'cpu', 'rollout', 'train'], () =>
     runDemoPipelines(client, store, file, { id: `demo-ci-${randomUUID().slice(0, 8)}`, log: (l) => lines.push(l) }),
+    file.worker,
   );
 
   assert.ok(demo.student, 'the student pipeline ran');

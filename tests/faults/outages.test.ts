@@ -16,7 +16,7 @@ import { PHASES, tinySpec } from '../fixtures/tiny-pipeline';
  */
 const spec = tinySpec(
   [PHASES.sft, { ...PHASES.grpo, steps: 8, shards: 2, checkpointEvery: 2 }],
-  { runtime: { chatTemplate: 'plain', device: { kind: 'cpu', threads: 1 } } },
+  { runtime: { chatTemplate: 'plain' } },
 );
 
 let stack: PrivateStack;
@@ -52,7 +52,7 @@ async function untilPolicy(store: ArtifactStore, id: string, step: number): Prom
 async function run(id: string, fault: (store: ArtifactStore) => Promise<void> = async () => {}): Promise<number> {
   const store = ArtifactStore.fromEnv();
   const began = Date.now();
-  await withWorkers(['orchestration', 'cpu', 'compute'], async () => {
+  await withWorkers(['orchestration', 'cpu', 'rollout', 'train'], async () => {
     const handle = await startPipeline(await testClient(), spec, id);
     const [result] = await Promise.all([handle.result() as Promise<PipelineResult>, fault(store)]);
     assert.equal(result.phases[1].checkpoint.step, 8);

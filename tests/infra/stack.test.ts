@@ -25,7 +25,7 @@ test('stack up, a pipeline, down, up again: its history and its artifact survive
   assert.match(up, /S3\s+http:\/\/127\.0\.0\.1:8333/);
 
   const id = `survives-${randomUUID().slice(0, 8)}`;
-  const result = await withWorkers(['orchestration', 'cpu', 'compute'], async () => {
+  const result = await withWorkers(['orchestration', 'cpu', 'rollout', 'train'], async () => {
     const handle = await startPipeline(await testClient(), spec, id);
     return (await handle.result()) as PipelineResult;
   });

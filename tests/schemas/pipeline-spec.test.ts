@@ -64,7 +64,15 @@ test('YAML and JSON files both load, with defaults filled in', () => {
   const fromJson = loadSpecFile(join(dir, 'spec.json'));
   assert.deepEqual(fromYaml, fromJson);
   assert.equal(fromYaml.seed, 0);
-  assert.deepEqual(fromYaml.runtime, { chatTemplate: 'r1', tokenizer: { kind: 'byte' }, device: { kind: 'cpu' } });
+  assert.deepEqual(fromYaml.runtime, { chatTemplate: 'r1', tokenizer: { kind: 'byte' }, device: 'cpu' });
+});
+
+test('a spec says what its engines need; threads and GPUs are the workers\' own', () => {
+  assert.equal(validateSpec({ ...valid, runtime: { device: 'cuda' } }).runtime.device, 'cuda');
+  assert.deepEqual(validateSpec({ ...valid, runtime: { device: { rollout: 'cpu', train: 'cuda' } } }).runtime.device, { rollout: 'cpu', train: 'cuda' });
+  const problems = problemsOf({ ...valid, runtime: { device: { kind: 'cpu', threads: 1 } } });
+  assert.deepEqual(problems.map((p) => p.path), ['runtime.device']);
+  assert.match(problems[0].message, /"cpu", "cuda" or \{ rollout: cpu\|cuda, train: cpu\|cuda \}.*r1 worker --device cpu\|cuda:N --threads N/);
 });
 
 test('GRPO settings take their defaults, and travel as one object', () => {

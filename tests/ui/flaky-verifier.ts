@@ -6,7 +6,7 @@ import { connectWorker } from '../../infra/temporal-connection';
 import { temporalEnv } from '../../schemas/environment';
 import { ArtifactStore } from '../../storage/artifact-store';
 import { installRuntime } from '../../workers/runtime';
-import { taskQueues } from '../../workflows/task-queues';
+import { taskQueue } from '../../workflows/task-queues';
 
 export const FLAKY_MESSAGE = 'reward verifier unavailable';
 
@@ -31,7 +31,7 @@ export async function withFlakyVerifier<T>(step: number, fn: () => Promise<T>): 
   const worker = await Worker.create({
     connection,
     namespace,
-    taskQueue: taskQueues(taskQueuePrefix).cpu,
+    taskQueue: taskQueue(taskQueuePrefix, 'cpu', 'cpu'),
     activities: { ...activities, verifyRollouts },
   });
   const running = worker.run();

@@ -24,7 +24,7 @@ test('the Temporal Web UI audits a pipeline: its phases, GRPO steps, and a failu
   let uiPhases: string[] = [];
 
   await withFlakyVerifier(FLAKY_STEP, () =>
-    withWorkers(['orchestration', 'compute'], async () => {
+    withWorkers(['orchestration', 'rollout', 'train'], async () => {
       const handle = await startPipeline(await testClient(), tinySpec([PHASES.sft, { ...PHASES.grpo, verifyOn: 'cpu' }]), id);
       await handle.result().finally(() => terminateIfRunning(handle));
 

@@ -44,7 +44,7 @@ test('a missing checkpoint fails the pipeline at once with a message naming it',
   const store = ArtifactStore.fromEnv();
   const uri = store.uri(store.key(`pipelines/nowhere-${randomUUID()}/checkpoints/0-sft/step-00000001/manifest.json`));
   const spec = tinySpec([PHASES.eval], { model: { checkpoint: uri } });
-  const message = await withWorkers(['orchestration', 'cpu', 'compute'], async () =>
+  const message = await withWorkers(['orchestration', 'cpu', 'rollout', 'train'], async () =>
     failureOf((await startPipeline(await testClient(), spec, `missing-${randomUUID().slice(0, 8)}`)).result()),
   );
   assert.match(message, /artifact not found/);
@@ -55,7 +55,7 @@ test('a corrupted checkpoint is detected by its hash, never loaded, and earlier 
   const store = ArtifactStore.fromEnv();
   const source = `source-${randomUUID().slice(0, 8)}`;
   const pretrain = { ...PHASES.pretrain, steps: 4, checkpointEvery: 2 };
-  const message = await withWorkers(['orchestration', 'cpu', 'compute'], async () => {
+  const message = await withWorkers(['orchestration', 'cpu', 'rollout', 'train'], async () => {
     const client = await testClient();
     const first = (await (await startPipeline(client, tinySpec([pretrain]), source)).result()) as PipelineResult;
     const checkpoint = first.phases[0].checkpoint;

@@ -38,7 +38,7 @@ for (const [kind, { phase, name }] of Object.entries(cases)) {
     const spec = tinySpec(kind === 'sft' ? [PHASES.pretrain, phase] : [PHASES.sft, phase]);
 
     // The first run's workers go with it (a crash, say): the restart's trainer has only S3 to go by.
-    const interrupted = await withWorkers(['orchestration', 'cpu', 'compute'], async () => {
+    const interrupted = await withWorkers(['orchestration', 'cpu', 'rollout', 'train'], async () => {
       const first = await startPipeline(client, spec, id);
       await waitUntil(async () => (await listCheckpoints(store, id, name)).length >= 2, `${name} has two checkpoints`);
       // Held at a step boundary with nothing in flight, so that no late save follows the terminate.
@@ -53,7 +53,7 @@ for (const [kind, { phase, name }] of Object.entries(cases)) {
     const weights = manifest.files.find((f) => f.name === 'model.safetensors')!;
     await store.client.send(new PutObjectCommand({ Bucket: store.bucket, Key: weights.key, Body: Buffer.from('not weights') }));
 
-    const final = await withWorkers(['orchestration', 'cpu', 'compute'], async () => {
+    const final = await withWorkers(['orchestration', 'cpu', 'rollout', 'train'], async () => {
       await restartPipeline(client, id);
       return (await client.workflow.getHandle(id).result()) as PipelineResult;
     });

@@ -45,7 +45,7 @@ test('a code reward scores a pipeline\'s programs in the sandbox: 1 for a correc
   const client = await testClient();
   const store = ArtifactStore.fromEnv();
   const id = `code-${randomUUID().slice(0, 8)}`;
-  const result: PipelineResult = await withWorkers(['orchestration', 'cpu', 'compute'], async () => (await startPipeline(client, spec, id)).result());
+  const result: PipelineResult = await withWorkers(['orchestration', 'cpu', 'rollout', 'train'], async () => (await startPipeline(client, spec, id)).result());
   const [, evaluation, grpo, rejection] = result.phases;
 
   // Evaluation: one prompt of two solved.

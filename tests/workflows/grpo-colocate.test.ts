@@ -16,7 +16,7 @@ before(async () => {
 
 // One rollout shard, one engine thread (bit-for-bit runs), a new workflow run every 2 steps.
 const grpo = { ...PHASES.grpo, steps: 5, shards: 1, checkpointEvery: 2, continueAsNewEvery: 2 };
-const spec = (colocate: boolean) => tinySpec([PHASES.sft, { ...grpo, colocate }], { runtime: { chatTemplate: 'plain', device: { kind: 'cpu', threads: 1 } } });
+const spec = (colocate: boolean) => tinySpec([PHASES.sft, { ...grpo, colocate }], { runtime: { chatTemplate: 'plain' } });
 
 /** The content hash of each step's published policy weights. */
 async function policyHashes(store: ArtifactStore, id: string): Promise<string[]> {
@@ -45,7 +45,7 @@ test('colocated rollouts: the trainer samples each next step, one activity per s
   const client = await testClient();
   const store = ArtifactStore.fromEnv();
   const [separate, colocated] = [`sep-${randomUUID().slice(0, 8)}`, `colo-${randomUUID().slice(0, 8)}`];
-  await withWorkers(['orchestration', 'cpu', 'compute'], async () => {
+  await withWorkers(['orchestration', 'cpu', 'rollout', 'train'], async () => {
     await (await startPipeline(client, spec(false), separate)).result();
     await (await startPipeline(client, spec(true), colocated)).result();
   });

@@ -19,7 +19,7 @@ test('a long GRPO phase continues as new without losing its step, policy, checkp
   // checkpoint, which the next run must carry over. Two updates of two mini-batches per step.
   const grpo = { ...PHASES.grpo, steps: 5, shards: 1, checkpointEvery: 3, continueAsNewEvery: 2, grpo: { ...PHASES.grpo.grpo, iterations: 2, miniBatches: 2 } };
   const client = await testClient();
-  const result = await withWorkers(['orchestration', 'cpu', 'compute'], async () => {
+  const result = await withWorkers(['orchestration', 'cpu', 'rollout', 'train'], async () => {
     const handle = await startPipeline(client, tinySpec([PHASES.sft, grpo]), id);
     return (await handle.result()) as PipelineResult;
   });

@@ -26,7 +26,7 @@ before(async () => {
 test('the minimal pipeline runs through real workers, stores its datasets in S3 and is searchable', async () => {
   const client = await testClient();
   const id = `minimal-${randomUUID().slice(0, 8)}`;
-  const result = await withWorkers(['orchestration', 'cpu', 'compute'], async () => {
+  const result = await withWorkers(['orchestration', 'cpu', 'rollout', 'train'], async () => {
     const handle = await startPipeline(client, spec, id);
     return (await handle.result()) as PipelineResult;
   });

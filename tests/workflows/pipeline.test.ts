@@ -16,7 +16,7 @@ before(async () => {
 test('the whole recipe runs through real workers; every phase ends in a checkpoint whose lineage leads back to the start', async () => {
   const id = `recipe-${randomUUID().slice(0, 8)}`;
   const spec = tinySpec(WHOLE_RECIPE);
-  const result = await withWorkers(['orchestration', 'cpu', 'compute'], async () => {
+  const result = await withWorkers(['orchestration', 'cpu', 'rollout', 'train'], async () => {
     const handle = await startPipeline(await testClient(), spec, id);
     return (await handle.result()) as PipelineResult;
   });

@@ -55,19 +55,19 @@ async function weights(id: string): Promise<string[]> {
 /** The policies a run of `spec` publishes when nothing goes wrong: what a run with a fault must end with. */
 async function uninterrupted(spec: PipelineSpec): Promise<string[]> {
   const id = `reference-${randomUUID().slice(0, 8)}`;
-  await withWorkers(['orchestration', 'cpu', 'compute'], async () => (await startPipeline(await testClient(), spec, id)).result());
+  await withWorkers(['orchestration', 'cpu', 'rollout', 'train'], async () => (await startPipeline(await testClient(), spec, id)).result());
   return (await weights(id)).filter((f) => f.startsWith('1-grpo.policy'));
 }
 
 /** One engine thread: runs of a spec are then bit-identical, whichever trainer applies a step. */
-const deterministic = { runtime: { chatTemplate: 'plain', device: { kind: 'cpu', threads: 1 } }, timeouts: { heartbeatSeconds: 3 } };
+const deterministic = { runtime: { chatTemplate: 'plain' }, timeouts: { heartbeatSeconds: 3 } };
 
 test('a trainer worker SIGKILLed mid-GRPO is replaced; every step is committed exactly once, with the weights of a run without the fault; two rollout workers share the work', async (t) => {
   const id = `crash-${randomUUID().slice(0, 8)}`;
   const grpo = { ...PHASES.grpo, steps: 6, shards: 4, checkpointEvery: 3 };
   const spec = tinySpec([PHASES.sft, grpo], deterministic);
   const expected = await uninterrupted(spec);
-  const processes: WorkerProcess[] = [startWorkerProcess('compute'), startWorkerProcess('compute')];
+  const processes: WorkerProcess[] = [startWorkerProcess('rollout,train'), startWorkerProcess('rollout,train')];
   try {
     const result = await withWorkers(['orchestration', 'cpu'], async () => {
       const client = await testClient();
@@ -80,7 +80,7 @@ test('a trainer worker SIGKILLed mid-GRPO is replaced; every step is committed e
         .map((a) => (a.taskQueue as { name: string }).name);
       const victim = processes.find((p) => trainerQueues.at(-1)!.includes(`-${p.child.pid}-`));
       assert.ok(victim, `no worker process owns ${trainerQueues.at(-1)}`);
-      processes.push(startWorkerProcess('compute'));
+      processes.push(startWorkerProcess('rollout,train'));
       const killed = Date.now();
       await victim.kill('SIGKILL');
       if (atKill < grpo.steps) {
@@ -119,7 +119,7 @@ test('a trainer worker stopped with SIGTERM mid-GRPO saves the steps it trained 
   const grpo = { ...PHASES.grpo, steps: 6, shards: 1, colocate: true, checkpointEvery: 6 };
   const spec = tinySpec([PHASES.sft, grpo], deterministic);
   const expected = await uninterrupted(spec);
-  const processes: WorkerProcess[] = [startWorkerProcess('compute'), startWorkerProcess('compute')];
+  const processes: WorkerProcess[] = [startWorkerProcess('rollout,train'), startWorkerProcess('rollout,train')];
   try {
     const result = await withWorkers(['orchestration', 'cpu'], async () => {
       const handle = await startPipeline(await testClient(), spec, id);
