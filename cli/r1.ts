@@ -26,6 +26,7 @@ const USAGE = `r1: the DeepSeek-R1 recipe as durable Temporal workflows
       [--device cpu|cuda:N]        with this hardware (default cpu; rollout and train queues of its kind)
       [--threads N]                onnxruntime intra-op threads per engine on a CPU (1: bit-reproducible)
                                    (or R1_WORKER_QUEUES, R1_WORKER_DEVICE, R1_WORKER_THREADS)
+  r1 init-namespace                register the search attributes in a new cluster's namespace (once)
   r1 start <spec.yaml> [--id ID]   validate a spec and start its pipeline (exit 2 if invalid)
   r1 status <id>                   progress of a pipeline
   r1 watch <id>                    follow a pipeline until it closes (exit 1 if it did not complete)
@@ -245,6 +246,13 @@ async function main(argv: string[]): Promise<number> {
     case 'worker': {
       const { runWorker } = await import('./worker');
       return runWorker(values, (err) => unreachable('Temporal', temporalEnv().address, err));
+    }
+    case 'init-namespace': {
+      const { registerSearchAttributes } = await import('./init-namespace');
+      const { namespace } = temporalEnv();
+      const { added, present } = await registerSearchAttributes((await client()).connection, namespace);
+      console.log(`namespace ${namespace}: ${added.length ? `added ${added.join(', ')}` : 'nothing to add'}${present.length ? `; already there: ${present.join(', ')}` : ''}`);
+      return 0;
     }
     case 'start':
       return start(positionals[0], values.id);
