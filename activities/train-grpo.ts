@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import type { TrainerState } from '../engine/checkpoint';
 import type { Metrics } from '../schemas/metrics';
-import type { SampleScore } from '../schemas/rewards';
+import { correctnessOf, type SampleScore } from '../schemas/rewards';
 import type { Rollout } from '../schemas/rollouts';
 import type { GrpoStepData, GrpoStepInput, GrpoStepResult } from '../schemas/training';
 import { subRun } from '../schemas/layout';
@@ -23,10 +23,16 @@ async function applyStep(store: ArtifactStore, recent: RecentShards, trainer: Li
   for (const ref of data.rollouts) rollouts.push(...(await recent.read<Rollout>(store, ref, t)));
   const scores: SampleScore[] = [];
   for (const ref of data.rewards) scores.push(...(await recent.read<SampleScore>(store, ref, t)));
-  const metrics = await t.time('engine', () => trainer.engine.grpoUpdate({ step: data.step, rollouts, scores, settings: input.update }));
+  const began = performance.now();
+  const update = await t.time('engine', () => trainer.engine.grpoUpdate({ step: data.step, rollouts, scores, settings: input.update }));
+  const seconds = (performance.now() - began) / 1000;
+  const metrics = { ...update, accuracy: mean(scores.map(correctnessOf)), stepSeconds: seconds, tokensPerSecond: (update.tokens ?? 0) / Math.max(1e-3, seconds) };
   trainer.step = data.step;
+  trainer.curves.add(data.step, metrics);
   return metrics;
 }
+
+const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
 
 /**
  * The phase's trainer in this process, ready to apply `target`: when this process applied every
@@ -92,6 +98,7 @@ export function grpoActivities(store: ArtifactStore, host: TrainerHost, pool: Po
       );
       trainer.basis = checkpoint.uri;
       trainer.saveOnExit = undefined;
+      await t.time('s3', () => trainer.curves.flush(store, input));
       return checkpoint;
     };
 

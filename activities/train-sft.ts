@@ -50,6 +50,7 @@ export function sftActivities(store: ArtifactStore, host: TrainerHost) {
         tokens += m.tokens;
         steps += 1;
         last = { loss: m.loss, gradNorm: m.gradNorm, lr: learningRate(at) };
+        trainer.curves.add(step, { ...last, tokens: m.tokens });
         progress({ step, loss: m.loss });
       }
 
@@ -59,6 +60,7 @@ export function sftActivities(store: ArtifactStore, host: TrainerHost) {
         gradNorm: last.gradNorm,
         lr: last.lr,
         tokensPerSecond: tokens / Math.max(1e-3, (Date.now() - began) / 1000),
+        stepSeconds: (Date.now() - began) / 1000 / Math.max(1, steps),
       };
       // Cancelled or leaving (a worker shutting down): keep what was trained in a checkpoint, then stop.
       if (cancel.aborted && trainer.step === from) throw cancel.reason;
@@ -74,6 +76,7 @@ export function sftActivities(store: ArtifactStore, host: TrainerHost) {
         environment,
       );
       trainer.basis = checkpoint.uri;
+      await trainer.curves.flush(store, input);
       if (cancel.aborted) throw cancel.reason;
       return { step: trainer.step, checkpoint, metrics, environment, ...(host.leaving && { trainerLeaving: true as const }) };
     })),

@@ -10,6 +10,7 @@ import type { PolicyRuntime } from '../schemas/runtime';
 import type { TrainerOf } from '../schemas/training';
 import type { ArtifactStore } from '../storage/artifact-store';
 import { BoundedCache } from './bounded-cache';
+import { Curves } from './curves';
 import { TrainerLeavingError } from './errors';
 import { loadNewestUsable, loadTrainerState } from './model-checkpoints';
 
@@ -27,6 +28,8 @@ export interface LiveTrainer {
   config: ModelConfig;
   basis: string;
   step: number;
+  /** The metrics of the steps since the last checkpoint, written with the next one. */
+  curves: Curves;
   /** Commits the steps applied since the last checkpoint, naming why; set while there are any. */
   saveOnExit?: (reason: string) => Promise<unknown>;
 }
@@ -128,7 +131,7 @@ export class TrainerHost {
         rng: state.rng ?? (await engine.exportState()).rng,
       });
     }
-    const trainer = { engine, config: modelConfigSchema.parse(state.config), basis: opts.basis, step: opts.step };
+    const trainer = { engine, config: modelConfigSchema.parse(state.config), basis: opts.basis, step: opts.step, curves: new Curves() };
     this.trainers.set(key, trainer);
     return trainer;
   }

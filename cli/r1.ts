@@ -25,7 +25,8 @@ const USAGE = `r1: the DeepSeek-R1 recipe as durable Temporal workflows
   r1 worker [--queues a,b,c]       serve task queues: ${QUEUE_ROLES.join(', ')} (default: all),
       [--device cpu|cuda:N]        with this hardware (default cpu; rollout and train queues of its kind)
       [--threads N]                onnxruntime intra-op threads per engine on a CPU (1: bit-reproducible)
-                                   (or R1_WORKER_QUEUES, R1_WORKER_DEVICE, R1_WORKER_THREADS)
+      [--metrics-port N]           serve Prometheus metrics at :N/metrics
+                                   (or R1_WORKER_QUEUES, R1_WORKER_DEVICE, R1_WORKER_THREADS, R1_METRICS_PORT)
   r1 init-namespace                register the search attributes in a new cluster's namespace (once)
   r1 start <spec.yaml> [--id ID]   validate a spec and start its pipeline (exit 2 if invalid)
   r1 status <id>                   progress of a pipeline
@@ -230,6 +231,7 @@ async function main(argv: string[]): Promise<number> {
       queues: { type: 'string' },
       device: { type: 'string' },
       threads: { type: 'string' },
+      'metrics-port': { type: 'string' },
       json: { type: 'boolean' },
       preset: { type: 'string' },
       out: { type: 'string', short: 'o' },
@@ -245,7 +247,7 @@ async function main(argv: string[]): Promise<number> {
       return stack(positionals[0]);
     case 'worker': {
       const { runWorker } = await import('./worker');
-      return runWorker(values, (err) => unreachable('Temporal', temporalEnv().address, err));
+      return runWorker({ ...values, metricsPort: values['metrics-port'] }, (err) => unreachable('Temporal', temporalEnv().address, err));
     }
     case 'init-namespace': {
       const { registerSearchAttributes } = await import('./init-namespace');

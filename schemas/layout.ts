@@ -10,6 +10,7 @@
  *   pipelines/<id>/rollouts/<phase>/step-00000012/shard-0.jsonl
  *   pipelines/<id>/rewards/<phase>/step-00000012/shard-0.jsonl             (scored where sampled)
  *   pipelines/<id>/rewards/<phase>/step-00000012.jsonl                     (scored on the CPU queue)
+ *   pipelines/<id>/tensorboard/<phase>/events.out.tfevents.0000000001.r1       (TensorBoard, per checkpoint)
  *   pipelines/<id>/report.html
  *
  * `<phase>` is a phase's name (`<index>-<kind>`) or one of its sub-runs: `<phase>.policy` (the
@@ -61,6 +62,13 @@ export const keys = {
   rewardsOfShard: (pipelineId: string, phase: string, step: number, shard: number) => `${keys.rewards(pipelineId, phase)}${stepName(step)}/shard-${shard}.jsonl`,
   rewardsOfStep: (pipelineId: string, phase: string, step: number) => `${keys.rewards(pipelineId, phase)}${stepName(step)}.jsonl`,
   report: (pipelineId: string) => `${pipeline(pipelineId)}/report.html`,
+  /**
+   * TensorBoard event files, a folder per run (a phase or sub-run): `tensorboard --logdir` on
+   * `s3://<bucket>/<prefix>pipelines/<id>/tensorboard` shows each run's curves.
+   */
+  tensorboard: (pipelineId: string, run?: string) => `${pipeline(pipelineId)}/tensorboard/${run === undefined ? '' : `${run}/`}`,
+  /** The events of a run's steps from `firstStep` on, written with the checkpoint that ends them; names sort by step. */
+  eventFile: (pipelineId: string, run: string, firstStep: number) => `${keys.tensorboard(pipelineId, run)}events.out.tfevents.${String(firstStep).padStart(10, '0')}.r1`,
   /** The demo's generated task, shared by every run of the same task config. */
   demoDataset: (tag: string, name: string) => `demo-data/arithmetic-chain-${tag}/${name}.jsonl`,
   /** Written and read back by `r1 stack up` to see that the embedded S3 serves objects. */

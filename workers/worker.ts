@@ -3,6 +3,7 @@ import { Worker, type NativeConnection, type WorkflowBundleWithSourceMap } from 
 import { createActivities } from '../activities';
 import { PolicyPool } from '../activities/policy-pool';
 import { TrainerHost } from '../activities/trainer-host';
+import type { WorkerMetrics } from './metrics';
 import { ArtifactStore } from '../storage/artifact-store';
 import type { Device } from '../schemas/device';
 import { temporalEnv } from '../schemas/environment';
@@ -18,6 +19,8 @@ export interface WorkerOptions {
   shutdownGraceTime?: Duration;
   /** A prebuilt workflow bundle (tests build one and reuse it); by default the worker bundles workflows/. */
   workflowBundle?: WorkflowBundleWithSourceMap;
+  /** Where the activities' metrics go (workers/metrics.ts); none when unset. */
+  metrics?: WorkerMetrics;
 }
 
 export interface WorkerGroup {
@@ -46,6 +49,7 @@ export async function createWorkers(options: WorkerOptions): Promise<WorkerGroup
       taskQueue,
       activities,
       shutdownGraceTime: options.shutdownGraceTime ?? GRACE_MS,
+      ...(options.metrics && { interceptors: { activity: [options.metrics.interceptor] } }),
     });
 
   const queues: Promise<Worker>[] = options.roles.map((role) =>

@@ -13,10 +13,10 @@ export interface WorkerProcess {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-export function startWorkerProcess(queues: string): WorkerProcess {
+export function startWorkerProcess(queues: string, flags: string[] = []): WorkerProcess {
   const log = join(tmpdir(), `r1-worker-${Date.now()}-${Math.random().toString(36).slice(2, 8)}.log`);
   const out = openSync(log, 'a');
-  const child = spawn(process.execPath, [join(__dirname, '..', '..', 'cli', 'r1.js'), 'worker', '--queues', queues], {
+  const child = spawn(process.execPath, [join(__dirname, '..', '..', 'cli', 'r1.js'), 'worker', '--queues', queues, ...flags], {
     stdio: ['ignore', out, out],
     env: process.env,
   });
