@@ -5,6 +5,7 @@ import { modelInitActivities } from './model-init';
 import { reportingFailures } from './errors';
 import { PolicyPool } from './policy-pool';
 import { RecentShards } from './recent-shards';
+import { retentionActivities } from './retention';
 import { rolloutActivities } from './rollouts';
 import { sftActivities } from './train-sft';
 import { grpoActivities } from './train-grpo';
@@ -26,6 +27,7 @@ export function createActivities(store: ArtifactStore, host = new TrainerHost(),
     ...rolloutActivities(store, pool, recent),
     ...sftActivities(store, host),
     ...grpoActivities(store, host, pool, recent),
+    ...retentionActivities(store),
     async claimTrainer(): Promise<string> {
       return host.queue;
     },

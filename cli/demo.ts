@@ -9,6 +9,7 @@ import type { PipelineSpec } from '../schemas/pipeline-spec';
 import type { ArtifactRef, CheckpointRef } from '../schemas/refs';
 import { latestCheckpoint } from '../storage/checkpoints';
 import { ArtifactStore } from '../storage/artifact-store';
+import { describeRetention, storedBytes } from '../storage/retention';
 import type { Progress } from '../workflows/messages';
 import type { PipelineResult } from '../workflows/pipeline';
 import { createWorkers, runWorkers } from '../workers/worker';
@@ -124,12 +125,22 @@ export async function runDemoPipelines(
   const table = [
     renderTable([...(student?.rows ?? []), ...r1Run.rows, ...zeroRun.rows]),
     ...(await producedOnLines(store, [...(student ? [student.result] : []), r1Run.result, zeroRun.result])),
+    await storageLine(store, [...(student ? [student] : []), r1Run, zeroRun]),
     '',
     ...comparison(r1Run, zeroRun, student),
     `demo wall time: ${((Date.now() - began) / 1000).toFixed(0)}s in all`,
   ].join('\n');
   log(`\n${table}`);
   return { student, r1: r1Run, zero: zeroRun, table };
+}
+
+/** What the runs hold in S3 at the end, and what their retention deleted on the way. */
+async function storageLine(store: ArtifactStore, runs: DemoRun[]): Promise<string> {
+  const stored = await Promise.all(runs.map((run) => storedBytes(store, run.id)));
+  const sum = (key: keyof (typeof stored)[number]) => stored.reduce((n, s) => n + s[key], 0);
+  const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
+  const policies = [...new Set(runs.map((run) => (run.spec.retention ? describeRetention(run.spec.retention) : 'everything')))].join('; ');
+  return `S3 at the end: ${mb(sum('liveBytes') + sum('retiredBytes'))} before retention, ${mb(sum('liveBytes'))} after (${sum('retiredCheckpoints')} checkpoints deleted; kept: ${policies})`;
 }
 
 const pct = (x: number | undefined) => (x === undefined ? 'n/a' : `${(100 * x).toFixed(1)}%`);

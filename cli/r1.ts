@@ -39,6 +39,9 @@ const USAGE = `r1: the DeepSeek-R1 recipe as durable Temporal workflows
   r1 list                          pipelines known to Temporal
   r1 demo [--preset quick|full]    stack up, a worker, and the demo pipelines (R1, R1-Zero), end to end
   r1 report <id> [-o file.html]    HTML report of a finished pipeline, stored in S3 with the run
+  r1 gc <id> [--keep-last K] [--keep-every N] [--dry-run]
+                                   delete checkpoints in S3 that a retention does not keep (the
+                                   spec's, unless given), policy snapshots no rollout needs
   r1 verify <id|manifest-uri>      re-check a checkpoint lineage in S3: files against their SHA-256,
                                    parent links, producers (exit 1 naming the first problem)
   r1 score <in.jsonl> [--rewards SPEC|PRESET] [-o out.jsonl]   score responses offline`;
@@ -232,6 +235,9 @@ async function main(argv: string[]): Promise<number> {
       device: { type: 'string' },
       threads: { type: 'string' },
       'metrics-port': { type: 'string' },
+      'keep-last': { type: 'string' },
+      'keep-every': { type: 'string' },
+      'dry-run': { type: 'boolean' },
       json: { type: 'boolean' },
       preset: { type: 'string' },
       out: { type: 'string', short: 'o' },
@@ -284,6 +290,14 @@ async function main(argv: string[]): Promise<number> {
       const { runVerify } = await import('./verify');
       const { ArtifactStore } = await import('../storage/artifact-store');
       return runVerify(ArtifactStore.fromEnv(), positionals[0]);
+    }
+    case 'gc': {
+      if (!positionals[0]) {
+        console.error(usageOf('gc'));
+        return 2;
+      }
+      const { runGc } = await import('./gc');
+      return runGc(await client(), cliStore(), positionals[0], { keepLast: values['keep-last'], keepEvery: values['keep-every'], dryRun: values['dry-run'] });
     }
     case 'report': {
       if (!positionals[0]) {

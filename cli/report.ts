@@ -9,7 +9,8 @@ import { describeEnvironment } from '../schemas/provenance';
 import { correctnessOf, type SampleScore } from '../schemas/rewards';
 import type { ArtifactRef, CheckpointRef } from '../schemas/refs';
 import type { ArtifactStore } from '../storage/artifact-store';
-import { listCheckpoints, readManifest } from '../storage/checkpoints';
+import { readManifest } from '../storage/checkpoints';
+import { readKeptOrRetiredManifest, runManifests } from '../storage/retention';
 import type { PipelineResult } from '../workflows/pipeline';
 import { phaseRows, TABLE_COLUMNS, type PhaseRow } from './phase-table';
 import { escapeXml, linePlot } from './svg-plot';
@@ -52,9 +53,9 @@ async function rlSteps(store: ArtifactStore, pipelineId: string, phase: string):
   }
   const accuracy = new Map([...values].map(([step, xs]) => [step, mean(xs)]));
   const points: StepPoint[] = [];
-  for (const listing of await listCheckpoints(store, pipelineId, subRun.policy(phase))) {
-    const manifest = await readManifest(store, { uri: store.uri(listing.manifestKey) });
-    points.push({ step: listing.step, metrics: manifest.metrics, accuracy: accuracy.get(listing.step) ?? NaN });
+  // Retention deletes policy snapshots once done with them; their manifests (and metrics) stay.
+  for (const { step, manifest } of await runManifests(store, pipelineId, subRun.policy(phase))) {
+    points.push({ step, metrics: manifest.metrics, accuracy: accuracy.get(step) ?? NaN });
   }
   return points;
 }
@@ -79,7 +80,7 @@ async function lineage(store: ArtifactStore, pipelineId: string, result: Pipelin
     const chain: LineageRow[] = [];
     for (let ref: CheckpointRef | null = phase.checkpoint; ref && !seen.has(ref.uri); ) {
       seen.add(ref.uri);
-      const manifest = await readManifest(store, ref);
+      const manifest = await readKeptOrRetiredManifest(store, ref);
       chain.push({
         checkpoint: nameOf(manifest, pipelineId),
         parent: manifest.parent ? nameOf(manifest.parent, pipelineId) : '(new weights)',

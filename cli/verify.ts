@@ -2,8 +2,9 @@ import { keys, manifestStep, phaseOfRun, phaseWorkflowId } from '../schemas/layo
 import { CheckpointManifestSchema, type CheckpointManifest } from '../schemas/manifest';
 import { PipelineIdSchema } from '../schemas/pipeline-spec';
 import { describeEnvironment } from '../schemas/provenance';
-import type { ArtifactStore } from '../storage/artifact-store';
+import { sha256Hex, type ArtifactStore } from '../storage/artifact-store';
 import { checkpointsPrefix } from '../storage/checkpoints';
+import { readRetiredManifest } from '../storage/retention';
 import { ArtifactNotFoundError } from '../storage/errors';
 
 /**
@@ -16,6 +17,8 @@ import { ArtifactNotFoundError } from '../storage/errors';
  *  - each file exists at its content-hashed key with the size and SHA-256 the manifest records;
  *  - its parent's manifest exists with the SHA-256 and size the link records, is the checkpoint
  *    the link names, and comes at an earlier step when it is of the same phase.
+ * A parent deleted by retention (storage/retention.ts) is checked by the manifest its retired
+ * record keeps: its files are gone, its place in the lineage is not.
  * It stops at the first problem and names the object.
  */
 
@@ -31,6 +34,8 @@ export class LineageProblem extends Error {
 
 export interface VerifiedLineage {
   checkpoints: number;
+  /** Ancestors deleted by retention, verified by their retired manifests. */
+  retired: number;
   files: number;
   bytes: number;
   /** How many checkpoints each producer environment made (describeEnvironment), by line. */
@@ -44,7 +49,7 @@ interface Verified {
 }
 
 export async function verifyLineage(store: ArtifactStore, target: string): Promise<VerifiedLineage> {
-  const lineage: VerifiedLineage = { checkpoints: 0, files: 0, bytes: 0, producers: new Map() };
+  const lineage: VerifiedLineage = { checkpoints: 0, retired: 0, files: 0, bytes: 0, producers: new Map() };
   const verified = new Map<string, Verified>();
   const open = new Set<string>();
   const checkpoint = async (key: string): Promise<Verified> => {
@@ -66,9 +71,15 @@ export async function verifyLineage(store: ArtifactStore, target: string): Promi
 
   const verifyCheckpoint = async (key: string): Promise<Verified> => {
     const uri = store.uri(key);
-    const { ref, body } = await store.adopt(uri).catch((err) => {
-      throw err instanceof ArtifactNotFoundError ? new LineageProblem(uri, 'manifest missing') : err;
-    });
+    const { ref, body, retired } = await store.adopt(uri).then(
+      (found) => ({ ...found, retired: false }),
+      async (err: unknown) => {
+        if (!(err instanceof ArtifactNotFoundError)) throw err;
+        const kept = await readRetiredManifest(store, key);
+        if (!kept) throw new LineageProblem(uri, 'manifest missing');
+        return { ref: { sha256: sha256Hex(kept.body), bytes: kept.body.length }, body: kept.body, retired: true };
+      },
+    );
     const manifest = parseManifest(uri, body);
     const folder = store.key(keys.checkpointStep(manifest.pipelineId, manifest.phase, manifest.step));
     if (keys.manifest(folder) !== key) {
@@ -79,7 +90,8 @@ export async function verifyLineage(store: ArtifactStore, target: string): Promi
       throw new LineageProblem(uri, `producer workflow ${manifest.producer.workflowId} is neither ${workflows.join(' nor ')}`);
     }
 
-    for (const file of manifest.files) {
+    // A retired checkpoint's files were deleted on purpose.
+    for (const file of retired ? [] : manifest.files) {
       const fileUri = store.uri(file.key);
       const expectedKey = keys.checkpointFile(folder, file.sha256, file.name);
       if (file.key !== expectedKey) throw new LineageProblem(uri, `lists ${file.name} at ${fileUri}; by its SHA-256 it belongs at ${store.uri(expectedKey)}`);
@@ -106,7 +118,8 @@ export async function verifyLineage(store: ArtifactStore, target: string): Promi
       }
     }
 
-    lineage.checkpoints += 1;
+    if (retired) lineage.retired += 1;
+    else lineage.checkpoints += 1;
     const producer = manifest.environment ? describeEnvironment(manifest.environment) : '(not recorded: written before environments were)';
     lineage.producers.set(producer, (lineage.producers.get(producer) ?? 0) + 1);
     return { sha256: ref.sha256, bytes: ref.bytes, manifest };
@@ -149,9 +162,10 @@ export async function runVerify(store: ArtifactStore, target: string): Promise<n
     return 2;
   }
   try {
-    const { checkpoints, files, bytes, producers } = await verifyLineage(store, target);
+    const { checkpoints, retired, files, bytes, producers } = await verifyLineage(store, target);
     console.log(
       `${target}: lineage verified: ${checkpoints} checkpoints, ${files} files (${(bytes / 1e6).toFixed(1)} MB) match their SHA-256; ` +
+        (retired ? `${retired} ancestors deleted by retention match by their retired manifests; ` : '') +
         'every parent link and producer checks out; no step appears twice in a phase',
     );
     console.log('made by:');

@@ -6,7 +6,8 @@
  * A pipeline's objects, below the deployment's prefix (ArtifactStore.key adds it):
  *
  *   pipelines/<id>/datasets/<name>.jsonl
- *   pipelines/<id>/checkpoints/<phase>/step-00000012/<sha256[:12]>-<file>   (then manifest.json, last)
+ *   pipelines/<id>/checkpoints/<phase>/step-00000012/<sha256[:12]>-<file>   (then manifest.json, last;
+ *                                                                           manifest.retired.json once retention deleted it)
  *   pipelines/<id>/rollouts/<phase>/step-00000012/shard-0.jsonl
  *   pipelines/<id>/rewards/<phase>/step-00000012/shard-0.jsonl             (scored where sampled)
  *   pipelines/<id>/rewards/<phase>/step-00000012.jsonl                     (scored on the CPU queue)
@@ -48,6 +49,8 @@ export const stepName = (step: number) => `step-${String(step).padStart(8, '0')}
 const pipeline = (pipelineId: string) => `pipelines/${pipelineId}`;
 
 export const keys = {
+  /** Everything of a pipeline. */
+  pipeline: (pipelineId: string) => `${pipeline(pipelineId)}/`,
   dataset: (pipelineId: string, name: string) => `${pipeline(pipelineId)}/datasets/${name}.jsonl`,
   /** Every checkpoint of a pipeline, or of one phase. */
   checkpoints: (pipelineId: string, phase?: string) => `${pipeline(pipelineId)}/checkpoints/${phase === undefined ? '' : `${phase}/`}`,
@@ -57,6 +60,8 @@ export const keys = {
   manifest: (stepFolder: string) => `${stepFolder}manifest.json`,
   /** Where a manifest that failed verification is set aside, with the reason (the step can then be committed again). */
   rejectedManifest: (stepFolder: string) => `${stepFolder}manifest.rejected.json`,
+  /** Where retention keeps the manifest of a checkpoint it deleted, with when and why (storage/retention.ts). */
+  retiredManifest: (stepFolder: string) => `${stepFolder}manifest.retired.json`,
   rollouts: (pipelineId: string, phase: string, step: number, shard: number) => `${pipeline(pipelineId)}/rollouts/${phase}/${stepName(step)}/shard-${shard}.jsonl`,
   rewards: (pipelineId: string, phase: string) => `${pipeline(pipelineId)}/rewards/${phase}/`,
   rewardsOfShard: (pipelineId: string, phase: string, step: number, shard: number) => `${keys.rewards(pipelineId, phase)}${stepName(step)}/shard-${shard}.jsonl`,
@@ -74,6 +79,15 @@ export const keys = {
   /** Written and read back by `r1 stack up` to see that the embedded S3 serves objects. */
   stackProbe: () => 'stack/ready-probe',
 };
+
+/** Whether a run (a phase or sub-run in storage) holds the policy snapshots GRPO publishes for rollouts. */
+export const isPolicyRun = (run: string) => run === subRun.policy(phaseOfRun(run));
+
+/** The run, step and step folder of any object under a pipeline's checkpoints, or null for another key. */
+export function stepObject(key: string): { run: string; step: number; folder: string } | null {
+  const match = /^(.*\/checkpoints\/([^/]+)\/step-(\d{8})\/)[^/]+$/.exec(key);
+  return match ? { folder: match[1], run: match[2], step: Number(match[3]) } : null;
+}
 
 /** The step of a checkpoint's manifest key, or null for any other key. */
 export function manifestStep(key: string): number | null {

@@ -3,6 +3,7 @@ import { modelConfigSchema } from './model';
 import { DatasetSourceSchema, type S3DatasetSource } from './datasets';
 import { GrpoConfigSchema } from './grpo';
 import { OptimizerSchema } from './optimizer';
+import { RetentionSchema } from './retention';
 import { RewardSpecSchema } from './rewards';
 import { RuntimeSchema } from './runtime';
 import { SamplingSchema } from './sampling';
@@ -155,6 +156,8 @@ export const PipelineSpecSchema = z
     datasets: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/, 'dataset names are letters, digits, "_" or "-"'), DatasetSourceSchema),
     /** Run in order. A spec without phases only prepares and stores its datasets. */
     phases: z.array(PhaseSchema),
+    /** What to keep in S3 as the pipeline goes (schemas/retention.ts); without it, everything. */
+    retention: RetentionSchema.optional(),
     timeouts: z
       .strictObject({
         /**

@@ -1,4 +1,5 @@
 import { allHandlersFinished, condition, continueAsNew, log, workflowInfo } from '@temporalio/workflow';
+import { subRun } from '../schemas/layout';
 import type { ArtifactRef, CheckpointRef } from '../schemas/refs';
 import type { Metrics } from '../schemas/metrics';
 import type { RolloutRequest } from '../schemas/rollouts';
@@ -8,6 +9,7 @@ import { queues, Trainer } from './activities';
 import { evaluatePolicy } from './evaluation';
 import { policyRuntime, type PhaseInput, type PhaseResult } from './phase-input';
 import { PhaseMessages } from './phase-messages';
+import { retain } from './retention';
 
 /** What a GRPO phase carries into its next run when it continues as new. */
 export interface GrpoCarry {
@@ -142,6 +144,7 @@ export async function grpoPhase(input: PhaseInput<'grpo'>, carried?: GrpoCarry):
       state.evals[`step-${step}`] = await evaluatePolicy(input, trained.policy, p.eval, `step ${step}`);
     }
     messages.report({ phase: input.name, step, totalSteps: p.steps, metrics: state.metrics, checkpoint: state.checkpoint, environment: trained.environment }, trained.checkpoint !== null);
+    if (trained.checkpoint) await retain(input, [input.name, subRun.policy(input.name)], false);
 
     const runLong = p.continueAsNewEvery !== undefined && step - firstStepOfRun + 1 >= p.continueAsNewEvery;
     if (step < p.steps && (runLong || workflowInfo().continueAsNewSuggested)) {
@@ -150,6 +153,7 @@ export async function grpoPhase(input: PhaseInput<'grpo'>, carried?: GrpoCarry):
     }
   }
 
+  await retain(input, [input.name, subRun.policy(input.name)], true);
   if (p.eval) state.evals.final = await evaluatePolicy(input, state.checkpoint!, p.eval, 'final checkpoint');
   return {
     index: input.index,

@@ -13,7 +13,7 @@ export interface PhaseInput<K extends Phase['kind'] = Phase['kind']> {
   name: string;
   index: number;
   phase: Extract<Phase, { kind: K }>;
-  spec: Pick<PipelineSpec, 'seed' | 'runtime'>;
+  spec: Pick<PipelineSpec, 'seed' | 'runtime' | 'retention'>;
   /** The hash of this phase's resolved spec, recorded in every checkpoint it makes (null in runs started before it was). */
   specHash: string | null;
   /** The checkpoint this phase starts from (the previous phase's result). */

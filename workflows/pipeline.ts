@@ -86,7 +86,7 @@ export async function r1Pipeline(input: PipelineInput): Promise<PipelineResult> 
   const runPhase = async (index: number, phase: Phase, name: string): Promise<PhaseResult> => {
     control.phaseStarted(name, 'steps' in phase ? phase.steps : 0);
     const specHash = input.specHashes?.phases[index] ?? null;
-    const phaseInput: PhaseInput = { pipelineId, deployment, name, index, phase, spec: { seed: spec.seed, runtime: spec.runtime }, specHash, base, baseModel, datasets };
+    const phaseInput: PhaseInput = { pipelineId, deployment, name, index, phase, spec: { seed: spec.seed, runtime: spec.runtime, retention: spec.retention }, specHash, base, baseModel, datasets };
     const handle = await startChild(PHASE_WORKFLOWS[phase.kind] as (input: PhaseInput) => Promise<PhaseResult>, {
       workflowId: phaseWorkflowId(pipelineId, name),
       args: [phaseInput],

@@ -5,6 +5,7 @@ import type { SftStepsResult } from '../schemas/training';
 import type { Trainer } from './activities';
 import { policyRuntime, type PhaseContext } from './phase-input';
 import type { PhaseMessages } from './phase-messages';
+import { retain } from './retention';
 
 export interface SftLoop {
   /** Storage name of the run: the phase name, or its `.sft` / `.student` sub-run (schemas/layout.ts). */
@@ -45,6 +46,7 @@ export async function runSftLoop(input: PhaseContext, loop: SftLoop, trainer: Tr
     );
     const { step, metrics, checkpoint, environment } = result;
     messages.report({ phase: input.name, step, totalSteps: loop.steps, metrics, checkpoint, environment }, true);
+    await retain(input, [loop.name], false);
     if (result.step >= loop.steps) return result;
   }
 }

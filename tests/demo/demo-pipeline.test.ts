@@ -72,7 +72,7 @@ test('a CI-sized demo runs the student base, R1 and R1-Zero through real workers
   assert.match(demo.table, /distillation: pretrained student pass@1 .* with \d+ \/ \d+ parameters/);
   assert.match(demo.table, /demo wall time: \d+s/);
   // Under the table rows: the machine that produced them, from the checkpoints' manifests; one thread per engine, so no warning.
-  assert.match(demo.table, new RegExp(`\\n${demo.zero.rows.at(-1)!.run} .*\\nproduced on ${cpus()[0].model.trim()}, \\d+ cores?, \\S+ · onnxruntime [\\d.]+ cpu, 1 intra-op thread\\n\\n`));
+  assert.match(demo.table, new RegExp(`\\n${demo.zero.rows.at(-1)!.run} .*\\nproduced on ${cpus()[0].model.trim()}, \\d+ cores?, \\S+ · onnxruntime [\\d.]+ cpu, 1 intra-op thread\\nS3 at the end: [\\d.]+ MB before retention, [\\d.]+ MB after \\(0 checkpoints deleted; kept: everything\\)\\n\\n`));
   assert.doesNotMatch(demo.table, /not bit-reproducible/);
   assert.match(demo.table, /R1-Zero: pass@1 .* after 3 GRPO steps/);
   assert.ok(lines.some((l) => /\[[#.]{24}\]/.test(l)), 'progress bars were drawn');
