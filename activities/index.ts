@@ -7,6 +7,7 @@ import { PolicyPool } from './policy-pool';
 import { RecentShards } from './recent-shards';
 import { retentionActivities } from './retention';
 import { rolloutActivities } from './rollouts';
+import { sampledShardActivities } from './sampled-shards';
 import { sftActivities } from './train-sft';
 import { grpoActivities } from './train-grpo';
 import { TrainerHost } from './trainer-host';
@@ -25,6 +26,7 @@ export function createActivities(store: ArtifactStore, host = new TrainerHost(),
     ...curateActivities(store),
     ...modelInitActivities(store),
     ...rolloutActivities(store, pool, recent),
+    ...sampledShardActivities(store),
     ...sftActivities(store, host),
     ...grpoActivities(store, host, pool, recent),
     ...retentionActivities(store),

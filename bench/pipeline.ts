@@ -3,6 +3,7 @@ import { stackUp } from '../infra/local/stack';
 import { testClient, withWorkers } from '../tests/helpers/workers';
 import { startPipeline } from '../cli/pipelines';
 import { validateSpec } from '../cli/spec-file';
+import { fanOutCase } from './fan-out';
 
 /**
  * `npm run bench:pipeline`: where the wall time of a GRPO step goes. A GRPO phase of the demo's
@@ -14,6 +15,7 @@ import { validateSpec } from '../cli/spec-file';
  * (decoding, batching, hashing) and the time between activities (Temporal scheduling, workflow
  * tasks, payloads). Goal: overhead under 5% of a step of one second or more. Two runs: rollouts
  * in an activity of their own (any rollout worker), and colocated in the training activity.
+ * Then the fan-out case (fan-out.ts). BENCH_CASES=grpo or =fanout runs one of them.
  */
 
 // The GRPO phase of the demo (examples/demo-full.yaml): its model, prompts, group size and length.
@@ -144,6 +146,12 @@ async function main(): Promise<void> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   await stackUp();
   const client = await testClient();
+  const cases = (process.env.BENCH_CASES ?? 'grpo,fanout').split(',');
+  if (cases.includes('grpo')) await grpoCase(client);
+  if (cases.includes('fanout')) await fanOutCase(client);
+}
+
+async function grpoCase(client: Awaited<ReturnType<typeof testClient>>): Promise<void> {
   const modes = [
     { name: `rollouts in their own activity, scored ${VERIFY_ON === 'cpu' ? 'in a CPU-queue activity' : 'in place'}`, colocate: false },
     ...(VERIFY_ON === 'cpu' ? [] : [{ name: 'colocated rollouts (colocate: true): the trainer samples the next step in the training activity', colocate: true }]),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ArtifactRefSchema, type ArtifactRef } from './refs';
+import { ArtifactRefSchema } from './refs';
 import { CodeTestSchema } from './rewards';
 
 /** One training or evaluation example. Which fields a phase needs depends on the phase. */
@@ -31,13 +31,19 @@ export const DatasetRefSchema = ArtifactRefSchema.extend({ rows: z.number().int(
 export type DatasetRef = z.infer<typeof DatasetRefSchema>;
 
 /** Rejection sampling's (and distillation's) filter: which samples become the SFT set. */
+/** A sampling run (workflows/sample-dataset.ts): the rollouts and scores of shards 0..shards-1 of `phase`, at their keys in schemas/layout.ts. */
+export interface SampledRun {
+  phase: string;
+  shards: number;
+}
+
 export interface CurateInput {
   pipelineId: string;
   /** The dataset's name in storage (schemas/layout.ts). */
   name: string;
   prompts: DatasetRef;
-  rollouts: ArtifactRef[];
-  rewards: ArtifactRef[];
+  /** The samples to choose from: a sampling run's shards at their fixed keys. */
+  samples: SampledRun;
   keepPerPrompt: number;
   general?: { dataset: DatasetRef; share: number };
   seed: number;

@@ -26,6 +26,9 @@ export const phaseName = (index: number, kind: string) => `${index}-${kind}`;
 /** A phase's child workflow: `<pipelineId>/<index>-<kind>`. */
 export const phaseWorkflowId = (pipelineId: string, phase: string) => `${pipelineId}/${phase}`;
 
+/** A part of a phase's sampling fan-out (workflows/sample-dataset.ts): `<pipelineId>/<index>-<kind>/<label>-<part>`. */
+export const samplingWorkflowId = (pipelineId: string, phase: string, label: string, part: number) => `${phaseWorkflowId(pipelineId, phase)}/${label}-${part}`;
+
 /** The child workflow that puts a pipeline's datasets in S3. */
 export const DATASETS = 'datasets';
 
@@ -62,7 +65,8 @@ export const keys = {
   rejectedManifest: (stepFolder: string) => `${stepFolder}manifest.rejected.json`,
   /** Where retention keeps the manifest of a checkpoint it deleted, with when and why (storage/retention.ts). */
   retiredManifest: (stepFolder: string) => `${stepFolder}manifest.retired.json`,
-  rollouts: (pipelineId: string, phase: string, step: number, shard: number) => `${pipeline(pipelineId)}/rollouts/${phase}/${stepName(step)}/shard-${shard}.jsonl`,
+  rolloutsOfStep: (pipelineId: string, phase: string, step: number) => `${pipeline(pipelineId)}/rollouts/${phase}/${stepName(step)}/`,
+  rollouts: (pipelineId: string, phase: string, step: number, shard: number) => `${keys.rolloutsOfStep(pipelineId, phase, step)}shard-${shard}.jsonl`,
   rewards: (pipelineId: string, phase: string) => `${pipeline(pipelineId)}/rewards/${phase}/`,
   rewardsOfShard: (pipelineId: string, phase: string, step: number, shard: number) => `${keys.rewards(pipelineId, phase)}${stepName(step)}/shard-${shard}.jsonl`,
   rewardsOfStep: (pipelineId: string, phase: string, step: number) => `${keys.rewards(pipelineId, phase)}${stepName(step)}.jsonl`,
@@ -92,6 +96,12 @@ export function stepObject(key: string): { run: string; step: number; folder: st
 /** The step of a checkpoint's manifest key, or null for any other key. */
 export function manifestStep(key: string): number | null {
   const match = /\/step-(\d{8})\/manifest\.json$/.exec(key);
+  return match ? Number(match[1]) : null;
+}
+
+/** The shard of a rollouts key, or null for any other key. */
+export function rolloutShard(key: string): number | null {
+  const match = /\/rollouts\/[^/]+\/step-\d{8}\/shard-(\d+)\.jsonl$/.exec(key);
   return match ? Number(match[1]) : null;
 }
 

@@ -89,6 +89,19 @@ export const GrpoPhaseSchema = z.strictObject({
   if (verifyOnOf(p) === 'cpu') ctx.addIssue({ code: 'custom', path: ['colocate'], message: 'colocated rollouts are scored where they are sampled: not with verifyOn cpu (the default with a code reward)' });
 });
 
+/**
+ * How a phase that samples a whole dataset fans out (workflows/sample-dataset.ts): prompts per
+ * rollout activity (a shard), shards in flight at once (Temporal allows 2,000 pending activities
+ * in one workflow), and shards per child workflow (its history grows by about 6.3 events and
+ * 3.2 KB a shard; Temporal warns at 10,240 events or 10 MB and ends a run at 51,200 or 50 MB).
+ */
+export const FanOutSchema = z.strictObject({
+  promptsPerShard: positiveInt.default(32),
+  shardsInFlight: positiveInt.max(1000).default(64),
+  shardsPerPart: positiveInt.max(1500).default(500),
+});
+export type FanOut = z.infer<typeof FanOutSchema>;
+
 export const RejectionSamplingPhaseSchema = z.strictObject({
   kind: z.literal('rejection-sampling'),
   dataset: datasetName,
@@ -103,6 +116,7 @@ export const RejectionSamplingPhaseSchema = z.strictObject({
   sftFrom: z.enum(['base', 'current']).default('base'),
   sft: z.strictObject(trainingLoop),
   eval: EvalSettingsSchema.optional(),
+  fanOut: FanOutSchema.default(FanOutSchema.parse({})),
 });
 
 export const ModelSourceSchema = z.union([
@@ -127,6 +141,7 @@ export const DistillPhaseSchema = z.strictObject({
   student: ModelSourceSchema,
   sft: z.strictObject(trainingLoop),
   eval: EvalSettingsSchema,
+  fanOut: FanOutSchema.default(FanOutSchema.parse({})),
 });
 
 export const EvalPhaseSchema = z.strictObject({

@@ -16,14 +16,13 @@ export async function distillationPhase(input: PhaseInput<'distill'>): Promise<P
   const messages = new PhaseMessages();
   const p = input.phase;
   const { cpu, train } = queues(input.deployment);
-  const sampled = await sampleDataset(input, { label: 'teacher', policy: input.base, dataset: p.dataset, samplesPerPrompt: p.samplesPerPrompt, sampling: p.sampling, rewards: p.rewards });
+  const samples = await sampleDataset(input, { label: 'teacher', policy: input.base, dataset: p.dataset, samplesPerPrompt: p.samplesPerPrompt, sampling: p.sampling, rewards: p.rewards, fanOut: p.fanOut });
   const dataset = await cpu.buildSftDataset.executeWithOptions({ summary: `${input.name}: keep verified teacher solutions` }, [
     {
       pipelineId: input.pipelineId,
       name: subRun.sft(input.name),
       prompts: input.datasets[p.dataset],
-      rollouts: sampled.rollouts,
-      rewards: sampled.rewards,
+      samples,
       keepPerPrompt: p.samplesPerPrompt,
       seed: phaseSeed(input),
     },

@@ -6,3 +6,4 @@ export { grpoPhase } from './grpo-phase';
 export { rejectionSamplingPhase } from './rejection-sampling-phase';
 export { distillationPhase } from './distillation-phase';
 export { evalPhase } from './eval-phase';
+export { sampleShards } from './sample-dataset';

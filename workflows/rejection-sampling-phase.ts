@@ -16,14 +16,13 @@ export async function rejectionSamplingPhase(input: PhaseInput<'rejection-sampli
   const p = input.phase;
   const { cpu } = queues(input.deployment);
   const sft = subRun.sft(input.name);
-  const sampled = await sampleDataset(input, { label: 'samples', policy: input.base, dataset: p.dataset, samplesPerPrompt: p.samplesPerPrompt, sampling: p.sampling, rewards: p.rewards });
+  const samples = await sampleDataset(input, { label: 'samples', policy: input.base, dataset: p.dataset, samplesPerPrompt: p.samplesPerPrompt, sampling: p.sampling, rewards: p.rewards, fanOut: p.fanOut });
   const dataset = await cpu.buildSftDataset.executeWithOptions({ summary: `${input.name}: keep correct samples` }, [
     {
       pipelineId: input.pipelineId,
       name: sft,
       prompts: input.datasets[p.dataset],
-      rollouts: sampled.rollouts,
-      rewards: sampled.rewards,
+      samples,
       keepPerPrompt: p.keepPerPrompt,
       general: p.general && { dataset: input.datasets[p.general.dataset], share: p.general.share },
       seed: phaseSeed(input),
