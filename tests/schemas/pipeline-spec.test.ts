@@ -38,6 +38,7 @@ const badSpecs: { why: string; spec: unknown; path: string }[] = [
   { why: 'a clip range below zero', spec: { ...valid, phases: [{ ...grpo, grpo: { groupSize: 4, epsLow: 1.5 } }] }, path: 'phases.0.grpo.epsLow' },
   { why: 'no sampling settings', spec: { ...valid, phases: [{ ...grpo, sampling: undefined }] }, path: 'phases.0.sampling' },
   { why: 'negative learning rate', spec: { ...valid, phases: [{ ...sft, optimizer: { lr: -1 } }] }, path: 'phases.0.optimizer.lr' },
+  { why: "Adam's beta2 of 1", spec: { ...valid, phases: [{ ...sft, optimizer: { lr: 1e-3, beta2: 1 } }] }, path: 'phases.0.optimizer.beta2' },
 ];
 
 for (const { why, spec, path } of badSpecs) {
