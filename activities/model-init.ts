@@ -1,3 +1,5 @@
+import type { ChatSettings } from '../schemas/runtime';
+import { textCodecOf } from './examples';
 import type { ModelSource } from '../schemas/pipeline-spec';
 import type { CheckpointRef } from '../schemas/refs';
 import type { ArtifactStore } from '../storage/artifact-store';
@@ -7,14 +9,21 @@ import { commitTrainerState, freshState, loadTrainerState } from './model-checkp
 /** The checkpoint phase 0 starts from: new random weights, or an existing checkpoint checked end to end. */
 export function modelInitActivities(store: ArtifactStore) {
   return {
-    async initModel(input: { pipelineId: string; model: ModelSource; name: string }): Promise<CheckpointRef> {
+    /**
+     * The starting model, checked before any phase runs: its files' hashes and shapes, and that
+     * its tokenizer and chat template serve the spec's chat settings (`chatTemplate: model` needs
+     * a template in the checkpoint).
+     */
+    async initModel(input: { pipelineId: string; model: ModelSource; name: string; runtime: ChatSettings }): Promise<CheckpointRef> {
       if ('checkpoint' in input.model) {
         const { ref } = await store.adopt(input.model.checkpoint);
         const manifest = await readManifest(store, ref);
         const checkpoint = { ...ref, pipelineId: manifest.pipelineId, phase: manifest.phase, step: manifest.step };
-        await loadTrainerState(store, checkpoint); // every file hash-checked, shapes checked, before any phase runs
+        const state = await loadTrainerState(store, checkpoint);
+        textCodecOf(state.assets, input.runtime);
         return checkpoint;
       }
+      textCodecOf(undefined, input.runtime);
       const state = freshState(input.model.config, input.model.seed);
       return commitTrainerState(store, { pipelineId: input.pipelineId, phase: input.name, step: 0 }, state, null, {});
     },

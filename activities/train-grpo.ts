@@ -104,13 +104,13 @@ export function grpoActivities(store: ArtifactStore, host: TrainerHost, pool: Po
       commitTrainerState(
         store,
         { pipelineId: input.pipelineId, phase: subRun.policy(input.phase), step: target },
-        { config: state.config, weights: state.weights },
+        { config: state.config, weights: state.weights, assets: state.assets },
         committed ?? input.base,
         metrics,
       ),
     );
     // Rollout workers in this process take the new policy from memory instead of S3.
-    pool.remember(policy, { config: state.config, weights: state.weights });
+    pool.remember(policy, { config: state.config, weights: state.weights, assets: state.assets });
     const checkpoint = input.commit || cancel.aborted ? await commitFull(metrics, state) : null;
     if (!checkpoint) trainer.saveOnExit = async (reason) => commitFull(metrics, await exportState(), { ...producer, activity: reason });
     return { step: target, policy, checkpoint, metrics: { ...metrics, ...t.metrics('train') } };

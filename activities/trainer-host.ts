@@ -24,6 +24,8 @@ export interface LiveTrainer {
   config: ModelConfig;
   basis: string;
   step: number;
+  /** The model's tokenizer files and chat template (checkpoint assets), which its checkpoints carry on. */
+  assets?: Record<string, Uint8Array>;
   /** Commits the steps applied since the last checkpoint, naming why; set while there are any. */
   saveOnExit?: (reason: string) => Promise<unknown>;
 }
@@ -71,7 +73,7 @@ export class TrainerHost {
     await this.drop(key);
     // Evicted here rather than by the cache: a trainer saves its steps before its engine goes.
     while (this.trainers.size >= this.trainers.capacity) await this.saveAndDrop(this.trainers.leastRecent()!, 'trainer evicted');
-    const engine = await Engine.start({ ...opts.runtime, config: state.config, weights: (opts.reference ?? state).weights });
+    const engine = await Engine.start({ ...opts.runtime, config: state.config, weights: (opts.reference ?? state).weights, assets: state.assets });
     if (opts.reference) {
       // The KL term's reference is the phase's starting policy; the state continues from there.
       await engine.snapshotReference();
@@ -84,7 +86,7 @@ export class TrainerHost {
         rng: state.rng ?? (await engine.exportState()).rng,
       });
     }
-    const trainer = { engine, config: modelConfigSchema.parse(state.config), basis: opts.basis, step: opts.step };
+    const trainer = { engine, config: modelConfigSchema.parse(state.config), basis: opts.basis, step: opts.step, assets: state.assets };
     this.trainers.set(key, trainer);
     return trainer;
   }
@@ -139,7 +141,7 @@ export async function resumeTrainer(
 
   const baseState = await loadTrainerState(store, input.base);
   // A phase starts with a fresh optimizer; a checkpoint of this phase brings its own.
-  const state = latest ? await loadTrainerState(store, latest) : { config: baseState.config, weights: baseState.weights };
+  const state = latest ? await loadTrainerState(store, latest) : { config: baseState.config, weights: baseState.weights, assets: baseState.assets };
   return host.start(trainerKey(input), state, {
     runtime: input.runtime,
     basis: basis.uri,

@@ -114,7 +114,7 @@ async function main(): Promise<void> {
   console.log(`engine benchmark: onnxruntime-node CPU, ${THREADS} intra-op threads, float32; PyTorch with OMP_WAIT_POLICY=${process.env.OMP_WAIT_POLICY ?? 'PASSIVE'}`);
   for (const cfg of CONFIGS) {
     console.log(`\n${cfg.name}, batch ${cfg.batch} x seq ${cfg.seq}`);
-    const { parameters } = await trainer.init({ config: cfg.model, seed: 1, tokenizer: { kind: 'byte' }, device: { kind: 'cpu', threads: THREADS } });
+    const { parameters } = await trainer.init({ config: cfg.model, seed: 1, device: { kind: 'cpu', threads: THREADS } });
     console.log(`  parameters: ${(parameters / 1e6).toFixed(2)} M`);
     const sequences = randomSequences(cfg.batch, cfg.seq, 1);
     const mask = sequences.map((s) => Uint8Array.from(s, (_, j) => (j >= PROMPT_LEN ? 1 : 0)));

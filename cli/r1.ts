@@ -33,7 +33,10 @@ const USAGE = `r1: the DeepSeek-R1 recipe as durable Temporal workflows
   r1 list                          pipelines known to Temporal
   r1 demo [--preset quick|full]    stack up, a worker, and the demo pipelines (R1, R1-Zero), end to end
   r1 report <id> [-o file.html]    HTML report of a finished pipeline, stored in S3 with the run
-  r1 score <in.jsonl> [--rewards SPEC|PRESET] [-o out.jsonl]   score responses offline`;
+  r1 score <in.jsonl> [--rewards SPEC|PRESET] [-o out.jsonl]   score responses offline
+  r1 import <folder|s3://prefix|file.gguf> [--name NAME]        a Hugging Face model or GGUF as a checkpoint
+                                   (prints its manifest's s3:// uri last)
+  r1 export <checkpoint> <dir|s3://prefix> [--dtype bf16|f16|f32]   a folder transformers loads`;
 
 async function client(): Promise<Client> {
   return new Client({ connection: await connectClient(), namespace: temporalEnv().namespace });
@@ -189,6 +192,10 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'score') {
     const { runScore } = await import('./score');
     return runScore(rest);
+  }
+  if (command === 'import' || command === 'export') {
+    const { runModelCommand } = await import('./models');
+    return runModelCommand(command, rest);
   }
   const { values, positionals } = parseArgs({
     args: rest,

@@ -35,6 +35,9 @@ export const subRun = {
   samples: (phase: string, label: string) => `${phase}.${label}`,
 };
 
+/** The phase name of a model `r1 import` committed: `pipelines/<name>/checkpoints/import/step-00000000/`. */
+export const IMPORTED_PHASE = 'import';
+
 /** The name of a phase's starting model when the spec makes it anew. */
 export const INITIAL_MODEL = 'init';
 
