@@ -61,9 +61,10 @@ export class TrainerHost {
   }
 
   /**
-   * Starts a trainer for `key` from a saved state. A full host first evicts its least recently
-   * used trainer (a finished phase's, usually), which saves its steps beyond its last checkpoint
-   * as a shutdown does.
+   * Starts a trainer for `key` (`<pipeline>/<phase>`, trainerKey) from a saved state. A
+   * pipeline's phases run one after another, so the trainers of its other phases are done: they
+   * go first (a real model's trainer holds gigabytes). A full host then evicts its least recently
+   * used trainer. Either saves its steps beyond its last checkpoint first, as a shutdown does.
    */
   async start(
     key: string,
@@ -71,6 +72,8 @@ export class TrainerHost {
     opts: { runtime: PolicyRuntime; basis: string; step: number; reference?: TrainerState },
   ): Promise<LiveTrainer> {
     await this.drop(key);
+    const pipeline = key.slice(0, key.indexOf('/') + 1);
+    for (const other of this.trainers.keys()) if (pipeline && other.startsWith(pipeline)) await this.saveAndDrop(other, 'next phase');
     // Evicted here rather than by the cache: a trainer saves its steps before its engine goes.
     while (this.trainers.size >= this.trainers.capacity) await this.saveAndDrop(this.trainers.leastRecent()!, 'trainer evicted');
     const engine = await Engine.start({ ...opts.runtime, config: state.config, weights: (opts.reference ?? state).weights, assets: state.assets });

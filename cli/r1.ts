@@ -31,7 +31,7 @@ const USAGE = `r1: the DeepSeek-R1 recipe as durable Temporal workflows
                                    are kept, the broken one resumes from its last checkpoint
   r1 history <id> [--json]         the phase audit, read from the workflow histories
   r1 list                          pipelines known to Temporal
-  r1 demo [--preset quick|full]    stack up, a worker, and the demo pipelines (R1, R1-Zero), end to end
+  r1 demo [--preset quick|full|smol]  stack up, a worker, and the demo pipelines (R1, R1-Zero), end to end
   r1 report <id> [-o file.html]    HTML report of a finished pipeline, stored in S3 with the run
   r1 score <in.jsonl> [--rewards SPEC|PRESET] [-o out.jsonl]   score responses offline
   r1 import <folder|s3://prefix|file.gguf> [--name NAME]        a Hugging Face model or GGUF as a checkpoint

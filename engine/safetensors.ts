@@ -80,8 +80,8 @@ export interface StreamedFile {
   chunks(): Iterable<Uint8Array>;
 }
 
-/** Elements converted at a time when writing F16/BF16, so a big tensor is never converted whole. */
-const CONVERT_CHUNK = 1 << 22;
+/** Elements per chunk of a tensor file (16 MiB of f32): F16/BF16 convert a chunk at a time, F32 chunks are views. */
+const CHUNK_ELEMENTS = 1 << 22;
 
 /** A safetensors file of `tensors` in name order (so equal inputs give equal bytes and equal SHA-256). */
 export function safetensorsFile(tensors: NamedTensors, opts: { dtype?: SafetensorsDtype; metadata?: Record<string, string> } = {}): StreamedFile {
@@ -110,8 +110,8 @@ export function safetensorsFile(tensors: NamedTensors, opts: { dtype?: Safetenso
       yield headerBytes;
       for (const name of names) {
         const data = tensors[name].data;
-        if (dtype === 'F32') yield new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-        else for (let i = 0; i < data.length; i += CONVERT_CHUNK) yield fromF32(data.subarray(i, i + CONVERT_CHUNK), dtype);
+        // Pieces of a bounded size: a consumer that gathers chunks into upload parts copies a piece, never a whole tensor.
+        for (let i = 0; i < data.length; i += CHUNK_ELEMENTS) yield fromF32(data.subarray(i, i + CHUNK_ELEMENTS), dtype);
       }
     },
   };

@@ -26,3 +26,19 @@ test('a full trainer host evicts its least recently used trainer, which first sa
   }
   assert.deepEqual(saved, ['b: trainer evicted', 'a: worker shutdown']);
 });
+
+test("starting a pipeline's next phase drops the trainer of its previous phase (saving its steps), not other pipelines'", async () => {
+  const host = new TrainerHost(3);
+  const saved: string[] = [];
+  try {
+    const sft = await host.start('p/1-sft', { config, weights: initParameters(config, 1) }, opts);
+    sft.saveOnExit = async (reason) => saved.push(`p/1-sft: ${reason}`);
+    const other = await host.start('q/1-sft', { config, weights: initParameters(config, 2) }, opts);
+    await host.start('p/2-grpo', { config, weights: initParameters(config, 3) }, opts);
+    assert.deepEqual(saved, ['p/1-sft: next phase']);
+    assert.equal(host.get('p/1-sft'), undefined);
+    assert.equal(host.get('q/1-sft'), other);
+  } finally {
+    await host.close();
+  }
+});
