@@ -19,7 +19,8 @@ import { BoundedCache } from './bounded-cache';
  */
 const assets = new BoundedCache<string, Promise<Buffer>>(16);
 
-export async function loadTrainerState(store: ArtifactStore, ref: { uri: string; sha256?: string }): Promise<TrainerState> {
+/** A committed checkpoint, every file hash-checked; `weightsOnly` leaves the optimizer state unread (a policy to sample from). */
+export async function loadTrainerState(store: ArtifactStore, ref: { uri: string; sha256?: string }, opts: { weightsOnly?: boolean } = {}): Promise<TrainerState> {
   const files = await openCheckpointFiles(store, ref);
   const hashOf = new Map(files.manifest.files.map((f) => [f.name, f.sha256]));
   // Errors of reading (network, a corrupt object) keep their own retry semantics; the rest are the decoder's.
@@ -47,7 +48,7 @@ export async function loadTrainerState(store: ArtifactStore, ref: { uri: string;
     }
   }
   try {
-    return await decodeTrainerState({ names: files.names, bytes, stream }, (config) => parameterShapes(modelConfigSchema.parse(config)));
+    return await decodeTrainerState({ names: files.names, bytes, stream }, (config) => parameterShapes(modelConfigSchema.parse(config)), opts);
   } catch (err) {
     if (readErrors.has(err as object)) throw err;
     // Streamed files are hash-checked only at their end, so a corrupt one may fail to decode

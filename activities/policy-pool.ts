@@ -73,7 +73,7 @@ export class PolicyPool {
   private weightsOf(policy: CheckpointRef): Promise<TrainerState> {
     let state = this.weights.get(policy.uri);
     if (!state) {
-      state = loadTrainerState(this.store, policy);
+      state = loadTrainerState(this.store, policy, { weightsOnly: true });
       state.catch(() => this.weights.delete(policy.uri));
       this.weights.set(policy.uri, state);
     }

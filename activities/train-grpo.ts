@@ -113,6 +113,8 @@ export function grpoActivities(store: ArtifactStore, host: TrainerHost, pool: Po
     pool.remember(policy, { config: state.config, weights: state.weights, assets: state.assets });
     const checkpoint = input.commit || cancel.aborted ? await commitFull(metrics, state) : null;
     if (!checkpoint) trainer.saveOnExit = async (reason) => commitFull(metrics, await exportState(), { ...producer, activity: reason });
+    // The phase's last step, committed: its memory (gigabytes for a real model) goes before whatever runs next.
+    else if (target === input.update.totalSteps) await host.drop(trainerKey(input));
     return { step: target, policy, checkpoint, metrics: { ...metrics, ...t.metrics('train') } };
   });
 

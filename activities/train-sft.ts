@@ -8,7 +8,7 @@ import { latestCheckpoint, readManifest } from '../storage/checkpoints';
 import { loadDataset } from './datasets';
 import { batchIndices, pretrainExample, sftExample, textCodecOf } from './examples';
 import { commitTrainerState } from './model-checkpoints';
-import { resumeTrainer, type TrainerHost } from './trainer-host';
+import { resumeTrainer, trainerKey, type TrainerHost } from './trainer-host';
 
 export function sftActivities(store: ArtifactStore, host: TrainerHost) {
   return {
@@ -70,6 +70,8 @@ export function sftActivities(store: ArtifactStore, host: TrainerHost) {
       );
       trainer.basis = checkpoint.uri;
       if (cancel.aborted) throw cancel.reason;
+      // The phase's last step: its memory (gigabytes for a real model) goes before whatever runs next.
+      if (trainer.step === input.totalSteps) await host.drop(trainerKey(input));
       return { step: trainer.step, checkpoint, metrics };
     })),
   };

@@ -142,7 +142,8 @@ export async function resumeTrainer(
   const live = host.get(trainerKey(input));
   if (live && live.basis === basis.uri && live.step === (latest?.step ?? 0)) return live;
 
-  const baseState = await loadTrainerState(store, input.base);
+  // A phase starts with a fresh optimizer: the base's own is never read.
+  const baseState = await loadTrainerState(store, input.base, { weightsOnly: true });
   // A phase starts with a fresh optimizer; a checkpoint of this phase brings its own.
   const state = latest ? await loadTrainerState(store, latest) : { config: baseState.config, weights: baseState.weights, assets: baseState.assets };
   return host.start(trainerKey(input), state, {

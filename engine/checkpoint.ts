@@ -91,11 +91,13 @@ export function filesInMemory(files: Record<string, CheckpointFile>): Checkpoint
 /**
  * Reads files written by encodeTrainerState and refuses any tensor set that does not match the
  * model's parameter shapes. `expectedShapes` may be a function of the stored config, since on
- * resume the config is only known once state.json has been read.
+ * resume the config is only known once state.json has been read. With `weightsOnly` (a policy
+ * to sample from), the optimizer files are not read at all.
  */
 export async function decodeTrainerState(
   files: CheckpointFiles,
   expectedShapes: Record<string, number[]> | ((config: unknown) => Record<string, number[]>),
+  opts: { weightsOnly?: boolean } = {},
 ): Promise<TrainerState> {
   const need = (name: string) => {
     if (!files.names.includes(name)) throw new Error(`trainer checkpoint has no ${name} (files: ${files.names.join(', ') || 'none'})`);
@@ -119,7 +121,7 @@ export async function decodeTrainerState(
   if (hasOptimizer !== (state.optimizerStep !== undefined)) {
     throw new Error('state.json and optimizer.safetensors disagree: optimizerStep and the optimizer file must come together');
   }
-  if (hasOptimizer && state.optimizerStep !== undefined) {
+  if (hasOptimizer && state.optimizerStep !== undefined && !opts.weightsOnly) {
     const moments = (await readTensorFiles(files, 'optimizer'))!;
     checkShapes(moments, { ...prefixed('m.', shapes), ...prefixed('v.', shapes) }, 'optimizer.safetensors');
     out.optimizer = { m: unprefixed('m.', moments), v: unprefixed('v.', moments), step: state.optimizerStep };

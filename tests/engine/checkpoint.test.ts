@@ -31,7 +31,8 @@ function bytesOf(files: Record<string, CheckpointFile>): Record<string, Buffer> 
   return Object.fromEntries(Object.entries(files).map(([k, f]) => [k, Buffer.from(f instanceof Uint8Array ? f : Buffer.concat([...f.chunks()]))]));
 }
 
-const decode = (files: Record<string, CheckpointFile>, expected: Parameters<typeof decodeTrainerState>[1] = shapes) => decodeTrainerState(filesInMemory(files), expected);
+const decode = (files: Record<string, CheckpointFile>, expected: Parameters<typeof decodeTrainerState>[1] = shapes, opts = {}) =>
+  decodeTrainerState(filesInMemory(files), expected, opts);
 
 describe('trainer checkpoint', () => {
   it('round-trips weights, optimizer, RNG and extras exactly, as three files', async () => {
@@ -76,6 +77,12 @@ describe('trainer checkpoint', () => {
     let seen: unknown;
     await decode(files, (config) => ((seen = config), shapes));
     assert.deepEqual(seen, { hiddenSize: 3, vocabSize: 5 });
+  });
+
+  it('reads the weights alone when asked', async () => {
+    const state = await decode(encodeTrainerState(fullState()), shapes, { weightsOnly: true });
+    assert.equal(state.optimizer, undefined);
+    assert.deepEqual(state.weights, fullState().weights);
   });
 
   it('writes no optimizer file for weights-only state', async () => {

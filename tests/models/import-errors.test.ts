@@ -9,6 +9,8 @@ import { mkdtempSync, readFileSync, rmSync, truncateSync, unlinkSync, writeFileS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { importModel } from '../../cli/import-model';
 import { loadTrainerState } from '../../activities/model-checkpoints';
 import { initParameters } from '../../engine/model';
@@ -122,5 +124,35 @@ describe('r1 import', () => {
     const file = join(root, 'q2k.gguf');
     copyFileSync(join(projectRoot, 'tests', 'fixtures', 'gguf', 'unsupported.gguf'), file);
     await refused(file, /q2k\.gguf: tensor "q2_k" has ggml type Q2_K, which is not supported/);
+  });
+});
+
+/** The compiled `r1` in its own process, with this file's S3 prefix. */
+function r1(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const env = { ...process.env, R1_S3_PREFIX: store.prefix };
+    execFile(process.execPath, [join(__dirname, '..', '..', 'cli', 'r1.js'), ...args], { encoding: 'utf8', timeout: 120_000, env }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe('r1 import and r1 export on the command line', () => {
+  it('import prints the manifest uri last; export writes the folder; bad input exits 1 naming the file, bad usage 2', async () => {
+    const imported = await r1('import', folder('cli', llama), '--name', 'cli-model');
+    assert.equal(imported.code, 0, imported.stderr);
+    const uri = imported.stdout.trim().split('\n').at(-1)!;
+    assert.equal(uri, store.uri(store.key('pipelines/cli-model/checkpoints/import/step-00000000/manifest.json')));
+    const out = join(root, 'cli-export');
+    const exported = await r1('export', uri, out, '--dtype', 'f16');
+    assert.equal(exported.code, 0, exported.stderr);
+    assert.equal(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).torch_dtype, 'float16');
+    assert.ok(existsSync(join(out, 'model.safetensors')) && existsSync(join(out, 'generation_config.json')));
+
+    const bad = await r1('import', folder('cli-bad', { ...llama, hidden_act: 'relu' }));
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /cli-bad\/config\.json: hidden_act: "relu"/);
+    assert.equal((await r1('export', uri)).code, 2);
+    assert.equal((await r1('export', uri, out, '--dtype', 'int8')).code, 2);
   });
 });
