@@ -5,7 +5,8 @@
  * fetches) among them. When `python3 -c "import torch"` works (set PYTHONPATH to where torch is
  * installed, or BENCH_PYTHON to a venv's python), bench/torch_reference.py times the same model
  * shapes in PyTorch eager on CPU with the same threads, and the ratio is printed. Then the model
- * import/export figures of model-io.ts (BENCH_LARGE=0 leaves out the 6 GB round trip).
+ * import/export figures of model-io.ts (BENCH_LARGE=0 leaves out the 6 GB round trip; BENCH_CONFIG
+ * picks configs by name).
  */
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
@@ -139,7 +140,8 @@ function torchReference(cfg: BenchConfig): Record<string, number> | undefined {
 
 async function main(): Promise<void> {
   console.log(`engine benchmark: onnxruntime-node CPU, ${THREADS} intra-op threads, float32; PyTorch with OMP_WAIT_POLICY=${process.env.OMP_WAIT_POLICY ?? 'PASSIVE'}`);
-  for (const cfg of CONFIGS) {
+  // BENCH_CONFIG=SmolLM2 times only the configs whose name has that text (BENCH_CONFIG=none: only model-io).
+  for (const cfg of CONFIGS.filter((c) => c.name.includes(process.env.BENCH_CONFIG ?? ''))) {
     console.log(`\n${cfg.name}, batch ${cfg.batch} x seq ${cfg.seq}`);
     const { parameters } = await trainer.init({ config: cfg.model, seed: 1, weights: cfg.weights?.(), device: { kind: 'cpu', threads: THREADS } });
     console.log(`  parameters: ${(parameters / 1e6).toFixed(2)} M`);
