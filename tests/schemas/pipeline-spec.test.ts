@@ -65,7 +65,15 @@ test('YAML and JSON files both load, with defaults filled in', () => {
   const fromJson = loadSpecFile(join(dir, 'spec.json'));
   assert.deepEqual(fromYaml, fromJson);
   assert.equal(fromYaml.seed, 0);
-  assert.deepEqual(fromYaml.runtime, { chatTemplate: 'r1', tokenizer: { kind: 'byte' }, device: { kind: 'cpu' } });
+  assert.deepEqual(fromYaml.runtime, { chatTemplate: 'auto', thinkPrefill: false, device: { kind: 'cpu' } });
+});
+
+test("runtime: a system prompt needs the model's template; a tokenizer setting is told it is gone", () => {
+  const problems = problemsOf({ ...valid, runtime: { chatTemplate: 'r1', systemPrompt: 'Be brief.', tokenizer: { kind: 'byte' } } });
+  const messages = problems.map((p) => `${p.path}: ${p.message}`).join('\n');
+  assert.match(messages, /tokenizer is gone: the model's checkpoint carries its tokenizer \(r1 import\)/);
+  assert.equal(problemsOf({ ...valid, runtime: { chatTemplate: 'r1', systemPrompt: 'Be brief.' } })[0].path, 'runtime.systemPrompt');
+  assert.equal(validateSpec({ ...valid, runtime: { chatTemplate: 'model', systemPrompt: 'Be brief.', thinkPrefill: true } }).runtime.systemPrompt, 'Be brief.');
 });
 
 test('GRPO settings take their defaults, and travel as one object', () => {
