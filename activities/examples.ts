@@ -1,7 +1,8 @@
+import { createHash } from 'node:crypto';
 import type { DatasetRow } from '../schemas/datasets';
-import type { TokenizerSpec } from '../schemas/runtime';
-import { renderChat, type ChatTemplateName } from '../engine/chat-template';
-import { ByteTokenizer, loadHfTokenizer, type Tokenizer } from '../engine/tokenizer';
+import type { ChatSettings } from '../schemas/runtime';
+import { chatFormatOf, type ChatFormat } from '../engine/chat-template';
+import { tokenizerOf, type Tokenizer } from '../engine/tokenizer';
 import { Rng } from '../engine/rng';
 import { BoundedCache } from './bounded-cache';
 import { BadDataError } from './errors';
@@ -11,8 +12,32 @@ import { BadDataError } from './errors';
  * rows, the seed and the step, so a step replayed after a crash sees exactly the same batch.
  */
 
-export function tokenizerFor(spec: TokenizerSpec): Tokenizer {
-  return spec.kind === 'byte' ? new ByteTokenizer() : loadHfTokenizer(spec.path);
+/** A model's tokenizer and the chat format of a runtime: how prompts become tokens. */
+export interface TextCodec {
+  tok: Tokenizer;
+  chat: ChatFormat;
+}
+
+const codecs = new BoundedCache<string, TextCodec>(8);
+
+/**
+ * The codec of a model's checkpoint assets (its tokenizer files and chat template; none for the
+ * byte-level models) under the runtime's chat settings, built once per process per content hash.
+ */
+export function textCodecOf(assets: Record<string, Uint8Array> | undefined, settings: ChatSettings): TextCodec {
+  const hash = createHash('sha256');
+  for (const name of Object.keys(assets ?? {}).sort()) hash.update(name).update(assets![name]);
+  const key = `${hash.digest('hex')}/${settings.chatTemplate}/${settings.thinkPrefill}/${settings.systemPrompt ?? ''}`;
+  let codec = codecs.get(key);
+  if (!codec) {
+    try {
+      codec = { tok: tokenizerOf(assets), chat: chatFormatOf(assets, settings) };
+    } catch (err) {
+      throw new BadDataError(`the model's tokenizer or chat template: ${(err as Error).message}`);
+    }
+    codecs.set(key, codec);
+  }
+  return codec;
 }
 
 export interface Example {
@@ -25,9 +50,10 @@ function withBos(tok: Tokenizer, ids: number[]): number[] {
   return tok.bosId === undefined ? ids : [tok.bosId, ...ids];
 }
 
-/** The prompt as the model sees it: BOS, the chat template around the question. */
-export function promptTokens(tok: Tokenizer, template: ChatTemplateName, prompt: string): Int32Array {
-  return Int32Array.from(withBos(tok, tok.encode(renderChat(template, prompt))));
+/** The prompt as the model sees it: the chat template around the question (and BOS, unless the template writes its own). */
+export function promptTokens({ tok, chat }: TextCodec, prompt: string): Int32Array {
+  const ids = tok.encode(chat.render(prompt));
+  return Int32Array.from(chat.ownSpecialTokens ? ids : withBos(tok, ids));
 }
 
 /** Plain text, every token trained on (the demo's pretraining). */
@@ -38,9 +64,10 @@ export function pretrainExample(tok: Tokenizer, row: DatasetRow, maxLen: number,
 }
 
 /** Prompt + completion; only the completion (and its EOS) is trained on. */
-export function sftExample(tok: Tokenizer, template: ChatTemplateName, row: DatasetRow, maxLen: number, where: string): Example {
+export function sftExample(codec: TextCodec, row: DatasetRow, maxLen: number, where: string): Example {
   if (row.prompt === undefined || row.completion === undefined) throw new BadDataError(`${where}: SFT needs "prompt" and "completion" fields`);
-  const prompt = Array.from(promptTokens(tok, template, row.prompt));
+  const { tok } = codec;
+  const prompt = Array.from(promptTokens(codec, row.prompt));
   const ids = [...prompt, ...tok.encode(row.completion), tok.eosId].slice(0, maxLen);
   return { tokens: Int32Array.from(ids), lossMask: Uint8Array.from(ids, (_, i) => (i < prompt.length ? 0 : 1)) };
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { TrainerState } from '../engine/checkpoint';
 import { Engine } from '../engine/engine';
 import { BoundedCache } from './bounded-cache';
@@ -7,6 +8,12 @@ import type { PolicyRuntime } from '../schemas/runtime';
 import type { ArtifactStore } from '../storage/artifact-store';
 import { loadTrainerState } from './model-checkpoints';
 import { Timings } from './timings';
+
+function assetsHash(assets: Record<string, Uint8Array> | undefined): string {
+  const hash = createHash('sha256');
+  for (const name of Object.keys(assets ?? {}).sort()) hash.update(name).update(assets![name]);
+  return hash.digest('hex');
+}
 
 /** One generation engine per model shape; it holds one policy's weights at a time. */
 interface Slot {
@@ -36,10 +43,10 @@ export class PolicyPool {
 
   async use<T>(policy: CheckpointRef, runtime: PolicyRuntime, work: (engine: Engine) => Promise<T>, t = new Timings()): Promise<T> {
     const state = await t.time('s3', () => this.weightsOf(policy));
-    const key = JSON.stringify([state.config, runtime.tokenizer]);
+    const key = JSON.stringify([state.config, assetsHash(state.assets)]);
     let slot = this.slots.get(key);
     if (!slot) {
-      slot = { engine: Engine.start({ ...runtime, device: this.device, config: state.config, weights: state.weights }), holds: policy.uri, busy: Promise.resolve() };
+      slot = { engine: Engine.start({ ...runtime, device: this.device, config: state.config, weights: state.weights, assets: state.assets }), holds: policy.uri, busy: Promise.resolve() };
       slot.engine.catch(() => this.slots.delete(key));
       this.slots.set(key, slot);
     }
@@ -56,6 +63,11 @@ export class PolicyPool {
     return run;
   }
 
+  /** The tokenizer files and chat template the policy's checkpoint carries (none: the byte tokenizer). */
+  async assetsOf(policy: CheckpointRef): Promise<Record<string, Uint8Array> | undefined> {
+    return (await this.weightsOf(policy)).assets;
+  }
+
   /** A policy this process just produced (the trainer's new weights): no need to fetch it back. */
   remember(policy: CheckpointRef, state: TrainerState): void {
     this.weights.set(policy.uri, Promise.resolve(state));
@@ -64,7 +76,7 @@ export class PolicyPool {
   private weightsOf(policy: CheckpointRef): Promise<TrainerState> {
     let state = this.weights.get(policy.uri);
     if (!state) {
-      state = loadTrainerState(this.store, policy);
+      state = loadTrainerState(this.store, policy, { weightsOnly: true });
       state.catch(() => this.weights.delete(policy.uri));
       this.weights.set(policy.uri, state);
     }

@@ -7,7 +7,7 @@ import { referenceOf, scoreSampleOf, type EvaluateRequest, type Rollout, type Ro
 import { keys } from '../schemas/layout';
 import type { ArtifactStore } from '../storage/artifact-store';
 import { loadDataset } from './datasets';
-import { batchIndices, promptTokens, tokenizerFor } from './examples';
+import { batchIndices, promptTokens, textCodecOf } from './examples';
 import type { PolicyPool } from './policy-pool';
 import { Timings } from './timings';
 import { throwIfCancelled, withHeartbeats } from './heartbeat';
@@ -32,13 +32,13 @@ type SampleRequest = Pick<RolloutRequest, 'policy' | 'dataset' | 'samplesPerProm
 
 async function sample(pool: PolicyPool, store: ArtifactStore, input: SampleRequest, rowsToUse: number[], t = new Timings()): Promise<Rollout[]> {
   const rows = await t.time('s3', () => loadDataset(store, input.dataset));
-  const tok = tokenizerFor(input.runtime.tokenizer);
+  const codec = textCodecOf(await t.time('s3', () => pool.assetsOf(input.policy)), input.runtime);
   const prompts: Int32Array[] = [];
   const meta: { row: number; sample: number }[] = [];
   for (const row of rowsToUse) {
     const prompt = rows[row].prompt;
     if (prompt === undefined) throw new BadDataError(`${input.dataset.uri} row ${row + 1}: no "prompt" to sample from`);
-    const ids = promptTokens(tok, input.runtime.chatTemplate, prompt);
+    const ids = promptTokens(codec, prompt);
     for (let s = 0; s < input.samplesPerPrompt; s++) {
       prompts.push(ids);
       meta.push({ row, sample: s });

@@ -121,16 +121,18 @@ export function grpoActivities(store: ArtifactStore, host: TrainerHost, pool: Po
       commitTrainerState(
         store,
         { pipelineId: input.pipelineId, phase: subRun.policy(input.phase), step: target },
-        { config: state.config, weights: state.weights },
+        { config: state.config, weights: state.weights, assets: state.assets },
         committed ?? input.base,
         metrics,
         environment,
       ),
     );
     // Rollout workers in this process take the new policy from memory instead of S3.
-    pool.remember(policy, { config: state.config, weights: state.weights });
+    pool.remember(policy, { config: state.config, weights: state.weights, assets: state.assets });
     const checkpoint = input.commit || cancel.aborted || host.leaving ? await commitFull(metrics, state) : null;
     if (!checkpoint) trainer.saveOnExit = async (reason) => commitFull(metrics, await exportState(), { ...producer, activity: reason });
+    // The phase's last step, committed: its memory (gigabytes for a real model) goes before whatever runs next.
+    else if (target === input.update.totalSteps) await host.drop(trainerKey(input));
     return {
       step: target,
       policy,

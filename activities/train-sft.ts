@@ -6,10 +6,10 @@ import type { SftStepsInput, SftStepsResult } from '../schemas/training';
 import type { ArtifactStore } from '../storage/artifact-store';
 import { latestCheckpoint, readManifest } from '../storage/checkpoints';
 import { loadDataset } from './datasets';
-import { batchIndices, pretrainExample, sftExample, tokenizerFor } from './examples';
+import { batchIndices, pretrainExample, sftExample, textCodecOf } from './examples';
 import { commitTrainerState } from './model-checkpoints';
 import { producerEnvironment } from './provenance';
-import { resumeTrainer, type TrainerHost } from './trainer-host';
+import { resumeTrainer, trainerKey, type TrainerHost } from './trainer-host';
 
 export function sftActivities(store: ArtifactStore, host: TrainerHost) {
   return {
@@ -27,7 +27,7 @@ export function sftActivities(store: ArtifactStore, host: TrainerHost) {
       }
       const { trainer, checkpoint: restored } = await resumeTrainer(store, host, input, latest, { withReference: false });
       const rows = await loadDataset(store, input.dataset);
-      const tok = tokenizerFor(input.runtime.tokenizer);
+      const codec = textCodecOf(trainer.assets, input.runtime);
 
       let lossSum = 0;
       let tokens = 0;
@@ -40,8 +40,8 @@ export function sftActivities(store: ArtifactStore, host: TrainerHost) {
         const batch = batchIndices(rows.length, input.batchSize, input.runtime.seed, step).map((i) => {
           const where = `${input.dataset.uri} row ${i + 1}`;
           return input.kind === 'pretrain'
-            ? pretrainExample(tok, rows[i], trainer.config.maxSeqLen, where)
-            : sftExample(tok, input.runtime.chatTemplate, rows[i], trainer.config.maxSeqLen, where);
+            ? pretrainExample(codec.tok, rows[i], trainer.config.maxSeqLen, where)
+            : sftExample(codec, rows[i], trainer.config.maxSeqLen, where);
         });
         const at = { optimizer: input.optimizer, step, totalSteps: input.totalSteps };
         const m = await trainer.engine.sftStep({ sequences: batch.map((e) => e.tokens), lossMask: batch.map((e) => e.lossMask) }, at);
@@ -78,6 +78,8 @@ export function sftActivities(store: ArtifactStore, host: TrainerHost) {
       trainer.basis = checkpoint.uri;
       await trainer.curves.flush(store, input);
       if (cancel.aborted) throw cancel.reason;
+      // The phase's last step: its memory (gigabytes for a real model) goes before whatever runs next.
+      if (trainer.step === input.totalSteps) await host.drop(trainerKey(input));
       return { step: trainer.step, checkpoint, metrics, environment, ...(host.leaving && { trainerLeaving: true as const }) };
     })),
   };

@@ -30,6 +30,8 @@ export interface LiveTrainer {
   step: number;
   /** The metrics of the steps since the last checkpoint, written with the next one. */
   curves: Curves;
+  /** The model's tokenizer files and chat template (checkpoint assets), which its checkpoints carry on. */
+  assets?: Record<string, Uint8Array>;
   /** Commits the steps applied since the last checkpoint, naming why; set while there are any. */
   saveOnExit?: (reason: string) => Promise<unknown>;
 }
@@ -106,9 +108,10 @@ export class TrainerHost {
   }
 
   /**
-   * Starts a trainer for `key` from a saved state. A full host first evicts its least recently
-   * used trainer (a finished phase's, usually), which saves its steps beyond its last checkpoint
-   * as a shutdown does.
+   * Starts a trainer for `key` (`<pipeline>/<phase>`, trainerKey) from a saved state. A
+   * pipeline's phases run one after another, so the trainers of its other phases are done: they
+   * go first (a real model's trainer holds gigabytes). A full host then evicts its least recently
+   * used trainer. Either saves its steps beyond its last checkpoint first, as a shutdown does.
    */
   async start(
     key: string,
@@ -116,9 +119,11 @@ export class TrainerHost {
     opts: { runtime: PolicyRuntime; basis: string; step: number; reference?: TrainerState },
   ): Promise<LiveTrainer> {
     await this.drop(key);
+    const pipeline = key.slice(0, key.indexOf('/') + 1);
+    for (const other of this.trainers.keys()) if (pipeline && other.startsWith(pipeline)) await this.saveAndDrop(other, 'next phase');
     // Evicted here rather than by the cache: a trainer saves its steps before its engine goes.
     while (this.trainers.size >= this.trainers.capacity) await this.saveAndDrop(this.trainers.leastRecent()!, 'trainer evicted');
-    const engine = await Engine.start({ ...opts.runtime, device: this.device, config: state.config, weights: (opts.reference ?? state).weights });
+    const engine = await Engine.start({ ...opts.runtime, device: this.device, config: state.config, weights: (opts.reference ?? state).weights, assets: state.assets });
     if (opts.reference) {
       // The KL term's reference is the phase's starting policy; the state continues from there.
       await engine.snapshotReference();
@@ -131,7 +136,7 @@ export class TrainerHost {
         rng: state.rng ?? (await engine.exportState()).rng,
       });
     }
-    const trainer = { engine, config: modelConfigSchema.parse(state.config), basis: opts.basis, step: opts.step, curves: new Curves() };
+    const trainer = { engine, config: modelConfigSchema.parse(state.config), basis: opts.basis, step: opts.step, curves: new Curves(), assets: state.assets };
     this.trainers.set(key, trainer);
     return trainer;
   }
@@ -194,10 +199,10 @@ export async function resumeTrainer(
   const live = host.get(trainerKey(input));
   if (live && live.basis === (latest ?? input.base).uri && live.step === (latest?.step ?? 0)) return { trainer: live, checkpoint: latest };
 
-  const baseState = await loadTrainerState(store, input.base);
+  // A phase starts with a fresh optimizer (the base's own is never read); a checkpoint of this phase brings its own.
+  const baseState = await loadTrainerState(store, input.base, { weightsOnly: true });
   const restored = latest ? await loadNewestUsable(store, latest) : null;
-  // A phase starts with a fresh optimizer; a checkpoint of this phase brings its own.
-  const state = restored?.state ?? { config: baseState.config, weights: baseState.weights };
+  const state = restored?.state ?? { config: baseState.config, weights: baseState.weights, assets: baseState.assets };
   const checkpoint = restored?.checkpoint ?? null;
   const trainer = await host.start(trainerKey(input), state, {
     runtime: input.runtime,

@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { Client } from '@temporalio/client';
 import { PrivateStack } from '../infra/local/private-stack';
 import { connectClient } from '../infra/temporal-connection';
-import { demoFilePath, loadDemoFile, r1Spec, uploadDemoDatasets } from '../cli/demo-specs';
+import { demoFilePath, loadDemoFile, uploadDemoDatasets } from '../cli/demo-specs';
 import { startPipeline } from '../cli/pipelines';
+import { validateSpec } from '../cli/spec-file';
 import { temporalEnv } from '../schemas/environment';
 import { subRun } from '../schemas/layout';
 import type { PipelineSpec } from '../schemas/pipeline-spec';
@@ -15,7 +16,8 @@ import { listCheckpoints, readManifest } from '../storage/checkpoints';
 import type { PipelineResult } from '../workflows/pipeline';
 
 /**
- * `npm run bench:chaos`: the quick demo's R1 pipeline under faults, against a run without any.
+ * `npm run bench:chaos`: the quick demo's R1 pipeline (without its distillation, which needs the
+ * student pipeline) under faults, against a run without any.
  * Both run on servers of the bench's own (infra/local/private-stack.ts) with worker processes
  * (`r1 worker`): one for orchestration and verification, two for rollouts and training. While the
  * faulty run goes on, every CHAOS_EVERY_S seconds (for at most CHAOS_FOR_S) one fault, chosen at
@@ -96,7 +98,9 @@ async function main(): Promise<void> {
     const client = new Client({ connection: await connectClient(), namespace: temporalEnv().namespace });
     const store = ArtifactStore.fromEnv();
     const file = loadDemoFile(demoFilePath('quick'));
-    const spec = r1Spec(file, await uploadDemoDatasets(store, file));
+    // Distillation needs the student pipeline's checkpoint (cli/demo.ts); the rest of R1 runs on its own.
+    const phases = (file.r1.phases as { kind: string }[]).filter((p) => p.kind !== 'distill');
+    const spec = validateSpec({ ...file.r1, phases, datasets: await uploadDemoDatasets(store, file) }, 'the quick demo R1 without distillation');
     workers.start('orchestration,cpu');
     workers.start(ENGINE_QUEUES);
     workers.start(ENGINE_QUEUES);

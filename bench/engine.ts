@@ -1,9 +1,12 @@
 /**
  * `npm run bench:engine`: engine throughput on CPU. Prints figures, asserts nothing.
  * For each config: SFT and GRPO train-step tokens/s, greedy generation tokens/s with and without
- * the KV cache, and peak RSS. When `python3 -c "import torch"` works (set PYTHONPATH to where
- * torch is installed), bench/torch_reference.py times the same model in PyTorch eager on CPU with
- * the same threads, and the ratio is printed.
+ * the KV cache, and peak RSS; SmolLM2-135M-Instruct with its real weights (the GGUF setup
+ * fetches) among them. When `python3 -c "import torch"` works (set PYTHONPATH to where torch is
+ * installed, or BENCH_PYTHON to a venv's python), bench/torch_reference.py times the same model
+ * shapes in PyTorch eager on CPU with the same threads, and the ratio is printed. Then the model
+ * import/export figures of model-io.ts (BENCH_LARGE=0 leaves out the 6 GB round trip; BENCH_CONFIG
+ * picks configs by name).
  */
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
@@ -12,7 +15,12 @@ import { createSession } from '../engine/device';
 import { IncrementalDecoder } from '../engine/generate';
 import { decodeGraph } from '../engine/graphs';
 import * as trainer from '../engine/trainer';
+import { openGguf } from '../engine/gguf-model';
+import { readWeights } from '../engine/model-source';
+import type { NamedTensors } from '../engine/tensors';
+import { toolPath } from '../infra/local/tools';
 import { modelConfigSchema, type ModelConfig } from '../schemas/model';
+import { benchModelIo } from './model-io';
 import { OptimizerSchema } from '../schemas/optimizer';
 
 const THREADS = Number(process.env.BENCH_THREADS ?? 2);
@@ -32,14 +40,34 @@ interface BenchConfig {
    * neighbour's burst can cover a few consecutive steps, so short steps get many tries.
    */
   steps: number;
+  /** Real weights (SmolLM2's); random ones otherwise. */
+  weights?: () => NamedTensors;
 }
 
 const model = (d: number, layers: number, heads: number) =>
   modelConfigSchema.parse({ vocabSize: 259, hiddenSize: d, intermediateSize: 4 * d, numLayers: layers, numHeads: heads, numKvHeads: heads, maxSeqLen: 512 });
 
+/** SmolLM2-135M-Instruct as imported from its GGUF: its config, and its weights when asked. */
+function smolLm2(): { model: ModelConfig; weights: () => NamedTensors } {
+  const source = openGguf(toolPath('smollm2'));
+  source.close();
+  return {
+    model: source.config,
+    weights: () => {
+      const s = openGguf(toolPath('smollm2'));
+      try {
+        return readWeights(s);
+      } finally {
+        s.close();
+      }
+    },
+  };
+}
+
 const CONFIGS: BenchConfig[] = [
   { name: 'tiny (d=64, 2 layers, 4 heads)', model: model(64, 2, 4), batch: 4, seq: 64, newTokens: 256, noCacheBatch: 4, steps: 20 },
   { name: 'small (d=256, 4 layers, 8 heads)', model: model(256, 4, 8), batch: 16, seq: 256, newTokens: 256, noCacheBatch: 2, steps: 6 },
+  { name: 'SmolLM2-135M-Instruct (real weights: d=576, 30 layers, 9/3 heads, vocab 49,152)', ...smolLm2(), batch: 8, seq: 128, newTokens: 64, noCacheBatch: 0, steps: 3 },
 ];
 
 const PROMPT_LEN = 16;
@@ -102,7 +130,7 @@ function torchReference(cfg: BenchConfig): Record<string, number> | undefined {
   // The engine's pool threads sleep when idle (device.ts); PyTorch's OpenMP threads spin unless
   // told otherwise, which on a shared machine made it up to 10x slower. Same policy for both.
   const env = { OMP_WAIT_POLICY: 'PASSIVE', ...process.env };
-  const r = spawnSync('python3', [script, args], { encoding: 'utf8', timeout: 600_000, env });
+  const r = spawnSync(process.env.BENCH_PYTHON ?? 'python3', [script, args], { encoding: 'utf8', timeout: 600_000, env });
   if (r.status !== 0) {
     console.log(`  PyTorch reference not run: ${(r.stderr || r.error?.message || '').trim().split('\n').at(-1)}`);
     return undefined;
@@ -112,9 +140,10 @@ function torchReference(cfg: BenchConfig): Record<string, number> | undefined {
 
 async function main(): Promise<void> {
   console.log(`engine benchmark: onnxruntime-node CPU, ${THREADS} intra-op threads, float32; PyTorch with OMP_WAIT_POLICY=${process.env.OMP_WAIT_POLICY ?? 'PASSIVE'}`);
-  for (const cfg of CONFIGS) {
+  // BENCH_CONFIG=SmolLM2 times only the configs whose name has that text (BENCH_CONFIG=none: only model-io).
+  for (const cfg of CONFIGS.filter((c) => c.name.includes(process.env.BENCH_CONFIG ?? ''))) {
     console.log(`\n${cfg.name}, batch ${cfg.batch} x seq ${cfg.seq}`);
-    const { parameters } = await trainer.init({ config: cfg.model, seed: 1, tokenizer: { kind: 'byte' }, device: { kind: 'cpu', threads: THREADS } });
+    const { parameters } = await trainer.init({ config: cfg.model, seed: 1, weights: cfg.weights?.(), device: { kind: 'cpu', threads: THREADS } });
     console.log(`  parameters: ${(parameters / 1e6).toFixed(2)} M`);
     const sequences = randomSequences(cfg.batch, cfg.seq, 1);
     const mask = sequences.map((s) => Uint8Array.from(s, (_, j) => (j >= PROMPT_LEN ? 1 : 0)));
@@ -129,15 +158,17 @@ async function main(): Promise<void> {
       figures.grpo = tokens / (await timed(cfg.steps, () => trainer.grpoStep({ sequences, completionMask: mask, oldLogprobs: old, refLogprobs: old, advantages }, loss, hp)));
     }
     figures.generateCached = await decodeTokensPerSecond(cfg, true, cfg.batch);
-    figures.generateUncached = await decodeTokensPerSecond(cfg, false, cfg.noCacheBatch);
+    if (cfg.noCacheBatch > 0) figures.generateUncached = await decodeTokensPerSecond(cfg, false, cfg.noCacheBatch);
 
     if (!ONLY_GENERATE) {
       console.log(`  SFT step:                ${figures.sft.toFixed(0)} tokens/s`);
       console.log(`  GRPO step (dapo):        ${figures.grpo.toFixed(0)} tokens/s`);
     }
     console.log(`  generation, KV cache:    ${figures.generateCached.toFixed(0)} tokens/s (${cfg.batch} rows x ${cfg.newTokens} new tokens)`);
-    console.log(`  generation, no cache:    ${figures.generateUncached.toFixed(0)} tokens/s (${cfg.noCacheBatch} rows x ${cfg.newTokens} new tokens)`);
-    console.log(`  KV cache vs recomputation: ${(figures.generateCached / figures.generateUncached).toFixed(1)}x tokens/s`);
+    if (figures.generateUncached) {
+      console.log(`  generation, no cache:    ${figures.generateUncached.toFixed(0)} tokens/s (${cfg.noCacheBatch} rows x ${cfg.newTokens} new tokens)`);
+      console.log(`  KV cache vs recomputation: ${(figures.generateCached / figures.generateUncached).toFixed(1)}x tokens/s`);
+    }
     console.log(`  peak RSS so far:         ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
 
     const torch = ONLY_GENERATE ? undefined : torchReference(cfg);
@@ -145,8 +176,10 @@ async function main(): Promise<void> {
       for (const k of ['sft', 'grpo', 'generateCached'] as const) {
         console.log(`  PyTorch eager ${k}: ${torch[k].toFixed(0)} tokens/s; engine / PyTorch = ${(figures[k] / torch[k]).toFixed(2)}`);
       }
+      console.log(`  PyTorch peak RSS:        ${torch.peakRssMiB.toFixed(0)} MiB`);
     }
   }
+  if (!ONLY_GENERATE) await benchModelIo(toolPath('smollm2'), { large: process.env.BENCH_LARGE !== '0' });
 }
 
 main().catch((err) => {

@@ -1,10 +1,13 @@
-"""PyTorch eager reference for bench/engine.ts: the same Llama-style model, batch and threads.
+"""PyTorch eager reference for bench/engine.ts: the same Llama-style model (grouped-query heads,
+tied embeddings when the config says so), batch and threads.
 
 Usage: python3 bench/torch_reference.py '<json>'; prints one JSON line of tokens/s
-(sft, grpo, generateCached). Needs torch importable (PYTHONPATH); not a project dependency.
+(sft, grpo, generateCached) and peak RSS (MiB). Needs torch importable (PYTHONPATH, or
+BENCH_PYTHON naming a venv's python); not a project dependency.
 """
 import json
 import math
+import resource
 import sys
 import time
 
@@ -16,7 +19,9 @@ cfg = args["model"]
 torch.set_num_threads(args["threads"])
 torch.manual_seed(0)
 d, H, L, V, I = cfg["hiddenSize"], cfg["numHeads"], cfg["numLayers"], cfg["vocabSize"], cfg["intermediateSize"]
-hd = d // H
+KV = cfg["numKvHeads"]
+hd = cfg.get("headDim") or d // H
+tied = cfg.get("tieEmbeddings", False)
 
 
 def rms(x, w):
@@ -38,11 +43,11 @@ class Model(torch.nn.Module):
         self.embed = p(V, d)
         self.layers = torch.nn.ModuleList()
         for _ in range(L):
-            m = torch.nn.ParameterDict(dict(q=p(d, d), k=p(d, d), v=p(d, d), o=p(d, d), gate=p(I, d), up=p(I, d), down=p(d, I),
+            m = torch.nn.ParameterDict(dict(q=p(H * hd, d), k=p(KV * hd, d), v=p(KV * hd, d), o=p(d, H * hd), gate=p(I, d), up=p(I, d), down=p(d, I),
                                             n1=torch.nn.Parameter(torch.ones(d)), n2=torch.nn.Parameter(torch.ones(d))))
             self.layers.append(m)
         self.norm = torch.nn.Parameter(torch.ones(d))
-        self.head = p(V, d)
+        self.head = None if tied else p(V, d)
 
     def forward(self, ids, pos, cache=None):
         B, T = ids.shape
@@ -51,23 +56,25 @@ class Model(torch.nn.Module):
         for i, m in enumerate(self.layers):
             x = rms(h, m["n1"])
             q = rope((x @ m["q"].T).view(B, T, H, hd).transpose(1, 2), pos)
-            k = rope((x @ m["k"].T).view(B, T, H, hd).transpose(1, 2), pos)
-            v = (x @ m["v"].T).view(B, T, H, hd).transpose(1, 2)
+            k = rope((x @ m["k"].T).view(B, T, KV, hd).transpose(1, 2), pos)
+            v = (x @ m["v"].T).view(B, T, KV, hd).transpose(1, 2)
             if cache is not None:
                 k = torch.cat([cache[i][0], k], 2)
                 v = torch.cat([cache[i][1], v], 2)
             new_cache.append((k, v))
-            a = F.scaled_dot_product_attention(q, k, v, is_causal=cache is None)
-            h = h + a.transpose(1, 2).reshape(B, T, d) @ m["o"].T
+            # grouped-query heads as transformers' eager attention does it (repeat_kv)
+            kr, vr = (k, v) if KV == H else (k.repeat_interleave(H // KV, 1), v.repeat_interleave(H // KV, 1))
+            a = F.scaled_dot_product_attention(q, kr, vr, is_causal=cache is None)
+            h = h + a.transpose(1, 2).reshape(B, T, H * hd) @ m["o"].T
             x = rms(h, m["n2"])
             h = h + (F.silu(x @ m["gate"].T) * (x @ m["up"].T)) @ m["down"].T
-        return rms(h, self.norm) @ self.head.T, new_cache
+        return rms(h, self.norm) @ (self.embed if self.head is None else self.head).T, new_cache
 
 
 model = Model()
 opt = torch.optim.AdamW(model.parameters(), lr=1e-4, weight_decay=0.01)
 B, T, P = args["batch"], args["seq"], args["promptLen"]
-ids = torch.randint(0, 256, (B, T))
+ids = torch.randint(0, min(V, 256), (B, T))
 pos = torch.arange(T).expand(B, T)
 mask = torch.zeros(B, T - 1)
 mask[:, P - 1:] = 1
@@ -122,7 +129,7 @@ def timed(f, n):
 
 def generate():
     with torch.no_grad():
-        prompt = torch.randint(0, 256, (B, P))
+        prompt = torch.randint(0, min(V, 256), (B, P))
         logits, cache = model(prompt, torch.arange(P).expand(B, P))
         for t in range(1, args["newTokens"]):
             nxt = logits[:, -1].argmax(-1)[:, None]
@@ -135,4 +142,5 @@ out = {
     "grpo": B * T / timed(lambda: step(grpo_loss), n),
     "generateCached": B * args["newTokens"] / timed(generate, 1),
 }
+out["peakRssMiB"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps(out))

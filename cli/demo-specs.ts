@@ -32,6 +32,7 @@ export const DemoFileSchema = z.strictObject({
 });
 export type DemoFile = z.infer<typeof DemoFileSchema>;
 
+/** The presets of the arithmetic-chain demo files; `smol` (demo-smol.ts) is a real model's. */
 export const PRESETS = ['quick', 'full'] as const;
 export type Preset = (typeof PRESETS)[number];
 

@@ -19,29 +19,33 @@ import { demoFilePath, loadDemoFile, PRESETS, r1Spec, r1ZeroSpec, studentSpec, u
 import { phaseRows, producedOnLines, renderTable, type PhaseRow } from './phase-table';
 import { startPipeline } from './pipelines';
 import { storeReport } from './report';
+import { loadSmolDemoFile, runSmolDemo } from './demo-smol';
 
 /**
- * `npm start` / `r1 demo [--preset quick|full]`: the embedded stack and a worker in this
+ * `npm start` / `r1 demo [--preset quick|full|smol]`: the embedded stack and a worker in this
  * process, then the demo of examples/demo-<preset>.yaml: the student's pretraining (when the file
  * has one), the R1 pipeline, and R1-Zero from R1's pretrained base beside it, with live progress,
- * a results table and an HTML report per run.
+ * a results table and an HTML report per run; `smol` runs a real pretrained model instead
+ * (demo-smol.ts).
  */
 export async function runDemo(preset = 'quick'): Promise<number> {
-  if (!(PRESETS as readonly string[]).includes(preset)) {
-    console.error(`unknown preset "${preset}"; choose from ${PRESETS.join(', ')}`);
+  if (preset !== 'smol' && !(PRESETS as readonly string[]).includes(preset)) {
+    console.error(`unknown preset "${preset}"; choose from ${[...PRESETS, 'smol'].join(', ')}`);
     return 2;
   }
-  const file = loadDemoFile(demoFilePath(preset));
+  const file = preset === 'smol' ? null : loadDemoFile(demoFilePath(preset));
   installRuntime('ERROR');
   const info = await stackUp((line) => console.log(line));
   console.log(`stack ready in ${(info.coldStartMs / 1000).toFixed(1)}s: Temporal ${info.temporalAddress}, S3 ${info.s3Endpoint}`);
 
-  const group = await createWorkers({ connection: await connectWorker(), roles: [...QUEUE_ROLES], device: file.worker });
+  const group = await createWorkers({ connection: await connectWorker(), roles: [...QUEUE_ROLES], device: file ? file.worker : loadSmolDemoFile().worker });
   const running = runWorkers(group);
   try {
     const client = new Client({ connection: await connectClient(), namespace: temporalEnv().namespace });
     const id = `demo-${preset}-${Date.now().toString(36)}`;
-    await runDemoPipelines(client, ArtifactStore.fromEnv(), file, { id, ui: info.temporalUi });
+    const store = ArtifactStore.fromEnv();
+    if (file) await runDemoPipelines(client, store, file, { id, ui: info.temporalUi });
+    else await runSmolDemo(client, store, { id, ui: info.temporalUi, watch: (run) => watchPipeline(client, run, new ProgressBars(console.log)) });
     console.log('done. The embedded servers keep running; `npm run r1 -- stack down` stops them.');
     return 0;
   } finally {

@@ -37,14 +37,17 @@ const USAGE = `r1: the DeepSeek-R1 recipe as durable Temporal workflows
                                    are kept, the broken one resumes from its last checkpoint
   r1 history <id> [--json]         the phase audit, read from the workflow histories
   r1 list                          pipelines known to Temporal
-  r1 demo [--preset quick|full]    stack up, a worker, and the demo pipelines (R1, R1-Zero), end to end
+  r1 demo [--preset quick|full|smol]  stack up, a worker, and the demo pipelines (R1, R1-Zero), end to end
   r1 report <id> [-o file.html]    HTML report of a finished pipeline, stored in S3 with the run
   r1 gc <id> [--keep-last K] [--keep-every N] [--dry-run]
                                    delete checkpoints in S3 that a retention does not keep (the
                                    spec's, unless given), policy snapshots no rollout needs
   r1 verify <id|manifest-uri>      re-check a checkpoint lineage in S3: files against their SHA-256,
                                    parent links, producers (exit 1 naming the first problem)
-  r1 score <in.jsonl> [--rewards SPEC|PRESET] [-o out.jsonl]   score responses offline`;
+  r1 score <in.jsonl> [--rewards SPEC|PRESET] [-o out.jsonl]   score responses offline
+  r1 import <folder|s3://prefix|file.gguf> [--name NAME]        a Hugging Face model or GGUF as a checkpoint
+                                   (prints its manifest's s3:// uri last)
+  r1 export <checkpoint> <dir|s3://prefix> [--dtype bf16|f16|f32]   a folder transformers loads`;
 
 /** What to tell a user whose Temporal or S3 does not answer. */
 function unreachable(service: string, address: string, err: unknown): Error {
@@ -225,6 +228,10 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'score') {
     const { runScore } = await import('./score');
     return runScore(rest);
+  }
+  if (command === 'import' || command === 'export') {
+    const { runModelCommand } = await import('./models');
+    return runModelCommand(command, rest);
   }
   const { values, positionals } = parseArgs({
     args: rest,

@@ -27,9 +27,16 @@ function movedTo(path: readonly PropertyKey[], key: string): string | undefined 
   return undefined;
 }
 
+/** Fields of earlier layouts that are gone, and why. */
+const GONE: Record<string, string> = {
+  'runtime.tokenizer': "tokenizer is gone: the model's checkpoint carries its tokenizer (r1 import); a model made from a config uses the byte tokenizer",
+};
+
 function messageOf(issue: z.core.$ZodIssue): string {
   if (issue.code !== 'unrecognized_keys') return issue.message;
   const moved = issue.keys.flatMap((key) => {
+    const gone = GONE[[...issue.path, key].join('.')];
+    if (gone) return [gone];
     const to = movedTo(issue.path, key);
     return to ? [`${key} is now ${to}`] : [];
   });

@@ -1,6 +1,7 @@
 import { trainerStateFileSchema, type TrainerStateFile } from '../schemas/trainer-state';
+import { ASSET_FILES } from './model-source';
 import type { RngState } from './rng';
-import { checkShapes, readSafetensors, writeSafetensors } from './safetensors';
+import { checkShapes, readSafetensorsStream, shardSafetensors, shardsOfIndex, type StreamedFile } from './safetensors';
 import type { NamedTensors } from './tensors';
 
 /** Everything a trainer needs to continue exactly where it stopped. */
@@ -11,16 +12,33 @@ export interface TrainerState {
   optimizer?: { m: NamedTensors; v: NamedTensors; step: number };
   rng?: RngState;
   extra?: Record<string, unknown>;
+  /**
+   * Files that travel with the weights unchanged, by their Hugging Face names (ASSET_FILES): the
+   * tokenizer, chat template and generation config of an imported model. None: the byte tokenizer.
+   */
+  assets?: Record<string, Uint8Array>;
 }
+
+/** A checkpoint file: small ones as bytes, tensor files made on demand (never one Buffer). */
+export type CheckpointFile = Uint8Array | StreamedFile;
+
+/**
+ * Data bytes per tensor file of a checkpoint. Files stream in and out, so this bounds no memory;
+ * it keeps each object well inside S3's limits and lets a restore fetch several at once later.
+ */
+export const CHECKPOINT_SHARD_BYTES = 2 * 1024 ** 3;
 
 /**
  * The checkpoint files of a trainer state:
- * - model.safetensors: the weights, f32, Hugging Face names (loadable by other tools);
- * - optimizer.safetensors (only with an optimizer): `m.<param>` and `v.<param>`, f32;
- * - state.json: config, optimizer step, RNG state, extra (schemas/trainer-state.ts).
+ * - model.safetensors (or model-0000k-of-0000n.safetensors + model.safetensors.index.json, as
+ *   Hugging Face shards): the weights, f32, Hugging Face names (loadable by other tools);
+ * - optimizer.safetensors, sharded the same way (only with an optimizer): `m.<param>` and
+ *   `v.<param>`, f32;
+ * - state.json: config, optimizer step, RNG state, extra (schemas/trainer-state.ts);
+ * - the assets (tokenizer files), as they are.
  * Everything stays f32 so a resumed run continues bit for bit.
  */
-export function encodeTrainerState(s: TrainerState): Record<string, Buffer> {
+export function encodeTrainerState(s: TrainerState, shardBytes = CHECKPOINT_SHARD_BYTES): Record<string, CheckpointFile> {
   const state: TrainerStateFile = {
     format: 'r1-trainer-state/1',
     config: s.config,
@@ -28,26 +46,64 @@ export function encodeTrainerState(s: TrainerState): Record<string, Buffer> {
     ...(s.rng && { rng: s.rng }),
     ...(s.extra && { extra: s.extra }),
   };
-  const files: Record<string, Buffer> = {
-    'model.safetensors': writeSafetensors(s.weights),
+  const files: Record<string, CheckpointFile> = {
+    ...tensorFiles(s.weights, 'model', shardBytes),
     'state.json': Buffer.from(JSON.stringify(trainerStateFileSchema.parse(state), null, 2) + '\n'),
   };
-  if (s.optimizer) {
-    files['optimizer.safetensors'] = writeSafetensors({ ...prefixed('m.', s.optimizer.m), ...prefixed('v.', s.optimizer.v) });
+  if (s.optimizer) Object.assign(files, tensorFiles({ ...prefixed('m.', s.optimizer.m), ...prefixed('v.', s.optimizer.v) }, 'optimizer', shardBytes));
+  for (const [name, bytes] of Object.entries(s.assets ?? {})) {
+    if (!(ASSET_FILES as readonly string[]).includes(name)) throw new Error(`asset ${name} is not one a checkpoint carries (${ASSET_FILES.join(', ')})`);
+    files[name] = bytes;
   }
   return files;
+}
+
+function tensorFiles(tensors: NamedTensors, base: string, shardBytes: number): Record<string, CheckpointFile> {
+  const { files, index } = shardSafetensors(tensors, base, shardBytes);
+  return index ? { ...files, [index.name]: index.json } : files;
+}
+
+/** How a checkpoint's files are read: the small ones whole, tensor files as streams. */
+export interface CheckpointFiles {
+  names: readonly string[];
+  bytes(name: string): Promise<Uint8Array>;
+  stream(name: string): AsyncIterable<Uint8Array>;
+}
+
+/** Files held in memory (tests, and encodeTrainerState's output read back). */
+export function filesInMemory(files: Record<string, CheckpointFile>): CheckpointFiles {
+  const whole = (name: string): Uint8Array => {
+    const f = files[name];
+    if (f === undefined) throw new Error(`no file ${name}`);
+    return f instanceof Uint8Array ? f : Buffer.concat([...f.chunks()]);
+  };
+  return {
+    names: Object.keys(files),
+    bytes: async (name) => whole(name),
+    stream: (name) => (async function* () {
+      const f = files[name];
+      if (f instanceof Uint8Array) yield f;
+      else yield* f.chunks();
+    })(),
+  };
 }
 
 /**
  * Reads files written by encodeTrainerState and refuses any tensor set that does not match the
  * model's parameter shapes. `expectedShapes` may be a function of the stored config, since on
- * resume the config is only known once state.json has been read.
+ * resume the config is only known once state.json has been read. With `weightsOnly` (a policy
+ * to sample from), the optimizer files are not read at all.
  */
-export function decodeTrainerState(
-  files: Record<string, Uint8Array>,
+export async function decodeTrainerState(
+  files: CheckpointFiles,
   expectedShapes: Record<string, number[]> | ((config: unknown) => Record<string, number[]>),
-): TrainerState {
-  const stateBytes = need(files, 'state.json');
+  opts: { weightsOnly?: boolean } = {},
+): Promise<TrainerState> {
+  const need = (name: string) => {
+    if (!files.names.includes(name)) throw new Error(`trainer checkpoint has no ${name} (files: ${files.names.join(', ') || 'none'})`);
+    return name;
+  };
+  const stateBytes = await files.bytes(need('state.json'));
   let state: TrainerStateFile;
   try {
     state = trainerStateFileSchema.parse(JSON.parse(Buffer.from(stateBytes).toString('utf8')));
@@ -56,28 +112,39 @@ export function decodeTrainerState(
   }
   const shapes = typeof expectedShapes === 'function' ? expectedShapes(state.config) : expectedShapes;
 
-  const weights = readSafetensors(need(files, 'model.safetensors'), 'model.safetensors');
-  checkShapes(weights, shapes, 'model.safetensors');
+  const weights = await readTensorFiles(files, 'model');
+  if (!weights) need('model.safetensors');
+  checkShapes(weights!, shapes, 'model.safetensors');
 
-  const out: TrainerState = { config: state.config, weights };
-  const optimizerBytes = files['optimizer.safetensors'];
-  if ((optimizerBytes === undefined) !== (state.optimizerStep === undefined)) {
+  const out: TrainerState = { config: state.config, weights: weights! };
+  const hasOptimizer = files.names.some((n) => n.startsWith('optimizer'));
+  if (hasOptimizer !== (state.optimizerStep !== undefined)) {
     throw new Error('state.json and optimizer.safetensors disagree: optimizerStep and the optimizer file must come together');
   }
-  if (optimizerBytes !== undefined && state.optimizerStep !== undefined) {
-    const moments = readSafetensors(optimizerBytes, 'optimizer.safetensors');
+  if (hasOptimizer && state.optimizerStep !== undefined && !opts.weightsOnly) {
+    const moments = (await readTensorFiles(files, 'optimizer'))!;
     checkShapes(moments, { ...prefixed('m.', shapes), ...prefixed('v.', shapes) }, 'optimizer.safetensors');
     out.optimizer = { m: unprefixed('m.', moments), v: unprefixed('v.', moments), step: state.optimizerStep };
   }
   if (state.rng) out.rng = state.rng;
   if (state.extra) out.extra = state.extra;
+  const assets = files.names.filter((n) => (ASSET_FILES as readonly string[]).includes(n));
+  if (assets.length > 0) {
+    out.assets = {};
+    for (const name of assets) out.assets[name] = await files.bytes(name);
+  }
   return out;
 }
 
-function need(files: Record<string, Uint8Array>, name: string): Uint8Array {
-  const f = files[name];
-  if (f === undefined) throw new Error(`trainer checkpoint has no ${name} (files: ${Object.keys(files).join(', ') || 'none'})`);
-  return f;
+/** `<base>.safetensors`, or the shards its index names; undefined when neither is there. */
+async function readTensorFiles(files: CheckpointFiles, base: string): Promise<NamedTensors | undefined> {
+  const indexName = `${base}.safetensors.index.json`;
+  const single = `${base}.safetensors`;
+  const shards = files.names.includes(indexName) ? shardsOfIndex(await files.bytes(indexName), indexName, files.names) : files.names.includes(single) ? [single] : undefined;
+  if (!shards) return undefined;
+  const out: NamedTensors = {};
+  for (const shard of shards) Object.assign(out, await readSafetensorsStream(files.stream(shard), shard));
+  return out;
 }
 
 function prefixed<T>(prefix: string, record: Record<string, T>): Record<string, T> {

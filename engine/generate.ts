@@ -265,7 +265,7 @@ export async function generate(
       o.tokens.push(token);
       o.logprobs.push(logprob);
       next[j] = token;
-      if (token === tokenizer.eosId) {
+      if (tokenizer.stopIds.includes(token)) {
         o.done = true;
         o.finishReason = 'eos';
       } else if (stops.length > 0) {

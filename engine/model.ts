@@ -32,6 +32,10 @@ export function parameterShapes(cfg: ModelConfig): Record<string, number[]> {
       shapes[p + 'self_attn.k_proj.bias'] = [kvDim];
       shapes[p + 'self_attn.v_proj.bias'] = [kvDim];
     }
+    if (cfg.qkNorm) {
+      shapes[p + 'self_attn.q_norm.weight'] = [headDim(cfg)];
+      shapes[p + 'self_attn.k_norm.weight'] = [headDim(cfg)];
+    }
     shapes[p + 'self_attn.o_proj.weight'] = [d, qDim];
     shapes[p + 'post_attention_layernorm.weight'] = [d];
     shapes[p + 'mlp.gate_proj.weight'] = [cfg.intermediateSize, d];
@@ -141,15 +145,48 @@ function rmsNorm(g: Graph, cfg: ModelConfig, x: Value, w: Value): Value {
   });
 }
 
+/**
+ * Qwen3's q/k norm: an RMSNorm over each head of the q or k projection ([B, T, heads, hd]),
+ * before the rotation. `projection` is the layer's `...self_attn.q_proj` or `...k_proj`.
+ */
+function headNorm(
+  g: Graph, cfg: ModelConfig, p: Record<string, Value>, projection: string, y: Value,
+  norm: (g: Graph, cfg: ModelConfig, x: Value, w: Value) => Value,
+): Value {
+  const normed = cfg.qkNorm && /\.[qk]_proj$/.test(projection);
+  return normed ? norm(g, cfg, y, p[projection.replace(/_proj$/, '_norm') + '.weight']) : y;
+}
+
 interface Rotary {
   cos: Value; // [B, T, 1, headDim], broadcast over heads
   sin: Value;
 }
 
+/**
+ * The rotary inverse frequencies: theta^(-2i/hd), with Llama 3's scaling when the config has it
+ * (transformers' _compute_llama3_parameters: wavelengths beyond the original context are slowed
+ * by `factor`, short ones kept, the band between interpolated).
+ */
+export function rotaryInverseFrequencies(cfg: ModelConfig): number[] {
+  const hd = headDim(cfg);
+  const base = Array.from({ length: hd / 2 }, (_, i) => 1 / cfg.ropeTheta ** ((2 * i) / hd));
+  const s = cfg.ropeScaling;
+  if (!s) return base;
+  const lowFreqWavelen = s.originalMaxPositionEmbeddings / s.lowFreqFactor;
+  const highFreqWavelen = s.originalMaxPositionEmbeddings / s.highFreqFactor;
+  return base.map((f) => {
+    const wavelen = (2 * Math.PI) / f;
+    if (wavelen < highFreqWavelen) return f;
+    if (wavelen > lowFreqWavelen) return f / s.factor;
+    const smooth = (s.originalMaxPositionEmbeddings / wavelen - s.lowFreqFactor) / (s.highFreqFactor - s.lowFreqFactor);
+    return (1 - smooth) * (f / s.factor) + smooth * f;
+  });
+}
+
 /** cos/sin of position * inverse frequency, the two halves repeated (HF's rotate_half layout). */
 function rotaryTables(g: Graph, cfg: ModelConfig, positions: Value): Rotary {
   const hd = headDim(cfg);
-  const invFreq = Array.from({ length: hd / 2 }, (_, i) => 1 / cfg.ropeTheta ** ((2 * i) / hd));
+  const invFreq = rotaryInverseFrequencies(cfg);
   const angles = g.mul(g.unsqueeze(g.cast(positions, g.float), -1), g.constant(invFreq, g.float, [hd / 2]));
   const full = g.unsqueeze(g.concat([angles, angles], -1), 2);
   return { cos: g.cos(full), sin: g.sin(full) };
@@ -266,7 +303,7 @@ function attention(
   // explicit copy from that layout, which onnxruntime cannot fold into its transposed-operand
   // MatMul (FusedMatMul): that one measured 2-3x slower on these batched products.
   const rows = (name: string, n: number, r?: Rotary) => {
-    const y = g.reshape(linear(g, x, p[pre + name + '.weight'], p[pre + name + '.bias']), [B, T, n, hd]);
+    const y = headNorm(g, cfg, p, pre + name, g.reshape(linear(g, x, p[pre + name + '.weight'], p[pre + name + '.bias']), [B, T, n, hd]), rmsNorm);
     return r ? applyRotary(g, y, r) : y;
   };
   // The 1/sqrt(hd) score scale goes into q's rotary tables: [T, hd] per row instead of [T, K] per head.
@@ -414,7 +451,7 @@ export function cachedDecoder(g: Graph, cfg: ModelConfig, p: Record<string, Valu
     const a = `${pre}self_attn.`;
     const x = fusableRmsNorm(g, cfg, h, p[pre + 'input_layernorm.weight']);
     const rows = (name: string, n: number, r?: Rotary) => {
-      const y = reshape(linear(g, x, p[a + name + '.weight'], p[a + name + '.bias']), [0, 0, n, hd], [B, T, n, hd]);
+      const y = headNorm(g, cfg, p, a + name, reshape(linear(g, x, p[a + name + '.weight'], p[a + name + '.bias']), [0, 0, n, hd], [B, T, n, hd]), fusableRmsNorm);
       return r ? applyRotary(g, y, r) : y;
     };
     // [B, T, heads, hd] -> [B, kv, group*T, hd], as stackHeads

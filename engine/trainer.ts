@@ -12,7 +12,6 @@ import { Tensor } from 'onnxruntime-node';
 import type { EngineEnvironment } from '../schemas/manifest';
 import type { Metrics } from '../schemas/metrics';
 import { modelConfigSchema, type ModelConfig } from '../schemas/model';
-import type { TokenizerSpec } from '../schemas/runtime';
 import { packSequences } from './batch';
 import { createSession, type Device } from './device';
 import { engineEnvironment } from './environment';
@@ -25,7 +24,7 @@ import { Rng, type RngState } from './rng';
 import { learningRate, type OptimizerStep } from './schedule';
 import { engineThreadOptions } from './thread';
 import { NamedTensors, TensorF32, numel } from './tensors';
-import { ByteTokenizer, loadHfTokenizer, type Tokenizer } from './tokenizer';
+import { tokenizerOf, type Tokenizer } from './tokenizer';
 
 export interface OptimizerState {
   m: NamedTensors;
@@ -46,7 +45,8 @@ export interface InitOptions {
   optimizer?: OptimizerState;
   rng?: RngState;
   device?: Device;
-  tokenizer?: TokenizerSpec;
+  /** The model's tokenizer files (checkpoint assets); none: the byte tokenizer. Kept and exported with the state. */
+  assets?: Record<string, Uint8Array>;
 }
 
 export interface SftBatch {
@@ -66,6 +66,7 @@ export interface ExportedState {
   weights: NamedTensors;
   optimizer: OptimizerState;
   rng: RngState;
+  assets?: Record<string, Uint8Array>;
 }
 
 interface State {
@@ -74,7 +75,8 @@ interface State {
   weights: NamedTensors;
   optimizer: OptimizerState;
   rng: Rng;
-  tokenizer?: Tokenizer;
+  tokenizer: Tokenizer;
+  assets?: Record<string, Uint8Array>;
   /** Weights of the reference policy, once snapshotReference() was called. */
   reference?: NamedTensors;
   sessions: Map<string, Promise<InferenceSession>>;
@@ -101,7 +103,8 @@ export async function init(opts: InitOptions): Promise<{ parameters: number; env
     weights,
     optimizer,
     rng: opts.rng ? Rng.fromState(opts.rng) : new Rng(opts.seed),
-    tokenizer: opts.tokenizer && makeTokenizer(opts.tokenizer),
+    tokenizer: tokenizerOf(opts.assets),
+    ...(opts.assets && { assets: opts.assets }),
     sessions: new Map(),
   };
   return { parameters: Object.values(weights).reduce((n, t) => n + t.data.length, 0), environment: engineEnvironment(state.device) };
@@ -166,7 +169,6 @@ export async function snapshotReference(): Promise<void> {
 
 export async function generate(prompts: Int32Array[], opts: GenerateOptions): Promise<Generation[]> {
   const s = current();
-  if (!s.tokenizer) throw new Error('generate: the trainer has no tokenizer (init({ tokenizer }))');
   const session = await sessionFor(s, 'decode', () => decodeGraph(s.config));
   const weights = weightFeeds(s.weights);
   const rng = opts.seed === undefined ? s.rng : new Rng(opts.seed);
@@ -181,6 +183,7 @@ export async function exportState(): Promise<ExportedState> {
     weights: copyTensors(s.weights),
     optimizer: { m: copyTensors(s.optimizer.m), v: copyTensors(s.optimizer.v), step: s.optimizer.step },
     rng: s.rng.getState(),
+    ...(s.assets && { assets: s.assets }),
   };
 }
 
@@ -286,8 +289,4 @@ function zerosLike(tensors: NamedTensors): NamedTensors {
 
 function copyTensors(tensors: NamedTensors): NamedTensors {
   return Object.fromEntries(Object.entries(tensors).map(([k, t]) => [k, { dims: [...t.dims], data: t.data.slice() }]));
-}
-
-function makeTokenizer(spec: TokenizerSpec): Tokenizer {
-  return spec.kind === 'byte' ? new ByteTokenizer() : loadHfTokenizer(spec.path);
 }

@@ -43,6 +43,9 @@ export const subRun = {
 /** The phase a storage name belongs to: `2-grpo` for `2-grpo.policy` (phase names hold no dot). */
 export const phaseOfRun = (run: string) => run.split('.')[0];
 
+/** The phase name of a model `r1 import` committed: `pipelines/<name>/checkpoints/import/step-00000000/`. */
+export const IMPORTED_PHASE = 'import';
+
 /** The name of a phase's starting model when the spec makes it anew. */
 export const INITIAL_MODEL = 'init';
 

@@ -9,8 +9,9 @@ export const OptimizerSchema = z.strictObject({
   /** Cosine decay to this fraction of lr by the last step. */
   minLrRatio: probability.default(0.1),
   weightDecay: z.number().nonnegative().default(0),
-  beta1: probability.default(0.9),
-  beta2: probability.default(0.999),
+  /** Below 1: Adam divides by 1 - beta^t. */
+  beta1: z.number().min(0).lt(1).default(0.9),
+  beta2: z.number().min(0).lt(1).default(0.999),
   gradClip: z.number().positive().default(1),
 });
 export type Optimizer = z.infer<typeof OptimizerSchema>;

@@ -2,22 +2,32 @@ import { z } from 'zod';
 import { chatTemplateNameSchema } from './chat-template';
 import { deviceNeedSchema } from './device';
 
-export const TokenizerSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('byte') }),
-  /** A Hugging Face tokenizer.json, read by the workers from this path. */
-  z.strictObject({ kind: z.literal('hf'), path: z.string().min(1) }),
-]);
-export type TokenizerSpec = z.infer<typeof TokenizerSchema>;
-
-/** How a pipeline's engines read and write text, and what they run on: the spec's `runtime`. */
-export const RuntimeSchema = z.strictObject({
-  /** How a prompt is wrapped before the model sees it. */
-  chatTemplate: chatTemplateNameSchema.default('r1'),
-  tokenizer: TokenizerSchema.default({ kind: 'byte' }),
-  /** The hardware its rollouts and training need; which GPU and how many threads is each worker's own setting. */
-  device: deviceNeedSchema.default('cpu'),
-});
+/**
+ * How a pipeline's engines read and write text, and where they run: the spec's `runtime`. The
+ * tokenizer is not a setting: it is the model's own, carried by its checkpoint (`r1 import`
+ * puts it there); a model made from a config uses the byte-level tokenizer.
+ */
+export const RuntimeSchema = z
+  .strictObject({
+    chatTemplate: chatTemplateNameSchema.default('auto'),
+    /** The system message of a model's own chat template (its template's default when absent). */
+    systemPrompt: z.string().optional(),
+    /**
+     * Opens the think block at the end of the prompt (`<think>\n`, as R1-Distill's template
+     * does): completions start inside it, and R1-style outputs end it with `</think>`.
+     */
+    thinkPrefill: z.boolean().default(false),
+    /** The hardware its rollouts and training need; which GPU and how many threads is each worker's own setting. */
+    device: deviceNeedSchema.default('cpu'),
+  })
+  .superRefine((r, ctx) => {
+    if (r.systemPrompt !== undefined && (r.chatTemplate === 'r1' || r.chatTemplate === 'plain')) {
+      ctx.addIssue({ code: 'custom', path: ['systemPrompt'], message: `the ${r.chatTemplate} template has no system message; use chatTemplate model` });
+    }
+  });
 export type Runtime = z.infer<typeof RuntimeSchema>;
+/** The chat settings of a runtime: what turns a prompt into the model's input text. */
+export type ChatSettings = Pick<Runtime, 'chatTemplate' | 'systemPrompt' | 'thinkPrefill'>;
 
 /**
  * What every engine of a phase is started with, travelling whole from the workflow to the engine:

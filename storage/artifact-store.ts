@@ -29,6 +29,18 @@ export interface ObjectAddress {
   sha256?: string;
 }
 
+/** A file produced as chunks on demand, its size known up front (engine/safetensors.ts StreamedFile). */
+export interface ChunkedFile {
+  bytes: number;
+  chunks(): Iterable<Uint8Array>;
+}
+
+export function sha256OfChunks(file: ChunkedFile): string {
+  const hash = createHash('sha256');
+  for (const chunk of file.chunks()) hash.update(chunk);
+  return hash.digest('hex');
+}
+
 export function sha256Hex(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
@@ -142,6 +154,16 @@ export class ArtifactStore {
     return { uri: this.uri(key), sha256, bytes };
   }
 
+  /**
+   * A file made of chunks on demand (a tensor file), multipart: the hash is one pass over the
+   * chunks first, since file keys and metadata carry it, then the upload is a second. Memory
+   * beyond the caller's tensors is the upload's parts in flight.
+   */
+  async putChunks(key: string, file: ChunkedFile, sha256 = sha256OfChunks(file)): Promise<ArtifactRef> {
+    await this.upload(key, Readable.from(file.chunks(), { objectMode: false }), { [SHA_META]: sha256 });
+    return { uri: this.uri(key), sha256, bytes: file.bytes };
+  }
+
   private async upload(key: string, body: Readable, metadata: Record<string, string>): Promise<void> {
     await new Upload({
       client: this.client,
@@ -206,12 +228,35 @@ export class ArtifactStore {
   }
 
   /**
+   * The object as a stream of chunks, verified: the last read throws ChecksumMismatchError
+   * instead of ending when the bytes do not hash to what was recorded, so a consumer that reads
+   * to the end never takes bad data for good. Memory: one chunk at a time.
+   */
+  async *getStream(address: ObjectAddress): AsyncGenerator<Buffer> {
+    const { body, expected } = await this.expectedHash(address);
+    const hash = createHash('sha256');
+    for await (const chunk of body) {
+      hash.update(chunk as Buffer);
+      yield chunk as Buffer;
+    }
+    const actual = hash.digest('hex');
+    if (actual !== expected) throw new ChecksumMismatchError(address.uri, expected, actual);
+  }
+
+  /**
    * Reads an object written by someone else (a user's dataset): there is no hash to check yet, so
    * the one computed now goes into the returned ref, and every later read by that ref is checked.
    */
   async adopt(uri: string): Promise<{ ref: ArtifactRef; body: Buffer }> {
     const body = await ArtifactStore.readAll((await this.open(uri)).body);
     return { ref: { uri, sha256: sha256Hex(body), bytes: body.length }, body };
+  }
+
+  /** As adopt, streamed to a file (an object too large for memory: a user's model weights). */
+  async adoptToFile(uri: string, path: string): Promise<ArtifactRef> {
+    const hasher = hashingStage();
+    await pipeline((await this.open(uri)).body, hasher, createWriteStream(path));
+    return { uri, ...hasher.result() };
   }
 
   /** Streams the object to a file, verified; a file that fails the check is removed, never left behind. */

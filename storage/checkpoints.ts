@@ -2,7 +2,7 @@ import { keys, manifestStep } from '../schemas/layout';
 import { CheckpointManifestSchema, type CheckpointManifest, type ManifestFile, type Producer, type ProducerEnvironment } from '../schemas/manifest';
 import type { CheckpointRef } from '../schemas/refs';
 import type { Metrics } from '../schemas/metrics';
-import { ArtifactStore, sha256Hex, sha256OfFile } from './artifact-store';
+import { ArtifactStore, sha256Hex, sha256OfChunks, sha256OfFile, type ChunkedFile } from './artifact-store';
 import { ArtifactNotFoundError, ChecksumMismatchError, InvalidManifestError } from './errors';
 
 /**
@@ -20,8 +20,11 @@ export interface CheckpointCommit {
   pipelineId: string;
   phase: string;
   step: number;
-  /** File name -> contents, or a local path for large files (uploaded multipart). */
-  files: Record<string, Uint8Array | { path: string }>;
+  /**
+   * File name -> contents: bytes, a local path, or chunks made on demand (tensor files); the
+   * last two are uploaded multipart and never held whole.
+   */
+  files: Record<string, Uint8Array | { path: string } | ChunkedFile>;
   parent: CheckpointRef | null;
   producer: Producer;
   /** What made it: code, engine build, hardware, spec hash (activities/provenance.ts measures it). */
@@ -48,7 +51,9 @@ export async function commitCheckpoint(store: ArtifactStore, commit: CheckpointC
     const ref =
       content instanceof Uint8Array
         ? (await store.putBytes(keys.checkpointFile(folder, sha256Hex(content), name), content)).ref
-        : await putLocalFile(store, folder, name, content.path);
+        : 'path' in content
+          ? await putLocalFile(store, folder, name, content.path)
+          : await putChunkedFile(store, folder, name, content);
     const key = store.keyOf(ref.uri);
     files.push({ name, key, bytes: ref.bytes, sha256: ref.sha256 });
   }
@@ -74,6 +79,11 @@ async function putLocalFile(store: ArtifactStore, folder: string, name: string, 
   return store.putFile(keys.checkpointFile(folder, hashed.sha256, name), path, hashed);
 }
 
+async function putChunkedFile(store: ArtifactStore, folder: string, name: string, file: ChunkedFile) {
+  const sha256 = sha256OfChunks(file);
+  return store.putChunks(keys.checkpointFile(folder, sha256, name), file, sha256);
+}
+
 async function refOfManifest(store: ArtifactStore, key: string) {
   const body = await store.getBytes({ uri: store.uri(key) });
   return { uri: store.uri(key), sha256: sha256Hex(body), bytes: body.length };
@@ -91,6 +101,26 @@ export async function readManifest(store: ArtifactStore, ref: { uri: string; sha
   const parsed = CheckpointManifestSchema.safeParse(json);
   if (!parsed.success) throw new InvalidManifestError(ref.uri, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
   return parsed.data;
+}
+
+/**
+ * A checkpoint's files for reading, each verified against the manifest's hash: small ones whole
+ * (`bytes`), tensor files as verified streams (`stream`), so no file is ever one Buffer.
+ */
+export async function openCheckpointFiles(store: ArtifactStore, ref: { uri: string; sha256?: string }) {
+  const manifest = await readManifest(store, ref);
+  const byName = new Map(manifest.files.map((f) => [f.name, f]));
+  const address = (name: string) => {
+    const file = byName.get(name);
+    if (!file) throw new Error(`checkpoint ${ref.uri} has no file ${name}`);
+    return { uri: store.uri(file.key), sha256: file.sha256 };
+  };
+  return {
+    manifest,
+    names: [...byName.keys()],
+    bytes: (name: string) => store.getBytes(address(name)),
+    stream: (name: string) => store.getStream(address(name)),
+  };
 }
 
 /** Every file of a checkpoint, each verified against the manifest's hash. */

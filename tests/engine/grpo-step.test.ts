@@ -53,7 +53,7 @@ async function sampleGroups(G: number, seed: number) {
 
 for (const aggregation of ['grpo', 'dapo', 'dr_grpo'] as const) {
   test(`a first GRPO step (${aggregation}) on fresh rollouts has ratio 1 and the closed-form loss`, async () => {
-    await trainer.init({ config, seed: 11, tokenizer: { kind: 'byte' }, device: { kind: 'cpu', threads: 1 } });
+    await trainer.init({ config, seed: 11, device: { kind: 'cpu', threads: 1 } });
     await trainer.snapshotReference();
     const G = 3;
     const { sequences, completionMask, lengths } = await sampleGroups(G, 3);
@@ -80,7 +80,7 @@ for (const aggregation of ['grpo', 'dapo', 'dr_grpo'] as const) {
 }
 
 test('a token whose log-ratio is extreme leaves the loss finite (the ratio and the KL exponent are clamped)', async () => {
-  await trainer.init({ config, seed: 12, tokenizer: { kind: 'byte' }, device: { kind: 'cpu', threads: 1 } });
+  await trainer.init({ config, seed: 12, device: { kind: 'cpu', threads: 1 } });
   const { sequences, completionMask } = await sampleGroups(2, 4);
   const logprobs = await trainer.logprobs(sequences);
   // The behaviour policy gave the last token e^-200 (the ratio would be e^200); the reference gives the first far more than the policy.
@@ -93,7 +93,7 @@ test('a token whose log-ratio is extreme leaves the loss finite (the ratio and t
 });
 
 test('one update call trains μ iterations over the mini-batches, and a step without signal changes nothing', async () => {
-  await trainer.init({ config, seed: 13, tokenizer: { kind: 'byte' }, device: { kind: 'cpu', threads: 1 } });
+  await trainer.init({ config, seed: 13, device: { kind: 'cpu', threads: 1 } });
   const G = 4;
   const { sequences, rollouts } = await sampleGroups(G, 5);
   const grpo = GrpoConfigSchema.parse({ groupSize: G, iterations: 2, miniBatches: 2, dynamicSampling: true });

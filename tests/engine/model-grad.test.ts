@@ -10,7 +10,7 @@ import { sftLoss, tokenLogprobs } from '../../engine/losses';
 import { decoder, lmHead, parameterShapes } from '../../engine/model';
 import { GradInput, assertGradient } from './gradcheck';
 
-const base = { vocabSize: 11, hiddenSize: 8, intermediateSize: 12, numLayers: 2, ropeTheta: 10000, rmsNormEps: 1e-6, maxSeqLen: 16 };
+const base = { vocabSize: 11, hiddenSize: 8, intermediateSize: 12, numLayers: 2, ropeTheta: 10000, rmsNormEps: 1e-6, maxSeqLen: 16, qkNorm: false };
 
 async function checkModel(cfg: ModelConfig): Promise<void> {
   const [B, T] = [2, 5];
@@ -48,4 +48,9 @@ test('decoder gradient (GQA, q/k/v bias, separate LM head) matches finite differ
 
 test('decoder gradient (multi-head, tied embeddings, explicit headDim) matches finite differences', async () => {
   await checkModel({ ...base, numHeads: 2, numKvHeads: 2, headDim: 6, tieEmbeddings: true, qkvBias: false });
+});
+
+test('decoder gradient (Qwen3 q/k norm, Llama 3 rope scaling) matches finite differences', async () => {
+  const ropeScaling = { type: 'llama3' as const, factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositionEmbeddings: 8 };
+  await checkModel({ ...base, numHeads: 4, numKvHeads: 2, tieEmbeddings: true, qkvBias: false, qkNorm: true, ropeScaling });
 });

@@ -5,7 +5,7 @@
  */
 import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decodeTrainerState, encodeTrainerState } from '../../engine/checkpoint';
+import { decodeTrainerState, encodeTrainerState, filesInMemory } from '../../engine/checkpoint';
 import { Engine } from '../../engine/engine';
 import { parameterShapes } from '../../engine/model';
 import { ByteTokenizer } from '../../engine/tokenizer';
@@ -51,7 +51,7 @@ test('a checkpointed trainer resumes with identical losses and weights', async (
     for (let i = 0; i < 3; i++) await original.sftStep(batch, hp);
     const saved = await original.exportState();
     const files = encodeTrainerState({ config: saved.config, weights: saved.weights, optimizer: saved.optimizer, rng: saved.rng });
-    const loaded = decodeTrainerState(files, (c) => parameterShapes(modelConfigSchema.parse(c)));
+    const loaded = await decodeTrainerState(filesInMemory(files), (c) => parameterShapes(modelConfigSchema.parse(c)));
     assert.equal(loaded.optimizer?.step, 3);
     restored = await Engine.start({ config: loaded.config, seed: 99, weights: loaded.weights, optimizer: loaded.optimizer, rng: loaded.rng, intraOpThreads: 1 });
     for (let i = 0; i < 2; i++) {

@@ -1,9 +1,6 @@
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { after, describe, it } from 'node:test';
-import { ByteTokenizer, loadHfTokenizer } from '../../engine/tokenizer';
+import { describe, it } from 'node:test';
+import { ByteTokenizer, hfTokenizer, tokenizerOf } from '../../engine/tokenizer';
 
 describe('ByteTokenizer', () => {
   const tok = new ByteTokenizer();
@@ -40,8 +37,10 @@ function range(from: number, to: number): number[] {
   return Array.from({ length: to - from + 1 }, (_, i) => from + i);
 }
 
-/** A tiny byte-level BPE tokenizer.json in the Hugging Face format, with a few merges. */
-function writeTinyHfTokenizer(dir: string, config?: object): void {
+const json = (v: unknown) => Buffer.from(JSON.stringify(v));
+
+/** The asset files of a tiny byte-level BPE tokenizer in the Hugging Face format, with a few merges. */
+function tinyHfTokenizer(config?: object, generation?: object): Record<string, Uint8Array> {
   const bytes = byteToUnicode();
   const vocab: Record<string, number> = Object.fromEntries(bytes.map((c, i) => [c, i]));
   const merges = ['Ġ t', 'h e', 'Ġt he', 'l l', 'he ll'];
@@ -59,21 +58,19 @@ function writeTinyHfTokenizer(dir: string, config?: object): void {
     decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
     model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: '', end_of_word_suffix: '', fuse_unk: false, byte_fallback: false, vocab, merges },
   };
-  fs.writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify(tokenizerJson));
-  if (config) fs.writeFileSync(path.join(dir, 'tokenizer_config.json'), JSON.stringify(config));
+  return {
+    'tokenizer.json': json(tokenizerJson),
+    ...(config && { 'tokenizer_config.json': json(config) }),
+    ...(generation && { 'generation_config.json': json(generation) }),
+  };
 }
 
-describe('loadHfTokenizer', () => {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'r1-tok-'));
-  after(() => fs.rmSync(root, { recursive: true, force: true }));
-  const tmp = () => fs.mkdtempSync(path.join(root, 'case-'));
-
-  it('loads a tokenizer.json folder, applies merges and round-trips text', () => {
-    const dir = tmp();
-    writeTinyHfTokenizer(dir, { eos_token: '<|endoftext|>', pad_token: { content: '<|pad|>' }, bos_token: null, clean_up_tokenization_spaces: false });
-    const tok = loadHfTokenizer(dir);
+describe('hfTokenizer', () => {
+  it('reads tokenizer.json and tokenizer_config.json, applies merges and round-trips text', () => {
+    const tok = hfTokenizer(tinyHfTokenizer({ eos_token: '<|endoftext|>', pad_token: { content: '<|pad|>' }, bos_token: null, clean_up_tokenization_spaces: false }));
     assert.equal(tok.vocabSize, 256 + 5 + 2);
     assert.equal(tok.eosId, 261);
+    assert.deepEqual(tok.stopIds, [261]);
     assert.equal(tok.padId, 262);
     assert.equal(tok.bosId, undefined);
 
@@ -87,13 +84,17 @@ describe('loadHfTokenizer', () => {
     assert.throws(() => tok.decode([tok.vocabSize]), /outside the vocabulary/);
   });
 
-  it('takes a tokenizer.json path without a config when given the eos token, padding with eos', () => {
-    const dir = tmp();
-    writeTinyHfTokenizer(dir);
-    const file = path.join(dir, 'tokenizer.json');
-    assert.throws(() => loadHfTokenizer(file), /no eos token/);
-    const tok = loadHfTokenizer(file, { eosToken: '<|endoftext|>' });
+  it('pads with eos when there is no pad token, stops at every eos id of generation_config.json, prepends BOS only when asked', () => {
+    const tok = hfTokenizer(tinyHfTokenizer({ eos_token: '<|endoftext|>', bos_token: '<|pad|>', add_bos_token: true }, { eos_token_id: [262, 261] }));
     assert.equal(tok.padId, tok.eosId);
-    assert.throws(() => loadHfTokenizer(file, { eosToken: '</s>' }), /eos token "<\/s>" is not in the vocabulary/);
+    assert.deepEqual(tok.stopIds, [261, 262]);
+    assert.equal(tok.bosId, 262);
+    assert.throws(() => hfTokenizer(tinyHfTokenizer({})), /tokenizer_config\.json: no eos_token/);
+    assert.throws(() => hfTokenizer(tinyHfTokenizer({ eos_token: '</s>' })), /eos_token "<\/s>" is not in the vocabulary/);
+  });
+
+  it('is the byte tokenizer for a model without tokenizer files', () => {
+    assert.ok(tokenizerOf(undefined) instanceof ByteTokenizer);
+    assert.ok(tokenizerOf({}) instanceof ByteTokenizer);
   });
 });

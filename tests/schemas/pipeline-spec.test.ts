@@ -38,6 +38,7 @@ const badSpecs: { why: string; spec: unknown; path: string }[] = [
   { why: 'a clip range below zero', spec: { ...valid, phases: [{ ...grpo, grpo: { groupSize: 4, epsLow: 1.5 } }] }, path: 'phases.0.grpo.epsLow' },
   { why: 'no sampling settings', spec: { ...valid, phases: [{ ...grpo, sampling: undefined }] }, path: 'phases.0.sampling' },
   { why: 'negative learning rate', spec: { ...valid, phases: [{ ...sft, optimizer: { lr: -1 } }] }, path: 'phases.0.optimizer.lr' },
+  { why: "Adam's beta2 of 1", spec: { ...valid, phases: [{ ...sft, optimizer: { lr: 1e-3, beta2: 1 } }] }, path: 'phases.0.optimizer.beta2' },
 ];
 
 for (const { why, spec, path } of badSpecs) {
@@ -64,7 +65,15 @@ test('YAML and JSON files both load, with defaults filled in', () => {
   const fromJson = loadSpecFile(join(dir, 'spec.json'));
   assert.deepEqual(fromYaml, fromJson);
   assert.equal(fromYaml.seed, 0);
-  assert.deepEqual(fromYaml.runtime, { chatTemplate: 'r1', tokenizer: { kind: 'byte' }, device: 'cpu' });
+  assert.deepEqual(fromYaml.runtime, { chatTemplate: 'auto', thinkPrefill: false, device: 'cpu' });
+});
+
+test("runtime: a system prompt needs the model's template; a tokenizer setting is told it is gone", () => {
+  const problems = problemsOf({ ...valid, runtime: { chatTemplate: 'r1', systemPrompt: 'Be brief.', tokenizer: { kind: 'byte' } } });
+  const messages = problems.map((p) => `${p.path}: ${p.message}`).join('\n');
+  assert.match(messages, /tokenizer is gone: the model's checkpoint carries its tokenizer \(r1 import\)/);
+  assert.equal(problemsOf({ ...valid, runtime: { chatTemplate: 'r1', systemPrompt: 'Be brief.' } })[0].path, 'runtime.systemPrompt');
+  assert.equal(validateSpec({ ...valid, runtime: { chatTemplate: 'model', systemPrompt: 'Be brief.', thinkPrefill: true } }).runtime.systemPrompt, 'Be brief.');
 });
 
 test('a spec says what its engines need; threads and GPUs are the workers\' own', () => {

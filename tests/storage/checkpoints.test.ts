@@ -10,6 +10,7 @@ import {
   commitCheckpoint,
   latestCheckpoint,
   listCheckpoints,
+  openCheckpointFiles,
   readCheckpointFiles,
   readManifest,
   type CheckpointCommit,
@@ -105,6 +106,25 @@ test('a corrupted checkpoint file is detected by its hash and never returned', a
     assert.ok(err.message.includes(weights.key));
     return true;
   });
+});
+
+test('a file made of chunks uploads multipart and reads back as a verified stream; a tampered one fails at its end', async () => {
+  // Three parts of the store's part size and a bit: the upload is multipart, the read streamed.
+  const part = Buffer.alloc(store.partSizeBytes, 7);
+  const file = { bytes: 3 * part.length + 5, *chunks() { yield part; yield part; yield part; yield Buffer.from('tail!'); } };
+  const { ref } = await commitCheckpoint(store, commitOf('chunked', 1, { files: { 'model.safetensors': file, 'state.json': Buffer.from('{}') } }));
+  const opened = await openCheckpointFiles(store, ref);
+  const entry = opened.manifest.files.find((f) => f.name === 'model.safetensors')!;
+  assert.equal(entry.bytes, file.bytes);
+  let bytes = 0;
+  for await (const chunk of opened.stream('model.safetensors')) bytes += chunk.length;
+  assert.equal(bytes, file.bytes);
+
+  await store.client.send(new PutObjectCommand({ Bucket: store.bucket, Key: entry.key, Body: Buffer.alloc(1000, 7) }));
+  const read = async () => {
+    for await (const _ of (await openCheckpointFiles(store, ref)).stream('model.safetensors'));
+  };
+  await assert.rejects(read(), (err: unknown) => err instanceof ChecksumMismatchError && err.message.includes(entry.key));
 });
 
 test('latest checkpoint is found among more than 1,000 keys', async () => {

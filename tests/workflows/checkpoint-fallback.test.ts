@@ -38,7 +38,7 @@ for (const [kind, { phase, name }] of Object.entries(cases)) {
     const spec = tinySpec(kind === 'sft' ? [PHASES.pretrain, phase] : [PHASES.sft, phase]);
 
     // The first run's workers go with it (a crash, say): the restart's trainer has only S3 to go by.
-    const interrupted = await withWorkers(['orchestration', 'cpu', 'rollout', 'train'], async () => {
+    await withWorkers(['orchestration', 'cpu', 'rollout', 'train'], async () => {
       const first = await startPipeline(client, spec, id);
       await waitUntil(async () => (await listCheckpoints(store, id, name)).length >= 2, `${name} has two checkpoints`);
       // Held at a step boundary with nothing in flight, so that no late save follows the terminate.
@@ -46,8 +46,9 @@ for (const [kind, { phase, name }] of Object.entries(cases)) {
       const child = client.workflow.getHandle(`${id}/${name}`);
       await waitUntil(async () => ((await child.describe()).raw.pendingActivities ?? []).length === 0, 'the paused phase is idle');
       await first.terminate('test: interrupted');
-      return listCheckpoints(store, id, name);
     });
+    // Listed once the workers are gone: a trainer saves the steps it held beyond its last checkpoint as it stops.
+    const interrupted = await listCheckpoints(store, id, name);
     const newest = interrupted.at(-1)!;
     const manifest = await readManifest(store, { uri: store.uri(newest.manifestKey) });
     const weights = manifest.files.find((f) => f.name === 'model.safetensors')!;
