@@ -79,7 +79,8 @@ export async function createWorkers(options: WorkerOptions): Promise<WorkerGroup
 
 const TRAINER_LINGER_MS = 2_000;
 const GRACE_MS = 120_000;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+// Unref'd: the grace timer that loses the race must not keep a stopped process alive for two minutes.
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref());
 
 /** The signals that stop a worker process (installRuntime leaves them to us). */
 const SHUTDOWN_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGQUIT', 'SIGUSR2'];
