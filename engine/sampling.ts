@@ -166,30 +166,41 @@ function medianOfThree(a: number, b: number, c: number): number {
 }
 
 /**
- * `ids` best first: higher logits first, ties by lower id. Each token becomes one number that
- * orders that way, so a Float64Array's native numeric sort needs no comparator: the logit's
- * float32 bits, flipped to order as unsigned integers the way the floats do and then reversed,
- * above the id's 21 bits. Every such key is an integer below 2^53, so exact, and its low 32 bits
- * (what `& ` reads of a double) hold the id.
+ * `ids`, given in increasing order, best first: higher logits first, ties by lower id. A stable
+ * radix sort (three passes of 11 bits, least significant first) on each logit's float32 bits,
+ * mapped to unsigned integers that order the other way round from the floats: linear in the
+ * number of ids, and stable, so equal logits keep their increasing ids.
  */
 function bestFirst(logits: Float32Array, ids: Int32Array): Int32Array {
-  if (logits.length > ID_SPAN) throw new RangeError(`top-k/top-p sampling supports vocabularies up to ${ID_SPAN} tokens, got ${logits.length}`);
-  const keys = new Float64Array(ids.length);
-  for (let i = 0; i < ids.length; i++) {
-    floatBits[0] = logits[ids[i]] + 0; // -0 becomes +0: the two compare equal, so they tie
-    const u = floatBits32[0];
-    const ascending = u & 0x80000000 ? ~u >>> 0 : (u | 0x80000000) >>> 0;
-    keys[i] = (0xffffffff - ascending) * ID_SPAN + ids[i];
+  const n = ids.length;
+  const bits = new Uint32Array(logits.buffer, logits.byteOffset, logits.length);
+  let keys = new Uint32Array(n);
+  for (let i = 0; i < n; i++) {
+    const u = logits[ids[i]] === 0 ? 0 : bits[ids[i]]; // -0 as +0: the two compare equal, so they tie
+    keys[i] = u & 0x80000000 ? u : ~u & 0x7fffffff; // negatives: larger bits are lower floats
   }
-  keys.sort();
-  const sorted = new Int32Array(ids.length);
-  for (let i = 0; i < keys.length; i++) sorted[i] = keys[i] & (ID_SPAN - 1);
-  return sorted;
+  let order = ids.slice();
+  let nextKeys = new Uint32Array(n);
+  let nextOrder = new Int32Array(n);
+  for (let shift = 0; shift < 32; shift += 11) {
+    const starts = new Int32Array(2049);
+    for (let i = 0; i < n; i++) starts[((keys[i] >>> shift) & 2047) + 1]++;
+    for (let d = 1; d < 2049; d++) starts[d] += starts[d - 1];
+    for (let i = 0; i < n; i++) {
+      const key = keys[i];
+      const at = starts[(key >>> shift) & 2047]++;
+      nextKeys[at] = key;
+      nextOrder[at] = order[i];
+    }
+    const k = keys;
+    keys = nextKeys;
+    nextKeys = k;
+    const o = order;
+    order = nextOrder;
+    nextOrder = o;
+  }
+  return order;
 }
-
-const ID_SPAN = 2 ** 21;
-const floatBits = new Float32Array(1);
-const floatBits32 = new Uint32Array(floatBits.buffer);
 
 function gather(all: Float64Array, ids: Int32Array): Float64Array {
   const out = new Float64Array(ids.length);
@@ -212,11 +223,18 @@ function sum(xs: Float64Array): number {
 /** Index of the largest logit (lowest index on ties); refuses NaN and rows with nothing finite. */
 function checkedArgmax(logits: Float32Array): number {
   let best = -1;
+  let bestLogit = -Infinity;
+  // One comparison per logit on the common path: only a new best or a NaN (which compares false
+  // both ways) looks further.
   for (let i = 0; i < logits.length; i++) {
     const x = logits[i];
-    if (Number.isNaN(x)) throw new RangeError(`logits contain NaN at index ${i}`);
-    if (x === Infinity) throw new RangeError(`logits contain +Infinity at index ${i}`);
-    if (x !== -Infinity && (best < 0 || x > logits[best])) best = i;
+    if (x > bestLogit) {
+      if (x === Infinity) throw new RangeError(`logits contain +Infinity at index ${i}`);
+      best = i;
+      bestLogit = x;
+    } else if (!(x <= bestLogit)) {
+      throw new RangeError(`logits contain NaN at index ${i}`);
+    }
   }
   if (best < 0) throw new RangeError(`logits have no finite value (length ${logits.length})`);
   return best;
