@@ -81,10 +81,11 @@ export function candidates(logits: Float32Array, opts: SamplingOptions, max: num
 
 /**
  * Top-p over the whole vocabulary, `all` being every token's weight by id and `total` their sum
- * in id order. Only the tokens weighing at least (1 - p) * total / V can be in the nucleus: were
- * its last token lighter, so would be every token after it, and those could not carry the
- * (1 - p) share of the mass that lies beyond the nucleus' first tokens. Half that cut leaves room
- * for rounding; those tokens (a prefix of the best-first order) are the only ones sorted.
+ * in id order. Only tokens weighing at least (1 - p) * total / V can be in the nucleus: the
+ * tokens from its last one on carry more than (1 - p) * total (those before it fall short of p),
+ * and were the last one lighter than that, so would be all of them, at most V tokens. Half that
+ * cut leaves room for rounding; the tokens above it (a prefix of the best-first order) are the
+ * only ones sorted.
  *
  * The nucleus is the shortest best-first prefix whose weights reach p times the sum in
  * best-first order, which differs from `total` (the same numbers summed in another order) by at
@@ -124,8 +125,9 @@ function keepNucleus(ids: Int32Array, weights: Float64Array, total: number, topP
 }
 
 /**
- * The k best tokens (at a tie for k-th place, the lower ids), in no particular order: the k-th
- * largest logit by quickselect on a copy, then one pass collecting the tokens above and at it.
+ * The k best tokens (at a tie for k-th place, the lower ids), by increasing id among equal
+ * logits: the k-th largest logit by quickselect on a copy, then passes collecting the tokens
+ * above it and at it.
  */
 function kBest(logits: Float32Array, k: number): Int32Array {
   const kth = kthLargest(logits.slice(), k);
@@ -166,10 +168,10 @@ function medianOfThree(a: number, b: number, c: number): number {
 }
 
 /**
- * `ids`, given in increasing order, best first: higher logits first, ties by lower id. A stable
- * radix sort (three passes of 11 bits, least significant first) on each logit's float32 bits,
- * mapped to unsigned integers that order the other way round from the floats: linear in the
- * number of ids, and stable, so equal logits keep their increasing ids.
+ * `ids` best first: higher logits first, then as given (every caller gives equal logits' ids in
+ * increasing order, so ties go to the lower id). A stable radix sort (three passes of 11 bits,
+ * least significant first) on each logit's float32 bits, mapped to unsigned integers that order
+ * the other way round from the floats: linear in the number of ids.
  */
 function bestFirst(logits: Float32Array, ids: Int32Array): Int32Array {
   const n = ids.length;
