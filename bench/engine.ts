@@ -6,7 +6,8 @@
  * installed, or BENCH_PYTHON to a venv's python), bench/torch_reference.py times the same model
  * shapes in PyTorch eager on CPU with the same threads, and the ratio is printed. Then the model
  * import/export figures of model-io.ts (BENCH_LARGE=0 leaves out the 6 GB round trip; BENCH_CONFIG
- * picks configs by name).
+ * picks configs by name), and sampling at V=152k beside a decode step (sampling.ts;
+ * BENCH_ONLY=sampling runs only that).
  */
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
@@ -21,11 +22,14 @@ import type { NamedTensors } from '../engine/tensors';
 import { toolPath } from '../infra/local/tools';
 import { modelConfigSchema, type ModelConfig } from '../schemas/model';
 import { benchModelIo } from './model-io';
+import { benchSampling } from './sampling';
 import { OptimizerSchema } from '../schemas/optimizer';
 
 const THREADS = Number(process.env.BENCH_THREADS ?? 2);
 /** BENCH_ONLY=generate times generation alone (quicker, for comparing decode changes). */
 const ONLY_GENERATE = process.env.BENCH_ONLY === 'generate';
+/** BENCH_ONLY=sampling runs only the sampling case. */
+const ONLY_SAMPLING = process.env.BENCH_ONLY === 'sampling';
 
 interface BenchConfig {
   name: string;
@@ -141,7 +145,7 @@ function torchReference(cfg: BenchConfig): Record<string, number> | undefined {
 async function main(): Promise<void> {
   console.log(`engine benchmark: onnxruntime-node CPU, ${THREADS} intra-op threads, float32; PyTorch with OMP_WAIT_POLICY=${process.env.OMP_WAIT_POLICY ?? 'PASSIVE'}`);
   // BENCH_CONFIG=SmolLM2 times only the configs whose name has that text (BENCH_CONFIG=none: only model-io).
-  for (const cfg of CONFIGS.filter((c) => c.name.includes(process.env.BENCH_CONFIG ?? ''))) {
+  for (const cfg of ONLY_SAMPLING ? [] : CONFIGS.filter((c) => c.name.includes(process.env.BENCH_CONFIG ?? ''))) {
     console.log(`\n${cfg.name}, batch ${cfg.batch} x seq ${cfg.seq}`);
     const { parameters } = await trainer.init({ config: cfg.model, seed: 1, weights: cfg.weights?.(), device: { kind: 'cpu', threads: THREADS } });
     console.log(`  parameters: ${(parameters / 1e6).toFixed(2)} M`);
@@ -179,7 +183,8 @@ async function main(): Promise<void> {
       console.log(`  PyTorch peak RSS:        ${torch.peakRssMiB.toFixed(0)} MiB`);
     }
   }
-  if (!ONLY_GENERATE) await benchModelIo(toolPath('smollm2'), { large: process.env.BENCH_LARGE !== '0' });
+  if (!ONLY_GENERATE) await benchSampling(THREADS);
+  if (!ONLY_GENERATE && !ONLY_SAMPLING) await benchModelIo(toolPath('smollm2'), { large: process.env.BENCH_LARGE !== '0' });
 }
 
 main().catch((err) => {

@@ -65,7 +65,7 @@ interface GenerationConfig {
 function generationConfig(assets: Record<string, Uint8Array>): GenerationConfig {
   if (assets['generation_config.json']) return JSON.parse(Buffer.from(assets['generation_config.json']).toString('utf8')) as GenerationConfig;
   const tok = tokenizerOf(assets);
-  return { bos_token_id: tok.bosId, eos_token_id: tok.eosId, pad_token_id: tok.padId };
+  return { bos_token_id: tok.bosId, eos_token_id: tok.stopIds.length === 1 ? tok.stopIds[0] : [...tok.stopIds], pad_token_id: tok.padId };
 }
 
 /** Where exported files go: a local folder, or keys under an s3:// prefix (any bucket the store's client reaches). */

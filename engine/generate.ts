@@ -17,6 +17,7 @@ import type { ModelConfig } from '../schemas/model';
 import { headDim } from './model';
 import type { Rng } from './rng';
 import { sampleToken } from './sampling';
+import { firstStop, StopStrings } from './stop-strings';
 import type { Tokenizer } from './tokenizer';
 
 export interface GenerateOptions {
@@ -250,7 +251,13 @@ export async function generate(
     ...(opts.topP !== undefined && opts.topP < 1 ? { topP: opts.topP } : {}),
   };
   const stops = opts.stopStrings ?? [];
-  const out = prompts.map(() => ({ tokens: [] as number[], logprobs: [] as number[], text: '', finishReason: 'length' as Generation['finishReason'], done: false }));
+  const out = prompts.map(() => ({
+    tokens: [] as number[],
+    logprobs: [] as number[],
+    finishReason: 'length' as Generation['finishReason'],
+    done: false,
+    watch: stops.length > 0 ? new StopStrings(tokenizer, stops) : undefined,
+  }));
   const decoder = new IncrementalDecoder(run, cfg, prompts, opts.useCache ?? true);
   // active[j]: the prompt whose sequence is the decoder's row j. Finished rows leave the batch
   // once they are a quarter of it, so a step computes (nearly) only rows still generating.
@@ -268,14 +275,9 @@ export async function generate(
       if (tokenizer.stopIds.includes(token)) {
         o.done = true;
         o.finishReason = 'eos';
-      } else if (stops.length > 0) {
-        const text = tokenizer.decode(o.tokens);
-        const hit = firstStop(text, stops);
-        if (hit !== undefined) {
-          o.done = true;
-          o.finishReason = 'stop';
-          o.text = text.slice(0, hit);
-        }
+      } else if (o.watch?.push(token)) {
+        o.done = true;
+        o.finishReason = 'stop';
       }
     });
     if (out.every((o) => o.done) || step === opts.maxNewTokens - 1) break;
@@ -288,20 +290,14 @@ export async function generate(
       logits = await decoder.step(next);
     }
   }
-  return out.map((o) => ({
-    tokens: Int32Array.from(o.tokens),
-    logprobs: Float32Array.from(o.logprobs),
-    text: o.finishReason === 'stop' ? o.text : tokenizer.decode(o.tokens),
-    finishReason: o.finishReason,
-  }));
-}
-
-/** The end of the earliest stop string in `text`, if any. */
-function firstStop(text: string, stops: readonly string[]): number | undefined {
-  let best: number | undefined;
-  for (const s of stops) {
-    const i = text.indexOf(s);
-    if (i >= 0 && (best === undefined || i + s.length < best)) best = i + s.length;
-  }
-  return best;
+  return out.map((o) => {
+    const text = tokenizer.decode(o.tokens);
+    return {
+      tokens: Int32Array.from(o.tokens),
+      logprobs: Float32Array.from(o.logprobs),
+      // Cut where the whole decoded text first holds a stop string (the token-by-token watch saw it).
+      text: o.finishReason === 'stop' ? text.slice(0, firstStop(text, stops)) : text,
+      finishReason: o.finishReason,
+    };
+  });
 }

@@ -100,6 +100,16 @@ export function fromHfConfig(json: Json, file = 'config.json'): ModelConfig {
   return parsed.data!;
 }
 
+/**
+ * The generation_config.json transformers derives from a config.json when the model folder has
+ * none (GenerationConfig.from_model_config): the special token ids, eos_token_id perhaps a list
+ * of every end token. Undefined when config.json names none.
+ */
+export function generationConfigOf(json: Json): Json | undefined {
+  const ids = ['bos_token_id', 'eos_token_id', 'pad_token_id'].filter((k) => json[k] !== undefined && json[k] !== null);
+  return ids.length > 0 ? Object.fromEntries(ids.map((k) => [k, json[k]])) : undefined;
+}
+
 /** Token ids the exported config.json names (from generation_config.json / the tokenizer). */
 export interface SpecialTokenIds {
   bosTokenId?: number;

@@ -1,12 +1,13 @@
 /**
  * A Hugging Face model folder as a ModelSource: config.json, the weights in one
  * model.safetensors or in shards listed by model.safetensors.index.json (F32, F16 or BF16), and
- * the tokenizer files beside them. Only headers are read up front; each tensor is read from its
+ * the tokenizer files beside them (and, where there is no generation_config.json, the one
+ * transformers would derive from config.json, so the checkpoint knows every end token). Only headers are read up front; each tensor is read from its
  * file when asked for, so no file is ever held whole.
  */
 import { closeSync, existsSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fromHfConfig } from './hf-config';
+import { fromHfConfig, generationConfigOf } from './hf-config';
 import { readAt } from './read-at';
 import { ASSET_FILES, type ModelSource } from './model-source';
 import { parseSafetensorsHeader, safetensorsHeaderLength, toF32, type SafetensorsEntry } from './safetensors';
@@ -16,7 +17,8 @@ export const INDEX_FILE = 'model.safetensors.index.json';
 export function openHfFolder(dir: string): ModelSource {
   const configFile = join(dir, 'config.json');
   if (!existsSync(configFile)) throw new Error(`${dir}: no config.json (not a Hugging Face model folder)`);
-  const config = fromHfConfig(readJson(configFile), configFile);
+  const hfConfig = readJson(configFile);
+  const config = fromHfConfig(hfConfig, configFile);
   const files = new Map<string, { fd: number; dataStart: number }>();
   const where = new Map<string, { file: string; entry: SafetensorsEntry }>();
   const close = () => {
@@ -39,6 +41,8 @@ export function openHfFolder(dir: string): ModelSource {
     }
     const assets: Record<string, Uint8Array> = {};
     for (const name of ASSET_FILES) if (existsSync(join(dir, name))) assets[name] = readFileSync(join(dir, name));
+    const generation = assets['generation_config.json'] ? undefined : generationConfigOf(hfConfig);
+    if (generation) assets['generation_config.json'] = Buffer.from(JSON.stringify(generation, null, 2) + '\n');
     return {
       origin: dir,
       config,

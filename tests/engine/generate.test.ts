@@ -11,7 +11,7 @@ import { IncrementalDecoder, RunDecode, generate } from '../../engine/generate';
 import { decodeGraph } from '../../engine/graphs';
 import { initParameters } from '../../engine/model';
 import { Rng } from '../../engine/rng';
-import { ByteTokenizer } from '../../engine/tokenizer';
+import { ByteTokenizer, type Tokenizer } from '../../engine/tokenizer';
 import { modelConfigSchema } from '../../schemas/model';
 
 const config = modelConfigSchema.parse({
@@ -90,25 +90,31 @@ test('seeded sampling is reproducible and its log-probs match the log-prob graph
   });
 });
 
-test('generation stops at EOS, at a stop string, or at maxNewTokens', async () => {
-  const tok = new ByteTokenizer();
-  // A fake model that spells out a script per prompt, one token per step. Finished rows leave the
-  // batch, so a row's prompt is told by its position: prompt length - 1 + step.
-  const scripts = [[...tok.encode('ab'), tok.eosId], tok.encode('x</answer>yz'), tok.encode('long text and more')];
+/**
+ * A fake model that spells out a script per prompt, one token per step. Finished rows leave the
+ * batch, so a row's prompt is told by its position: prompt length - 1 + step.
+ */
+function scripted(vocabSize: number, scripts: number[][]): { run: RunDecode; batchSizes: number[] } {
   let step = 0;
   const batchSizes: number[] = [];
   const run: RunDecode = async (feeds) => {
     const [B, T] = feeds.positions.dims;
     const positions = feeds.positions.data as Int32Array;
     batchSizes.push(B);
-    const logits = new Float32Array(B * tok.vocabSize);
+    const logits = new Float32Array(B * vocabSize);
     for (let b = 0; b < B; b++) {
       const prompt = prompts.findIndex((p) => p.length - 1 + step === positions[b * T + T - 1]);
-      logits[b * tok.vocabSize + (scripts[prompt][step] ?? 0)] = 50;
+      logits[b * vocabSize + (scripts[prompt][step] ?? 0)] = 50;
     }
     step++;
-    return { logits: new Tensor('float32', logits, [B, tok.vocabSize]) };
+    return { logits: new Tensor('float32', logits, [B, vocabSize]) };
   };
+  return { run, batchSizes };
+}
+
+test('generation stops at EOS, at a stop string, or at maxNewTokens', async () => {
+  const tok = new ByteTokenizer();
+  const { run, batchSizes } = scripted(tok.vocabSize, [[...tok.encode('ab'), tok.eosId], tok.encode('x</answer>yz'), tok.encode('long text and more')]);
   const out = await generate(run, config, tok, prompts, { maxNewTokens: 12, temperature: 0, stopStrings: ['</answer>'] }, new Rng(1));
   assert.deepEqual(out.map((g) => [g.text, g.finishReason, g.tokens.length]), [
     ['ab', 'eos', 3],
@@ -116,4 +122,17 @@ test('generation stops at EOS, at a stop string, or at maxNewTokens', async () =
     ['long text an', 'length', 12],
   ]);
   assert.deepEqual(batchSizes, [3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 1, 1]);
+});
+
+test('generation stops at every EOS id of the tokenizer', async () => {
+  const bytes = new ByteTokenizer();
+  // Two end tokens, as an instruct model's <|im_end|> and <|endoftext|>: the pad id stands in for the second.
+  const tok: Tokenizer = { ...bytes, stopIds: [bytes.eosId, bytes.padId], encode: (t) => bytes.encode(t), decode: (ids) => bytes.decode(ids) };
+  const { run } = scripted(tok.vocabSize, [[...tok.encode('ab'), tok.eosId], [...tok.encode('cd'), tok.padId], tok.encode('efghij')]);
+  const out = await generate(run, config, tok, prompts, { maxNewTokens: 5, temperature: 0 }, new Rng(1));
+  assert.deepEqual(out.map((g) => [g.text, g.finishReason, Array.from(g.tokens).at(-1)]), [
+    ['ab', 'eos', tok.eosId],
+    ['cd', 'eos', tok.padId],
+    ['efghi', 'length', tok.encode('i')[0]],
+  ]);
 });

@@ -82,6 +82,13 @@ describe('r1 import', () => {
     assert.deepEqual(q3.weights['model.layers.0.self_attn.q_norm.weight'].dims, [4]);
   });
 
+  it('carries every end token of config.json into the checkpoint when the folder has no generation_config.json', async () => {
+    const state = await loadTrainerState(store, await importModel(store, folder('eos-list', { ...llama, bos_token_id: 1, eos_token_id: [2, 3] }), { name: 'eos-list' }));
+    assert.deepEqual(JSON.parse(Buffer.from(state.assets!['generation_config.json']).toString('utf8')), { bos_token_id: 1, eos_token_id: [2, 3] });
+    const plain = await loadTrainerState(store, await importModel(store, folder('no-ids', llama), { name: 'no-ids' }));
+    assert.equal(plain.assets?.['generation_config.json'], undefined);
+  });
+
   it('refuses an index naming a shard that is not there', async () => {
     const dir = folder('missing-shard', llama, tiny, 2);
     unlinkSync(join(dir, 'model-00002-of-00002.safetensors'));

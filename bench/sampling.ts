@@ -1,0 +1,110 @@
+/**
+ * Sampling at a real vocabulary (part of `npm run bench:engine`; BENCH_ONLY=sampling runs it
+ * alone): the time sampleToken takes per token at V = 151,936 (Qwen2.5's vocabulary), for
+ * temperature alone, top-k 50 and top-p 0.95, beside one KV-cache decode step of a
+ * Qwen2.5-0.5B-shaped model (random weights, 24 layers, d=896) at batch 1 and 8, and peak RSS.
+ * Top-p's cost depends on how many tokens carry the mass, so it is timed on three rows: the
+ * model's own logits (random weights: nearly flat, the worst case) and two Gaussian rows, a
+ * broad and a peaked one, with the nucleus size printed beside each. Times are the fastest of
+ * several, as elsewhere in bench:engine: on a shared machine a median measures the neighbours.
+ */
+import { Tensor } from 'onnxruntime-node';
+import { createSession } from '../engine/device';
+import { IncrementalDecoder } from '../engine/generate';
+import { decodeGraph } from '../engine/graphs';
+import { parameterShapes } from '../engine/model';
+import { Rng } from '../engine/rng';
+import { candidates, sampleToken, type SamplingOptions } from '../engine/sampling';
+import { numel } from '../engine/tensors';
+import { modelConfigSchema } from '../schemas/model';
+
+const QWEN25_05B = modelConfigSchema.parse({
+  vocabSize: 151936, hiddenSize: 896, intermediateSize: 4864, numLayers: 24, numHeads: 14, numKvHeads: 2,
+  ropeTheta: 1e6, rmsNormEps: 1e-6, tieEmbeddings: true, qkvBias: true, architecture: 'qwen2', maxSeqLen: 32768,
+});
+const PROMPT_LEN = 16;
+const STEPS = 12;
+
+const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
+
+/**
+ * Weights of the model's shapes, uniform with the 0.02 standard deviation of the engine's own
+ * init, from a multiplicative hash (Gaussian draws for 494 M weights would take a minute of JS).
+ */
+function randomWeights(): Record<string, Tensor> {
+  const feeds: Record<string, Tensor> = {};
+  let i = 0;
+  for (const [name, dims] of Object.entries(parameterShapes(QWEN25_05B))) {
+    const data = new Float32Array(numel(dims));
+    if (name.endsWith('norm.weight')) data.fill(1);
+    else if (!name.endsWith('.bias')) for (let j = 0; j < data.length; j++) data[j] = 0.0693 * ((Math.imul(++i, 0x9e3779b1) >>> 0) / 2 ** 32 - 0.5);
+    feeds[name] = new Tensor('float32', data, dims);
+  }
+  return feeds;
+}
+
+/** The fastest one-token decode step (ms) at `rows` rows, and the last logits row. */
+async function decodeStep(threads: number, weights: Record<string, Tensor>, rows: number): Promise<{ stepMs: number; logits: Float32Array }> {
+  const session = await createSession(decodeGraph(QWEN25_05B).toModel(), { kind: 'cpu', threads });
+  const V = QWEN25_05B.vocabSize;
+  const prompts = Array.from({ length: rows }, (_, r) => Int32Array.from({ length: PROMPT_LEN }, (_, t) => (r * 7919 + t * 104729) % V));
+  const decoder = new IncrementalDecoder((f) => session.run({ ...weights, ...f }), QWEN25_05B, prompts);
+  let logits = await decoder.start();
+  const times: number[] = [];
+  for (let step = 0; step < STEPS; step++) {
+    const next = Int32Array.from({ length: rows }, (_, r) => (step * 31 + r) % V);
+    const t0 = process.hrtime.bigint();
+    logits = await decoder.step(next);
+    times.push(ms(t0));
+  }
+  await session.release();
+  return { stepMs: Math.min(...times.slice(1)), logits: logits.slice(0, V) };
+}
+
+function gaussianRow(V: number, scale: number): Float32Array {
+  const rng = new Rng(scale);
+  return Float32Array.from({ length: V }, () => Math.sqrt(-2 * Math.log(1 - rng.next())) * Math.cos(2 * Math.PI * rng.next()) * scale);
+}
+
+function samplingMs(row: Float32Array, opts: SamplingOptions): number {
+  const rng = new Rng(1);
+  for (let i = 0; i < 30; i++) sampleToken(row, opts, rng); // warm-up: generation calls it for every token, so timings are of optimised code
+  const times = Array.from({ length: 30 }, () => {
+    const t0 = process.hrtime.bigint();
+    sampleToken(row, opts, rng);
+    return ms(t0);
+  });
+  return Math.min(...times);
+}
+
+export async function benchSampling(threads: number): Promise<void> {
+  const params = Object.values(parameterShapes(QWEN25_05B)).reduce((n, d) => n + numel(d), 0);
+  console.log(`\nSampling at V=151,936 vs a decode step of a Qwen2.5-0.5B-shaped model (${(params / 1e6).toFixed(0)} M random weights, f32)`);
+  const weights = randomWeights();
+  const one = await decodeStep(threads, weights, 1);
+  const eight = await decodeStep(threads, weights, 8);
+  console.log(`  decode step (KV cache):  ${one.stepMs.toFixed(1)} ms at batch 1, ${eight.stepMs.toFixed(1)} ms at batch 8`);
+
+  const V = QWEN25_05B.vocabSize;
+  const rows: [string, Float32Array][] = [
+    ['the model\'s logits (flat)', one.logits],
+    ['Gaussian logits, sd 2', gaussianRow(V, 2)],
+    ['Gaussian logits, sd 4', gaussianRow(V, 4)],
+  ];
+  const cases: [string, SamplingOptions][] = [
+    ['temperature 1', { temperature: 1 }],
+    ['temperature 0.6', { temperature: 0.6 }],
+    ['top-k 50', { temperature: 1, topK: 50 }],
+    ['top-p 0.95', { temperature: 1, topP: 0.95 }],
+  ];
+  for (const [rowName, row] of rows) {
+    const max = row.reduce((m, x) => Math.max(m, x), -Infinity);
+    const nucleus = candidates(row, { temperature: 1, topP: 0.95 }, max).weights.length;
+    console.log(`  ${rowName} (top-p 0.95 keeps ${nucleus.toLocaleString('en-US')} tokens):`);
+    for (const [name, opts] of cases) {
+      const t = samplingMs(row, opts);
+      console.log(`    ${name.padEnd(16)} ${t.toFixed(2)} ms/token: 1 row ${((100 * t) / one.stepMs).toFixed(1)}% of a batch-1 step, 8 rows ${((100 * 8 * t) / eight.stepMs).toFixed(1)}% of a batch-8 step`);
+    }
+  }
+  console.log(`  peak RSS so far:         ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
+}
