@@ -26,7 +26,8 @@ const USAGE = `r1: the DeepSeek-R1 recipe as durable Temporal workflows
       [--device cpu|cuda:N]        with this hardware (default cpu; rollout and train queues of its kind)
       [--threads N]                onnxruntime intra-op threads per engine on a CPU (1: bit-reproducible)
       [--metrics-port N]           serve Prometheus metrics at :N/metrics
-                                   (or R1_WORKER_QUEUES, R1_WORKER_DEVICE, R1_WORKER_THREADS, R1_METRICS_PORT)
+      [--log-format text|json]     json: one object per log line, for log collectors
+                                   (or R1_WORKER_QUEUES, R1_WORKER_DEVICE, R1_WORKER_THREADS, R1_METRICS_PORT, R1_LOG_FORMAT)
   r1 init-namespace                register the search attributes in a new cluster's namespace (once)
   r1 start <spec.yaml> [--id ID]   validate a spec and start its pipeline (exit 2 if invalid)
   r1 status <id>                   progress of a pipeline
@@ -242,6 +243,7 @@ async function main(argv: string[]): Promise<number> {
       device: { type: 'string' },
       threads: { type: 'string' },
       'metrics-port': { type: 'string' },
+      'log-format': { type: 'string' },
       'keep-last': { type: 'string' },
       'keep-every': { type: 'string' },
       'dry-run': { type: 'boolean' },
@@ -260,7 +262,7 @@ async function main(argv: string[]): Promise<number> {
       return stack(positionals[0]);
     case 'worker': {
       const { runWorker } = await import('./worker');
-      return runWorker({ ...values, metricsPort: values['metrics-port'] }, (err) => unreachable('Temporal', temporalEnv().address, err));
+      return runWorker({ ...values, metricsPort: values['metrics-port'], logFormat: values['log-format'] }, (err) => unreachable('Temporal', temporalEnv().address, err));
     }
     case 'init-namespace': {
       const { registerSearchAttributes } = await import('./init-namespace');

@@ -13,7 +13,7 @@ import { createWorkers, runWorkers } from '../workers/worker';
 export async function runWorker(flags: WorkerFlags, unreachable: (err: unknown) => Error): Promise<number> {
   const config = workerConfig(flags);
   const sdkMetrics = config.metricsPort === undefined ? undefined : `127.0.0.1:${await freeLocalPort()}`;
-  installRuntime('INFO', sdkMetrics);
+  installRuntime('INFO', { metricsAddress: sdkMetrics, logFormat: config.logFormat });
   const metrics = sdkMetrics ? new WorkerMetrics() : undefined;
   const server = metrics && sdkMetrics ? await serveMetrics(metrics, config.metricsPort!, sdkMetrics) : undefined;
   const connection = await connectWorker(temporalEnv()).catch((err: unknown) => {

@@ -1,13 +1,17 @@
 import { deviceSchema, type Device } from '../schemas/device';
 import { QUEUE_ROLES, type QueueRole } from '../workflows/task-queues';
 
-/** A worker process's own settings: the roles it serves, its hardware, where it serves metrics. */
+export const LOG_FORMATS = ['text', 'json'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
+/** A worker process's own settings: the roles it serves, its hardware, where it serves metrics, how it logs. */
 export interface WorkerConfig {
   roles: QueueRole[];
   /** Where its engines run; its rollout and train roles serve that device kind's queues. */
   device: Device;
   /** Serve Prometheus metrics at http://<host>:<port>/metrics; none when unset. */
   metricsPort?: number;
+  logFormat: LogFormat;
 }
 
 /** The flags of `r1 worker`, each overriding its environment variable. */
@@ -16,6 +20,7 @@ export interface WorkerFlags {
   device?: string;
   threads?: string;
   metricsPort?: string;
+  logFormat?: string;
 }
 
 export const WORKER_ENV = {
@@ -23,6 +28,7 @@ export const WORKER_ENV = {
   device: 'R1_WORKER_DEVICE',
   threads: 'R1_WORKER_THREADS',
   metricsPort: 'R1_METRICS_PORT',
+  logFormat: 'R1_LOG_FORMAT',
 } as const satisfies Record<keyof WorkerFlags, string>;
 
 type Env = Record<string, string | undefined>;
@@ -37,10 +43,13 @@ export function workerConfig(flags: WorkerFlags, env: Env = process.env): Worker
   }
   const threads = value('threads');
   const port = value('metricsPort');
+  const logFormat = value('logFormat') ?? 'text';
+  if (!(LOG_FORMATS as readonly string[]).includes(logFormat)) throw new Error(`${where('logFormat')}: "${logFormat}" is not a log format; choose from ${LOG_FORMATS.join(', ')}`);
   return {
     roles: roles as QueueRole[],
     device: parseDevice(value('device') ?? 'cpu', threads === undefined ? undefined : positiveInt(threads, where('threads')), where('device')),
     ...(port !== undefined && { metricsPort: positiveInt(port, where('metricsPort')) }),
+    logFormat: logFormat as LogFormat,
   };
 }
 

@@ -1,6 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { startPipeline } from '../../cli/pipelines';
 import { keys } from '../../schemas/layout';
 import { ArtifactStore } from '../../storage/artifact-store';
@@ -19,7 +20,7 @@ let port: number;
 before(async () => {
   await ensureStack();
   port = await freeLocalPort();
-  worker = startWorkerProcess('orchestration,cpu,rollout,train', ['--metrics-port', String(port)]);
+  worker = startWorkerProcess('orchestration,cpu,rollout,train', ['--metrics-port', String(port), '--log-format', 'json']);
 });
 
 after(async () => {
@@ -81,4 +82,15 @@ test('a worker serves Prometheus metrics, the Temporal SDK\'s and ours, and each
     const event = grpoEvents.find((e) => e.step === step)!;
     for (const tag of ['reward', 'kl', 'accuracy', 'clipLow', 'clipHigh', 'loss']) assert.equal(event.values[tag], Math.fround(metrics[tag]), `step ${step} ${tag}`);
   }
+});
+
+test('the worker, started with --log-format json, logged one JSON object per line', async () => {
+  const lines = readFileSync(worker.log, 'utf8').split('\n').filter(Boolean);
+  assert.equal(lines.filter((l) => /^\S+ \[(TRACE|DEBUG|INFO|WARN|ERROR)\] /.test(l)).length, 0, 'no line in the text format');
+  const entries = lines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.ok(entries.length > 0, `JSON lines in ${worker.log}`);
+  for (const e of entries) {
+    assert.ok(!Number.isNaN(Date.parse(String(e.time))) && typeof e.level === 'string' && typeof e.message === 'string', JSON.stringify(e));
+  }
+  assert.ok(entries.some((e) => typeof e.taskQueue === 'string'), 'log metadata (the task queue) as fields');
 });
