@@ -73,7 +73,11 @@ interface State {
   config: ModelConfig;
   device: Device;
   weights: NamedTensors;
-  optimizer: OptimizerState;
+  /**
+   * AdamW's moments, twice the weights' size: made on the first train step (or taken from init
+   * or importState), so an engine that only generates or scores never holds them.
+   */
+  optimizer?: OptimizerState;
   rng: Rng;
   tokenizer: Tokenizer;
   assets?: Record<string, Uint8Array>;
@@ -93,15 +97,13 @@ export async function init(opts: InitOptions): Promise<{ parameters: number; env
   const config = modelConfigSchema.parse(opts.config);
   const weights = opts.weights ?? initParameters(config, opts.seed);
   checkTensors('weights', weights, parameterShapes(config));
-  const optimizer = opts.optimizer ?? { m: zerosLike(weights), v: zerosLike(weights), step: 0 };
-  checkTensors('optimizer.m', optimizer.m, parameterShapes(config));
-  checkTensors('optimizer.v', optimizer.v, parameterShapes(config));
+  if (opts.optimizer) checkOptimizer(opts.optimizer, parameterShapes(config));
   const threads = engineThreadOptions().intraOpThreads;
   state = {
     config,
     device: opts.device ?? { kind: 'cpu', ...(threads ? { threads } : {}) },
     weights,
-    optimizer,
+    ...(opts.optimizer && { optimizer: opts.optimizer }),
     rng: opts.rng ? Rng.fromState(opts.rng) : new Rng(opts.seed),
     tokenizer: tokenizerOf(opts.assets),
     ...(opts.assets && { assets: opts.assets }),
@@ -178,10 +180,11 @@ export async function generate(prompts: Int32Array[], opts: GenerateOptions): Pr
 /** Copies of everything needed to resume exactly (the reference policy is not included). */
 export async function exportState(): Promise<ExportedState> {
   const s = current();
+  const o = s.optimizer;
   return {
     config: s.config,
     weights: copyTensors(s.weights),
-    optimizer: { m: copyTensors(s.optimizer.m), v: copyTensors(s.optimizer.v), step: s.optimizer.step },
+    optimizer: o ? { m: copyTensors(o.m), v: copyTensors(o.v), step: o.step } : freshOptimizer(s.weights),
     rng: s.rng.getState(),
     ...(s.assets && { assets: s.assets }),
   };
@@ -201,8 +204,7 @@ export async function importState(saved: { config: unknown; weights: NamedTensor
   if (JSON.stringify(config) !== JSON.stringify(s.config)) throw new Error('importState: the saved model config differs from the trainer\'s');
   const shapes = parameterShapes(config);
   checkTensors('weights', saved.weights, shapes);
-  checkTensors('optimizer.m', saved.optimizer.m, shapes);
-  checkTensors('optimizer.v', saved.optimizer.v, shapes);
+  checkOptimizer(saved.optimizer, shapes);
   s.weights = saved.weights;
   s.optimizer = saved.optimizer;
   s.rng = Rng.fromState(saved.rng);
@@ -223,25 +225,42 @@ async function trainStep(
   s: State, key: string, build: () => Graph, batchFeeds: Record<string, OrtTensor>, at: OptimizerStep,
 ): Promise<Record<string, OrtTensor>> {
   const session = await sessionFor(s, key, build);
-  const step = s.optimizer.step + 1;
+  const optimizer = optimizerOf(s);
+  const step = optimizer.step + 1;
   const o = at.optimizer;
   const hyper: Record<(typeof ADAMW_INPUTS)[number], number> = {
     step, lr: learningRate(at), beta1: o.beta1, beta2: o.beta2, eps: ADAM_EPS, weightDecay: o.weightDecay, gradClip: o.gradClip,
   };
   const feeds: Record<string, OrtTensor> = { ...weightFeeds(s.weights), ...batchFeeds };
   for (const [k, v] of Object.entries(hyper)) feeds[k] = scalar(v);
-  for (const [name, t] of Object.entries(s.optimizer.m)) feeds[`m.${name}`] = new Tensor('float32', t.data, t.dims);
-  for (const [name, t] of Object.entries(s.optimizer.v)) feeds[`v.${name}`] = new Tensor('float32', t.data, t.dims);
+  for (const [name, t] of Object.entries(optimizer.m)) feeds[`m.${name}`] = new Tensor('float32', t.data, t.dims);
+  for (const [name, t] of Object.entries(optimizer.v)) feeds[`v.${name}`] = new Tensor('float32', t.data, t.dims);
   const out = await session.run(feeds);
   if (!Number.isFinite(out.loss.data[0] as number)) throw new NonFiniteLossError(`${key} step ${step}: loss is ${out.loss.data[0]}; weights left unchanged`);
   for (const name of Object.keys(s.weights)) {
     const dims = s.weights[name].dims;
     s.weights[name] = { dims, data: out[`new.${name}`].data as Float32Array };
-    s.optimizer.m[name] = { dims, data: out[`new.m.${name}`].data as Float32Array };
-    s.optimizer.v[name] = { dims, data: out[`new.v.${name}`].data as Float32Array };
+    optimizer.m[name] = { dims, data: out[`new.m.${name}`].data as Float32Array };
+    optimizer.v[name] = { dims, data: out[`new.v.${name}`].data as Float32Array };
   }
-  s.optimizer.step = step;
+  optimizer.step = step;
   return out;
+}
+
+/** The optimizer state, made the first time a step needs it. */
+function optimizerOf(s: State): OptimizerState {
+  s.optimizer ??= freshOptimizer(s.weights);
+  return s.optimizer;
+}
+
+/** Zero moments, no steps taken. */
+function freshOptimizer(weights: NamedTensors): OptimizerState {
+  return { m: zerosLike(weights), v: zerosLike(weights), step: 0 };
+}
+
+function checkOptimizer(optimizer: OptimizerState, shapes: Record<string, number[]>): void {
+  checkTensors('optimizer.m', optimizer.m, shapes);
+  checkTensors('optimizer.v', optimizer.v, shapes);
 }
 
 function sessionFor(s: State, key: string, build: () => Graph): Promise<InferenceSession> {

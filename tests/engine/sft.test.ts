@@ -88,3 +88,22 @@ test('a fresh optimizer instead of the saved one gives a different next step', a
     await fresh?.close();
   }
 });
+
+test('an engine that never trained exports zero moments at step 0 and steps as one given them', async () => {
+  // Generation-only engines (rollout workers) never take a step, so they never allocate them.
+  const lazy = await Engine.start({ config, seed: 3, intraOpThreads: 1 });
+  let explicit: Engine | undefined;
+  try {
+    const before = await lazy.exportState();
+    assert.equal(before.optimizer.step, 0);
+    for (const t of Object.values(before.optimizer.m)) assert.ok(t.data.every((x) => x === 0));
+    explicit = await Engine.start({ config, seed: 3, weights: before.weights, optimizer: before.optimizer, intraOpThreads: 1 });
+    const [a, b] = [await lazy.sftStep(batch, hp), await explicit.sftStep(batch, hp)];
+    assert.equal(a.loss, b.loss);
+    const [wa, wb] = [await lazy.exportState(), await explicit.exportState()];
+    for (const name of Object.keys(wa.weights)) assert.deepEqual(wa.weights[name].data, wb.weights[name].data, `${name} differs`);
+  } finally {
+    await lazy.close();
+    await explicit?.close();
+  }
+});

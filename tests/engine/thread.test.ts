@@ -64,6 +64,17 @@ describe('EngineThread', () => {
     assert.deepEqual(await thread.call('lastResultByteLengths'), { whole: 0, part: 8 });
   });
 
+  it('copies typed arrays in arguments: the caller keeps them, the thread gets arrays of its own', async () => {
+    const weights = Float32Array.from([1.5, -2, 3]);
+    const bytes = Buffer.from('abc'); // a view into Node's shared Buffer pool
+    const arg: Record<string, unknown> = { weights, again: weights, bytes };
+    arg.self = arg;
+    const got = await thread.call('received', arg);
+    assert.deepEqual(got, { weights: [1.5, -2, 3], bytes: [97, 98, 99], sameArray: true, ownBuffers: true, cycleKept: true });
+    assert.deepEqual([...weights], [1.5, -2, 3]);
+    assert.equal(bytes.toString(), 'abc');
+  });
+
   it('rethrows errors with their name, message and non-retryable flag', async () => {
     await assert.rejects(thread.call('fail'), (err: EngineThreadError) => {
       assert.equal(err.name, 'ShapeError');
