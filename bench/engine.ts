@@ -6,8 +6,8 @@
  * installed, or BENCH_PYTHON to a venv's python), bench/torch_reference.py times the same model
  * shapes in PyTorch eager on CPU with the same threads, and the ratio is printed. Then the model
  * import/export figures of model-io.ts (BENCH_LARGE=0 leaves out the 6 GB round trip; BENCH_CONFIG
- * picks configs by name), and sampling at V=152k beside a decode step (sampling.ts;
- * BENCH_ONLY=sampling runs only that).
+ * picks configs by name; SmolLM2 at batch 8 x 512 runs only as BENCH_CONFIG=T=512, alone, so its peak RSS is its own),
+ * and sampling at V=152k beside a decode step (sampling.ts; BENCH_ONLY=sampling runs only that).
  */
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
@@ -46,6 +46,8 @@ interface BenchConfig {
   steps: number;
   /** Real weights (SmolLM2's); random ones otherwise. */
   weights?: () => NamedTensors;
+  /** Runs only when BENCH_CONFIG names it: its 12+ GB do not fit beside the other configs' on a shared 24 GB machine. */
+  onlyWhenNamed?: boolean;
 }
 
 const model = (d: number, layers: number, heads: number) =>
@@ -72,6 +74,8 @@ const CONFIGS: BenchConfig[] = [
   { name: 'tiny (d=64, 2 layers, 4 heads)', model: model(64, 2, 4), batch: 4, seq: 64, newTokens: 256, noCacheBatch: 4, steps: 20 },
   { name: 'small (d=256, 4 layers, 8 heads)', model: model(256, 4, 8), batch: 16, seq: 256, newTokens: 256, noCacheBatch: 2, steps: 6 },
   { name: 'SmolLM2-135M-Instruct (real weights: d=576, 30 layers, 9/3 heads, vocab 49,152)', ...smolLm2(), batch: 8, seq: 128, newTokens: 64, noCacheBatch: 0, steps: 3 },
+  // The yardstick for memory (issue #15); BENCH_CONFIG=T=512 runs it alone, so its peak RSS is its own.
+  { name: 'SmolLM2-135M-Instruct at T=512 (real weights)', ...smolLm2(), batch: 8, seq: 512, newTokens: 64, noCacheBatch: 0, steps: 2, onlyWhenNamed: true },
 ];
 
 const PROMPT_LEN = 16;
@@ -145,7 +149,8 @@ function torchReference(cfg: BenchConfig): Record<string, number> | undefined {
 async function main(): Promise<void> {
   console.log(`engine benchmark: onnxruntime-node CPU, ${THREADS} intra-op threads, float32; PyTorch with OMP_WAIT_POLICY=${process.env.OMP_WAIT_POLICY ?? 'PASSIVE'}`);
   // BENCH_CONFIG=SmolLM2 times only the configs whose name has that text (BENCH_CONFIG=none: only model-io).
-  for (const cfg of ONLY_SAMPLING ? [] : CONFIGS.filter((c) => c.name.includes(process.env.BENCH_CONFIG ?? ''))) {
+  const named = process.env.BENCH_CONFIG;
+  for (const cfg of ONLY_SAMPLING ? [] : CONFIGS.filter((c) => (named ? c.name.includes(named) : !c.onlyWhenNamed))) {
     console.log(`\n${cfg.name}, batch ${cfg.batch} x seq ${cfg.seq}`);
     const { parameters } = await trainer.init({ config: cfg.model, seed: 1, weights: cfg.weights?.(), device: { kind: 'cpu', threads: THREADS } });
     console.log(`  parameters: ${(parameters / 1e6).toFixed(2)} M`);

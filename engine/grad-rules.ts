@@ -50,7 +50,7 @@ function matmulGradB(g: Graph, a: Value, b: Value, dy: Value): Value {
 }
 
 /** [..., n] -> [n, rows]: moves the last axis first, then flattens the rest. */
-function rowsLast(g: Graph, x: Value): Value {
+export function rowsLast(g: Graph, x: Value): Value {
   const r = x.dims.length;
   return g.reshape(g.transpose(x, [r - 1, ...Array(r - 1).keys()]), [x.dims[r - 1], dimProduct(x.dims.slice(0, -1))]);
 }

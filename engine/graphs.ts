@@ -9,8 +9,8 @@
 import type { LossAggregation } from '../schemas/grpo';
 import type { ModelConfig } from '../schemas/model';
 import { gradients } from './autodiff';
-import { GRPO_LOSS_SCALARS, GrpoLossScalar, GrpoOutputs, grpoLoss, meanEntropy, sftLoss, tokenLogprobs } from './losses';
-import { headDim, cachedDecoder, decoder, lmHead, parameterInputs, parameterShapes, KeyValueCache } from './model';
+import { GRPO_LOSS_SCALARS, GrpoLossScalar, GrpoOutputs, grpoLoss, maskedMean, sftLoss, tokenLogprobs } from './losses';
+import { headDim, cachedDecoder, decoder, lmHead, lmHeadWeight, parameterInputs, parameterShapes, KeyValueCache } from './model';
 import { FloatType, Graph, Value } from './onnx/builder';
 import { adamW } from './optimizer';
 
@@ -28,10 +28,10 @@ function sequenceInputs(g: Graph) {
   };
 }
 
-/** Model forward up to per-target log-probs. */
-function forward(g: Graph, cfg: ModelConfig, params: Record<string, Value>, s: ReturnType<typeof sequenceInputs>) {
+/** Model forward up to per-target log-probs (and per-position entropies, when asked for). */
+function forward(g: Graph, cfg: ModelConfig, params: Record<string, Value>, s: ReturnType<typeof sequenceInputs>, entropy = false) {
   const { hidden } = decoder(g, cfg, params, s);
-  return tokenLogprobs(g, lmHead(g, cfg, params, hidden), s.targets);
+  return tokenLogprobs(g, hidden, lmHeadWeight(cfg, params), s.targets, entropy);
 }
 
 /** logprobs [B, T]: log p(targets[t] | ids[<=t]). For old and reference policies. */
@@ -98,14 +98,14 @@ export function grpoStepGraph(cfg: ModelConfig, aggregation: LossAggregation, fl
   const refLogprobs = g.input('refLogprobs', float, ['B', 'T']);
   const advantages = g.input('advantages', float, ['B']);
   const scalars = Object.fromEntries(GRPO_LOSS_SCALARS.map((n) => [n, g.input(n, float, [])] as const)) as Record<GrpoLossScalar, Value>;
-  const { logprobs, logSoftmax } = forward(g, cfg, params, s);
+  const { logprobs, entropy } = forward(g, cfg, params, s, true);
   const out: GrpoOutputs = grpoLoss(g, { logprobs, oldLogprobs, refLogprobs, advantages, mask, ...scalars }, aggregation);
   optimizerStep(g, cfg, params, out.loss);
   g.output(out.loss, 'loss');
   g.output(out.kl, 'kl');
   g.output(out.clipLow, 'clipLow');
   g.output(out.clipHigh, 'clipHigh');
-  g.output(meanEntropy(g, logSoftmax, mask), 'entropy');
+  g.output(maskedMean(g, entropy!, mask), 'entropy');
   return g;
 }
 

@@ -3,13 +3,67 @@
  * position t holds log p(token t+1 | tokens <= t); `mask` is 1 where a position counts.
  */
 import type { LossAggregation } from '../schemas/grpo';
+import { Chunk, chunks, concat, sliceChunk } from './chunks';
+import { rowsLast } from './grad-rules';
 import { Graph, Value } from './onnx/builder';
+import { dimProduct } from './onnx/shape';
 
-/** log-softmax over the vocabulary [B, T, V] and the log-prob of each target [B, T]. */
-export function tokenLogprobs(g: Graph, logits: Value, targets: Value): { logSoftmax: Value; logprobs: Value } {
-  const logSoftmax = g.logSoftmax(logits, -1);
-  const logprobs = g.squeeze(g.gatherElements(logSoftmax, g.unsqueeze(targets, -1), -1), -1);
-  return { logSoftmax, logprobs };
+/** Sequence chunks the lm head and log-softmax run over (see tokenLogprobs). */
+export const HEAD_CHUNKS = 8;
+
+export interface TokenLogprobs {
+  /** log p(target) at each position [B, T]. */
+  logprobs: Value;
+  /** The predicted distribution's entropy at each position [B, T], when asked for: a metric, through which no gradient flows. */
+  entropy?: Value;
+}
+
+/**
+ * Per-target log-probs under the lm head (logits = hidden W^T; hidden [B, T, d], W [V, d] as
+ * stored; targets [B, T] int32) without ever holding [B, T, V]: the head, log-softmax, gather
+ * (and entropy) run over HEAD_CHUNKS chunks of the sequence, so at most a chunk's logits are
+ * alive at once, and the backward pass recomputes each chunk's logits instead of keeping them.
+ * At SmolLM2's vocabulary (49,152) and B=8 T=512 one [B, T, V] tensor is 805 MB, and the
+ * unchunked graph held several (logits, log-softmax, probabilities, their gradients).
+ *
+ * Per chunk, with p = softmax(logits) and dy the gradient of the log-probs:
+ *   d logits = dy (onehot(target) - p),  d hidden = d logits W,  d W += d logits^T hidden.
+ * The recomputation costs one more head GEMM per step. A composite has one output, so with
+ * `entropy` the log-probs and entropies come out side by side, [B, T, 2], and are split here.
+ */
+export function tokenLogprobs(g: Graph, hidden: Value, weight: Value, targets: Value, entropy = false): TokenLogprobs {
+  const [B, T] = hidden.dims;
+  const [V, d] = weight.dims;
+  const parts = chunks(g, T, HEAD_CHUNKS);
+  const picked = (c: Chunk) => g.unsqueeze(sliceChunk(g, targets, 1, c), -1); // [B, Tc, 1]
+  const logits = (h: Value) => g.matmul(h, g.transposeLast(weight));
+  const body = () => {
+    const perChunk = parts.map((c) => {
+      const logSoftmax = g.logSoftmax(logits(sliceChunk(g, hidden, 1, c)), -1);
+      const logprobs = g.gatherElements(logSoftmax, picked(c), -1);
+      if (!entropy) return logprobs;
+      return g.concat([logprobs, g.neg(g.reduceSum(g.mul(g.exp(logSoftmax), logSoftmax), [-1], true))], -1);
+    });
+    return concat(g, perChunk, 1, T);
+  };
+  const out = g.composite('TokenLogprobs', [hidden, weight, targets], body, (dOut) => {
+    const dLogprobs = entropy ? g.slice(dOut, 2, 0, 1) : dOut; // [B, T, 1]
+    const grads = parts.map((c) => {
+      // Sliced with an explicit step, so that onnxruntime's common-subexpression elimination
+      // does not take this for the forward pass's slice and keep that chunk's logits alive.
+      const h = g.emit('Slice', [hidden, c.startValue, c.endValue, g.ints([1]), g.ints([1])], {}, hidden.dtype, [B, c.size, d]);
+      const dy = sliceChunk(g, dLogprobs, 1, c);
+      const dLogits = g.scatterAddElements(g.mul(g.softmax(logits(h), -1), g.neg(dy)), picked(c), dy, -1);
+      return {
+        dHidden: g.matmul(dLogits, weight),
+        dWeightT: g.matmul(rowsLast(g, h), g.reshape(dLogits, [dimProduct([B, c.size]), V])), // [d, V]
+      };
+    });
+    const dWeightT = grads.map((x) => x.dWeightT).reduce((a, b) => g.add(a, b));
+    return [concat(g, grads.map((x) => x.dHidden), 1, T), g.transposeLast(dWeightT), undefined];
+  });
+  if (!entropy) return { logprobs: g.squeeze(out, -1) };
+  return { logprobs: g.squeeze(g.slice(out, 2, 0, 1), -1), entropy: g.squeeze(g.slice(out, 2, 1, 2), -1) };
 }
 
 /** Mean of x over positions where mask is 1 (0 when nothing is masked in). */
@@ -20,12 +74,6 @@ export function maskedMean(g: Graph, x: Value, mask: Value): Value {
 /** Completion-only cross-entropy: mean negative log-likelihood over the masked-in tokens. */
 export function sftLoss(g: Graph, logprobs: Value, mask: Value): Value {
   return g.neg(maskedMean(g, logprobs, mask));
-}
-
-/** Mean entropy of the predicted distribution over masked-in positions (a metric). */
-export function meanEntropy(g: Graph, logSoftmax: Value, mask: Value): Value {
-  const perToken = g.neg(g.reduceSum(g.mul(g.exp(logSoftmax), logSoftmax), [-1]));
-  return maskedMean(g, perToken, mask);
 }
 
 /**

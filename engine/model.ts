@@ -5,6 +5,7 @@
  * are those of Hugging Face safetensors, so checkpoints load without renaming.
  */
 import type { ModelConfig } from '../schemas/model';
+import { chunks, concat, slice, sliceChunk } from './chunks';
 import { sumTo } from './grad-rules';
 import { Dim, Graph, Value } from './onnx/builder';
 import { dimProduct } from './onnx/shape';
@@ -99,7 +100,12 @@ export function decoder(g: Graph, cfg: ModelConfig, p: Record<string, Value>, in
 
 /** Logits [..., V] from final hidden states [..., d]. */
 export function lmHead(g: Graph, cfg: ModelConfig, p: Record<string, Value>, hidden: Value): Value {
-  return linear(g, hidden, p[cfg.tieEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight']);
+  return linear(g, hidden, lmHeadWeight(cfg, p));
+}
+
+/** The lm head's weight [V, d]: the embedding's when they are tied. */
+export function lmHeadWeight(cfg: ModelConfig, p: Record<string, Value>): Value {
+  return p[cfg.tieEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight'];
 }
 
 /** x @ W^T (+ b), W stored [out, in]. */
@@ -253,42 +259,10 @@ interface QueryBlock {
  * position only ever feeds other padding positions, which the losses mask out.
  */
 function queryBlocks(g: Graph, T: Dim, bias: Value, n = 4): QueryBlock[] {
-  // Bound i: ceil(i T / n), as a dim (a number, or a symbol defined at run time) and as a value.
-  const bounds = Array.from({ length: n + 1 }, (_, i): Dim => {
-    if (i === 0) return 0;
-    if (i === n) return T;
-    if (typeof T === 'number') return Math.ceil((i * T) / n);
-    const name = `${T}_${i}of${n}`;
-    g.defineDim(name, g.div(g.add(g.mul(g.dimValue(T), g.ints([i])), g.ints([n - 1])), g.ints([n]))); // int64 division truncates
-    return name;
+  return chunks(g, T, n).map((c) => {
+    const rowBias = sliceChunk(g, bias, 3, c);
+    return { rows: c.size, keys: c.end, start: c.startValue, end: c.endValue, bias: c.end === T ? rowBias : slice(g, rowBias, 4, g.ints([0]), c.endValue, c.end) };
   });
-  const rowsDim = (i: number): Dim => {
-    const [a, b] = [bounds[i], bounds[i + 1]];
-    if (a === 0) return b;
-    if (typeof a === 'number' && typeof b === 'number') return b - a;
-    const name = `${T}_rows${i}of${n}`;
-    g.defineDim(name, g.sub(g.dimValue(b), g.dimValue(a)));
-    return name;
-  };
-  return Array.from({ length: n }, (_, i) => {
-    const [start, end] = [g.dimValue(bounds[i]), i + 1 === n ? g.ints([TO_END]) : g.dimValue(bounds[i + 1])];
-    const rows = rowsDim(i);
-    const keys = bounds[i + 1];
-    const rowBias = slice(g, bias, 3, start, end, rows);
-    return { rows, keys, start, end, bias: keys === T ? rowBias : slice(g, rowBias, 4, g.ints([0]), end, keys) };
-  });
-}
-
-const TO_END = 2 ** 62; // a Slice end past any dim
-
-/** x[start:end] along `axis`, bounds given as int64 [1] values; the result has `size` entries there. */
-function slice(g: Graph, x: Value, axis: number, start: Value, end: Value, size: Dim): Value {
-  return g.emit('Slice', [x, start, end, g.ints([axis])], {}, x.dtype, x.dims.map((d, i) => (i === axis ? size : d)));
-}
-
-/** Concat along `axis` of parts that make up `size` entries (a symbolic size the builder cannot add up). */
-function concat(g: Graph, xs: Value[], axis: number, size: Dim): Value {
-  return g.emit('Concat', xs, { axis: { kind: 'int', value: axis } }, xs[0].dtype, xs[0].dims.map((d, i) => (i === axis ? size : d)));
 }
 
 function attention(

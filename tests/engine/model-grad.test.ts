@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { Tensor } from 'onnxruntime-node';
 import type { ModelConfig } from '../../schemas/model';
 import { sftLoss, tokenLogprobs } from '../../engine/losses';
-import { decoder, lmHead, parameterShapes } from '../../engine/model';
+import { decoder, lmHeadWeight, parameterShapes } from '../../engine/model';
 import { GradInput, assertGradient } from './gradcheck';
 
 const base = { vocabSize: 11, hiddenSize: 8, intermediateSize: 12, numLayers: 2, ropeTheta: 10000, rmsNormEps: 1e-6, maxSeqLen: 16, qkNorm: false };
@@ -37,7 +37,7 @@ async function checkModel(cfg: ModelConfig): Promise<void> {
       const attentionMask = g.input('attentionMask', 'float64', ['B', 'T']);
       const lossMask = g.input('lossMask', 'float64', ['B', 'T']);
       const { hidden } = decoder(g, cfg, p, { ids, positions, attentionMask });
-      return sftLoss(g, tokenLogprobs(g, lmHead(g, cfg, p, hidden), targets).logprobs, lossMask);
+      return sftLoss(g, tokenLogprobs(g, hidden, lmHeadWeight(cfg, p), targets).logprobs, lossMask);
     },
   });
 }

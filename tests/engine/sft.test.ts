@@ -31,6 +31,14 @@ for (const [prompt, completion] of corpus) {
 /** A constant learning rate: every step is the schedule's first and last. */
 const hp: OptimizerStep = { optimizer: OptimizerSchema.parse({ lr: 1e-2, beta2: 0.99, weightDecay: 0.01, minLrRatio: 1 }), step: 1, totalSteps: 1 };
 
+/** One SFT step on each engine gives the same loss and the same weights, bit for bit. */
+async function assertSameStep(x: Engine, y: Engine): Promise<void> {
+  const [a, b] = [await x.sftStep(batch, hp), await y.sftStep(batch, hp)];
+  assert.equal(a.loss, b.loss);
+  const [wa, wb] = [await x.exportState(), await y.exportState()];
+  for (const name of Object.keys(wa.weights)) assert.deepEqual(wa.weights[name].data, wb.weights[name].data, `${name} differs`);
+}
+
 test('SFT drives the loss on a tiny corpus down by more than 20x', async () => {
   const engine = await Engine.start({ config, seed: 1, intraOpThreads: 1 });
   try {
@@ -98,12 +106,28 @@ test('an engine that never trained exports zero moments at step 0 and steps as o
     assert.equal(before.optimizer.step, 0);
     for (const t of Object.values(before.optimizer.m)) assert.ok(t.data.every((x) => x === 0));
     explicit = await Engine.start({ config, seed: 3, weights: before.weights, optimizer: before.optimizer, intraOpThreads: 1 });
-    const [a, b] = [await lazy.sftStep(batch, hp), await explicit.sftStep(batch, hp)];
-    assert.equal(a.loss, b.loss);
-    const [wa, wb] = [await lazy.exportState(), await explicit.exportState()];
-    for (const name of Object.keys(wa.weights)) assert.deepEqual(wa.weights[name].data, wb.weights[name].data, `${name} differs`);
+    await assertSameStep(lazy, explicit);
   } finally {
     await lazy.close();
     await explicit?.close();
+  }
+});
+
+test('a trainer moving between SFT and GRPO steps rebuilds its one train session and computes as a fresh one', async () => {
+  // Each kind of step gets its own session and only one is kept (its arena is as large as a step's activations).
+  const engine = await Engine.start({ config, seed: 4, intraOpThreads: 1 });
+  let fresh: Engine | undefined;
+  try {
+    await engine.sftStep(batch, hp);
+    const oldLogprobs = await engine.logprobs(batch.sequences);
+    const grpoBatch = { sequences: batch.sequences, completionMask: batch.lossMask, oldLogprobs, advantages: Float32Array.of(1, -1, 0.5, -0.5) };
+    const scalars = { epsLow: 0.2, epsHigh: 0.28, beta: 0, maxLen: 1 };
+    for (const aggregation of ['dapo', 'grpo'] as const) assert.ok(Number.isFinite((await engine.grpoStep(grpoBatch, { aggregation, scalars }, hp)).loss));
+    fresh = await Engine.start({ config, seed: 4, intraOpThreads: 1 });
+    await fresh.importState(await engine.exportState());
+    await assertSameStep(engine, fresh);
+  } finally {
+    await engine.close();
+    await fresh?.close();
   }
 });
