@@ -18,7 +18,11 @@ async function answer({ id, fn, args }: CallRequest): Promise<void> {
     const f = engineModule[fn];
     if (typeof f !== 'function') throw new TypeError(`engine module ${modulePath} exports no function "${fn}"`);
     const value: unknown = await f(...args);
-    port.postMessage({ id, ok: true, value } satisfies CallReply, transferableBuffers(value));
+    try {
+      port.postMessage({ id, ok: true, value } satisfies CallReply, transferableBuffers(value));
+    } catch (err) {
+      throw new Error(`${fn}: its result could not be sent: ${(err as Error).message} (an engine function must return copies of arrays it keeps)`, { cause: err });
+    }
   } catch (err) {
     port.postMessage({ id, ok: false, error: serializeError(err) } satisfies CallReply);
   }
@@ -27,7 +31,10 @@ async function answer({ id, fn, args }: CallRequest): Promise<void> {
 /**
  * The ArrayBuffers of typed arrays in `value` that can be handed over instead of copied: only
  * those a view spans completely, because a partial view (a slice of Node's Buffer pool, say)
- * shares its buffer with data the result does not own.
+ * shares its buffer with data the result does not own. Empty buffers are left to the clone:
+ * nothing is saved by moving them, and a buffer handed over by an earlier call is empty
+ * (detached); in a transfer list postMessage would drop the whole message without a word,
+ * while the clone throws.
  */
 function transferableBuffers(value: unknown): ArrayBuffer[] {
   const found = new Set<ArrayBuffer>();
@@ -37,7 +44,7 @@ function transferableBuffers(value: unknown): ArrayBuffer[] {
     seen.add(v);
     if (ArrayBuffer.isView(v)) {
       const { buffer } = v;
-      if (buffer instanceof ArrayBuffer && v.byteOffset === 0 && v.byteLength === buffer.byteLength) found.add(buffer);
+      if (buffer instanceof ArrayBuffer && buffer.byteLength > 0 && v.byteOffset === 0 && v.byteLength === buffer.byteLength) found.add(buffer);
       return;
     }
     for (const child of Array.isArray(v) ? v : Object.values(v)) visit(child);

@@ -193,7 +193,7 @@ export async function exportState(): Promise<ExportedState> {
     weights: copyTensors(s.weights),
     optimizer: o ? { m: copyTensors(o.m), v: copyTensors(o.v), step: o.step } : freshOptimizer(s.weights),
     rng: s.rng.getState(),
-    ...(s.assets && { assets: s.assets }),
+    ...(s.assets && { assets: copyBytes(s.assets) }),
   };
 }
 
@@ -321,6 +321,10 @@ function checkTensors(what: string, tensors: NamedTensors, shapes: Record<string
 
 function zerosLike(tensors: NamedTensors): NamedTensors {
   return Object.fromEntries(Object.entries(tensors).map(([k, t]) => [k, { dims: [...t.dims], data: new Float32Array(t.data.length) }]));
+}
+
+function copyBytes(files: Record<string, Uint8Array>): Record<string, Uint8Array> {
+  return Object.fromEntries(Object.entries(files).map(([k, b]) => [k, b.slice()]));
 }
 
 function copyTensors(tensors: NamedTensors): NamedTensors {

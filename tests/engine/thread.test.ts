@@ -64,6 +64,14 @@ describe('EngineThread', () => {
     assert.deepEqual(await thread.call('lastResultByteLengths'), { whole: 0, part: 8 });
   });
 
+  it('fails a call whose result holds an array it handed over before, instead of never answering', async () => {
+    // postMessage silently drops a message whose transfer list holds a detached buffer: the call
+    // would wait forever (a GRPO step of the SmolLM2 demo did, on its second exportState).
+    assert.deepEqual([...(await thread.call<{ kept: Float32Array }>('keptArray')).kept], [5, 6]);
+    await assert.rejects(thread.call('keptArray'), /keptArray: its result could not be sent.*detached.*return copies of arrays it keeps/);
+    assert.deepEqual(await thread.call('threadOptions'), { intraOpThreads: 1 }, 'the thread keeps working');
+  });
+
   it('copies typed arrays in arguments: the caller keeps them, the thread gets arrays of its own', async () => {
     const weights = Float32Array.from([1.5, -2, 3]);
     const bytes = Buffer.from('abc'); // a view into Node's shared Buffer pool
