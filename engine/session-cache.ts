@@ -38,10 +38,15 @@ export async function optimisedSession(
   model: Uint8Array, options: InferenceSession.SessionOptions, dir: string, runtime: string,
 ): Promise<CachedSession> {
   const file = path.join(dir, `${cacheKey(model, options, runtime)}.onnx`);
-  const entry = readEntry(file);
+  let entry: Buffer | undefined;
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    entry = readEntry(file);
+  } catch (err) {
+    throw new Error(`the session cache folder ${dir} cannot be used (R1_SESSION_CACHE names another): ${(err as Error).message}`, { cause: err });
+  }
   if (entry) return { session: await InferenceSession.create(entry, { ...options, graphOptimizationLevel: 'disabled' }), cached: true };
 
-  fs.mkdirSync(dir, { recursive: true });
   // Unique per writer: engines on several threads or processes may build the same graph at once.
   const scratch = `${file}.${process.pid}-${randomBytes(6).toString('hex')}`;
   try {

@@ -113,4 +113,15 @@ describe('optimised-model cache', () => {
     assert.equal((await open(chainedMatMulModel(3, 2), 1)).cached, true);
     assert.equal(fs.readdirSync(dir).length, 3);
   });
+
+  it('names the folder, and how to choose another, when it cannot be used', async () => {
+    const file = path.join(freshDir(), 'a-file');
+    fs.writeFileSync(file, 'not a folder');
+    const dir = path.join(file, 'cache');
+    await assert.rejects(optimisedSession(chainedMatMulModel(2, 1), cpuSessionOptions(1), dir, onnxruntimeVersion()), (err: Error) => {
+      assert.ok(err.message.includes(dir), err.message);
+      assert.match(err.message, /R1_SESSION_CACHE/);
+      return true;
+    });
+  });
 });
