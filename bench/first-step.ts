@@ -66,8 +66,14 @@ async function firstAndSteady(steps: number, f: () => Promise<unknown>): Promise
 
 /** The child: a rollout engine's order (generation), then a trainer's (SFT, then GRPO). */
 async function child(c: FirstStepCase): Promise<Figures> {
-  const weights = c.gguf ? (() => { const s = openGguf(c.gguf!); try { return readWeights(s); } finally { s.close(); } })() : undefined;
-  await trainer.init({ config: c.model, seed: 1, weights, device: { kind: 'cpu', threads: c.threads } });
+  // A real model's weights and tokenizer, as a rollout engine or trainer gets them from its checkpoint.
+  const source = c.gguf ? openGguf(c.gguf) : undefined;
+  try {
+    const real = source && { weights: readWeights(source), assets: source.assets };
+    await trainer.init({ config: c.model, seed: 1, ...real, device: { kind: 'cpu', threads: c.threads } });
+  } finally {
+    source?.close();
+  }
   let x = 1;
   const next = () => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) % 256);
   const sequences = Array.from({ length: c.batch }, () => Int32Array.from({ length: c.seq }, next));
