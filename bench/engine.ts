@@ -8,6 +8,9 @@
  * import/export figures of model-io.ts (BENCH_LARGE=0 leaves out the 6 GB round trip; BENCH_CONFIG
  * picks configs by name; SmolLM2 at batch 8 x 512 runs only as BENCH_CONFIG=T=512, alone, so its peak RSS is its own),
  * and sampling at V=152k beside a decode step (sampling.ts; BENCH_ONLY=sampling runs only that).
+ * Each config starts with its cold start: first generation, SFT and GRPO step of a new process
+ * beside steady ones, with an empty and a filled optimised-model cache (first-step.ts;
+ * BENCH_ONLY=first-step runs only those).
  */
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
@@ -21,6 +24,7 @@ import { readWeights } from '../engine/model-source';
 import type { NamedTensors } from '../engine/tensors';
 import { toolPath } from '../infra/local/tools';
 import { modelConfigSchema, type ModelConfig } from '../schemas/model';
+import { benchFirstStep } from './first-step';
 import { benchModelIo } from './model-io';
 import { benchSampling } from './sampling';
 import { OptimizerSchema } from '../schemas/optimizer';
@@ -30,6 +34,8 @@ const THREADS = Number(process.env.BENCH_THREADS ?? 2);
 const ONLY_GENERATE = process.env.BENCH_ONLY === 'generate';
 /** BENCH_ONLY=sampling runs only the sampling case. */
 const ONLY_SAMPLING = process.env.BENCH_ONLY === 'sampling';
+/** BENCH_ONLY=first-step runs only the first-vs-steady figures (first-step.ts) of each config. */
+const ONLY_FIRST_STEP = process.env.BENCH_ONLY === 'first-step';
 
 interface BenchConfig {
   name: string;
@@ -46,6 +52,8 @@ interface BenchConfig {
   steps: number;
   /** Real weights (SmolLM2's); random ones otherwise. */
   weights?: () => NamedTensors;
+  /** The GGUF file those real weights come from, for the first-step processes. */
+  gguf?: string;
   /** Runs only when BENCH_CONFIG names it: its 12+ GB do not fit beside the other configs' on a shared 24 GB machine. */
   onlyWhenNamed?: boolean;
 }
@@ -54,11 +62,12 @@ const model = (d: number, layers: number, heads: number) =>
   modelConfigSchema.parse({ vocabSize: 259, hiddenSize: d, intermediateSize: 4 * d, numLayers: layers, numHeads: heads, numKvHeads: heads, maxSeqLen: 512 });
 
 /** SmolLM2-135M-Instruct as imported from its GGUF: its config, and its weights when asked. */
-function smolLm2(): { model: ModelConfig; weights: () => NamedTensors } {
+function smolLm2(): { model: ModelConfig; weights: () => NamedTensors; gguf: string } {
   const source = openGguf(toolPath('smollm2'));
   source.close();
   return {
     model: source.config,
+    gguf: toolPath('smollm2'),
     weights: () => {
       const s = openGguf(toolPath('smollm2'));
       try {
@@ -152,6 +161,9 @@ async function main(): Promise<void> {
   const named = process.env.BENCH_CONFIG;
   for (const cfg of ONLY_SAMPLING ? [] : CONFIGS.filter((c) => (named ? c.name.includes(named) : !c.onlyWhenNamed))) {
     console.log(`\n${cfg.name}, batch ${cfg.batch} x seq ${cfg.seq}`);
+    // First, while this process holds no model: each case runs in processes of its own.
+    if (!ONLY_GENERATE) benchFirstStep({ model: cfg.model, gguf: cfg.gguf, batch: cfg.batch, seq: cfg.seq, newTokens: cfg.newTokens, threads: THREADS, steps: Math.min(cfg.steps, 3) });
+    if (ONLY_FIRST_STEP) continue;
     const { parameters } = await trainer.init({ config: cfg.model, seed: 1, weights: cfg.weights?.(), device: { kind: 'cpu', threads: THREADS } });
     console.log(`  parameters: ${(parameters / 1e6).toFixed(2)} M`);
     const sequences = randomSequences(cfg.batch, cfg.seq, 1);
@@ -188,8 +200,8 @@ async function main(): Promise<void> {
       console.log(`  PyTorch peak RSS:        ${torch.peakRssMiB.toFixed(0)} MiB`);
     }
   }
-  if (!ONLY_GENERATE) await benchSampling(THREADS);
-  if (!ONLY_GENERATE && !ONLY_SAMPLING) await benchModelIo(toolPath('smollm2'), { large: process.env.BENCH_LARGE !== '0' });
+  if (!ONLY_GENERATE && !ONLY_FIRST_STEP) await benchSampling(THREADS);
+  if (!ONLY_GENERATE && !ONLY_SAMPLING && !ONLY_FIRST_STEP) await benchModelIo(toolPath('smollm2'), { large: process.env.BENCH_LARGE !== '0' });
 }
 
 main().catch((err) => {

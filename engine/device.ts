@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { InferenceSession } from 'onnxruntime-node';
 import { deviceSchema, type Device } from '../schemas/device';
+import { optimisedSession, sessionCacheDir } from './session-cache';
 
 export type { Device };
 
@@ -19,30 +20,37 @@ export type { Device };
  */
 export const CUDA_PROVIDER_FILES = ['libonnxruntime_providers_shared.so', 'libonnxruntime_providers_cuda.so'];
 
-/** Creates an onnxruntime session for a serialized ONNX model on the given device. */
-export async function createSession(model: Uint8Array, device: Device): Promise<InferenceSession> {
+/**
+ * Creates an onnxruntime session for a serialized ONNX model on the given device. On the CPU the
+ * optimised model is cached in `cacheDir` (session-cache.ts), so only the first engine to build a
+ * graph on this machine pays for optimising it.
+ */
+export async function createSession(model: Uint8Array, device: Device, cacheDir = sessionCacheDir()): Promise<InferenceSession> {
   const d = deviceSchema.parse(device);
-  if (d.kind === 'cpu') {
-    return InferenceSession.create(model, {
-      executionProviders: ['cpu'],
-      // onnxruntime-node rejects an intraOpNumThreads that is present but undefined.
-      ...(d.threads !== undefined && { intraOpNumThreads: d.threads }),
-      // By default idle pool threads spin between ops. The engine shares its cores with the
-      // Temporal worker, rollout workers and reward sandboxes; under that contention spinning
-      // threads take the cores from the threads with work, and a step ran 1.3-3x slower.
-      extra: { session: { intra_op: { allow_spinning: '0' } } },
-      // The memory pattern gives every run one fresh block for all its activations, so each run
-      // page-faults its way through them again (a 32 MB attention-score add took 35 ms instead
-      // of 8). Without it, tensors come from the arena, whose pages stay mapped between runs.
-      enableMemPattern: false,
-    });
-  }
+  if (d.kind === 'cpu') return (await optimisedSession(model, cpuSessionOptions(d.threads), cacheDir, onnxruntimeVersion())).session;
   checkDevice(d);
   try {
     return await InferenceSession.create(model, { executionProviders: [{ name: 'cuda', deviceId: d.deviceId ?? 0 }] });
   } catch (err) {
     throw new Error(`could not start onnxruntime's CUDA execution provider (device ${d.deviceId ?? 0}): ${(err as Error).message}`, { cause: err });
   }
+}
+
+/** The engine's CPU session options, with `threads` intra-op threads (onnxruntime's choice when unset). */
+export function cpuSessionOptions(threads: number | undefined): InferenceSession.SessionOptions {
+  return {
+    executionProviders: ['cpu'],
+    // onnxruntime-node rejects an intraOpNumThreads that is present but undefined.
+    ...(threads !== undefined && { intraOpNumThreads: threads }),
+    // By default idle pool threads spin between ops. The engine shares its cores with the
+    // Temporal worker, rollout workers and reward sandboxes; under that contention spinning
+    // threads take the cores from the threads with work, and a step ran 1.3-3x slower.
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
+    // The memory pattern gives every run one fresh block for all its activations, so each run
+    // page-faults its way through them again (a 32 MB attention-score add took 35 ms instead
+    // of 8). Without it, tensors come from the arena, whose pages stay mapped between runs.
+    enableMemPattern: false,
+  };
 }
 
 /**

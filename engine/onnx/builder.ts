@@ -120,6 +120,7 @@ export class Graph {
     const info = (v: Value) => ({ name: v.name, dtype: v.dtype, dims: [...v.dims] });
     const nodes = this.liveNodes();
     const used = new Set(nodes.flatMap((n) => n.inputs.map((i) => i.name)));
+    const outputNames = new Set(this.outputs.map((o) => o.name));
     return encodeModel(
       {
         name: 'r1',
@@ -133,6 +134,11 @@ export class Graph {
         initializers: this.initializers.filter((t) => used.has(t.name)),
         inputs: this.inputs.map(info),
         outputs: this.outputs.map(info),
+        // The shape of every value computed: onnxruntime's own inference loses symbolic dims at
+        // each Reshape, and its memory planner then finds no buffer to reuse, scanning a list of
+        // dead buffers that grows with the graph for every value. Without these, creating a
+        // SmolLM2 train-step session took 16 s in that scan alone; with them, under 2 s.
+        valueInfo: nodes.flatMap((n) => n.outputs).filter((o) => !outputNames.has(o.name)).map(info),
       },
       OPSET,
     );

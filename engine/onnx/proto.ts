@@ -42,6 +42,8 @@ export interface GraphProto {
   initializers: TensorProto[];
   inputs: ValueInfoProto[];
   outputs: ValueInfoProto[];
+  /** Shapes of values computed inside the graph. */
+  valueInfo: ValueInfoProto[];
 }
 
 /** Serialises one protobuf message; nested messages are written through `message()`. */
@@ -154,6 +156,7 @@ function graph(g: GraphProto): Writer {
   for (const t of g.initializers) w.message(5, tensor(t));
   for (const i of g.inputs) w.message(11, valueInfo(i));
   for (const o of g.outputs) w.message(12, valueInfo(o));
+  for (const v of g.valueInfo) w.message(13, valueInfo(v));
   return w;
 }
 
