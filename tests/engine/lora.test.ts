@@ -82,6 +82,27 @@ test('a LoRA trainer trains only its adapters, and its merged weights give the l
   }
 });
 
+test('a LoRA GRPO step (with the KL to its reference) moves the adapters and leaves the layers not adapted as they were', async () => {
+  const base = initParameters(config, 8);
+  const engine = await Engine.start({ config, seed: 8, weights: copy(base), lora, intraOpThreads: 1 });
+  try {
+    await engine.snapshotReference();
+    const before = (await engine.exportState()).lora!.adapters;
+    const oldLogprobs = await engine.logprobs(batch.sequences);
+    const grpoBatch = { sequences: batch.sequences, completionMask: batch.lossMask, oldLogprobs, refLogprobs: oldLogprobs, advantages: Float32Array.of(1, -1, 0.5) };
+    const metrics = await engine.grpoStep(grpoBatch, { aggregation: 'grpo', scalars: { epsLow: 0.2, epsHigh: 0.28, beta: 0.04, maxLen: 1 } }, hp);
+    assert.ok(metrics.gradNorm > 0 && Number.isFinite(metrics.loss), JSON.stringify(metrics));
+    const after = await engine.exportState();
+    assert.deepEqual(Object.keys(after.optimizer.m).sort(), Object.keys(adapterShapes(config, lora)).sort());
+    assert.ok(Object.keys(before).every((name) => after.lora!.adapters[name].data.some((x, i) => x !== before[name].data[i])), 'an adapter did not move');
+    for (const name of ['model.embed_tokens.weight', 'model.layers.0.self_attn.k_proj.weight', 'model.layers.1.input_layernorm.weight', 'lm_head.weight']) {
+      assert.deepEqual(after.weights[name].data, base[name].data, `${name} changed`);
+    }
+  } finally {
+    await engine.close();
+  }
+});
+
 test('a LoRA trainer saved through a checkpoint resumes with identical losses, adapters and moments', async () => {
   const base = initParameters(config, 6);
   const original = await Engine.start({ config, seed: 6, weights: copy(base), lora, intraOpThreads: 1 });
