@@ -8,6 +8,7 @@
  * import/export figures of model-io.ts (BENCH_LARGE=0 leaves out the 6 GB round trip; BENCH_CONFIG
  * picks configs by name; SmolLM2 at batch 8 x 512 runs only as BENCH_CONFIG=T=512, alone, so its peak RSS is its own),
  * and sampling at V=152k beside a decode step (sampling.ts; BENCH_ONLY=sampling runs only that).
+ * BENCH_CONFIG=LoRA runs only LoRA beside the full fine-tune on SmolLM2 (lora.ts).
  */
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
@@ -21,9 +22,11 @@ import { readWeights } from '../engine/model-source';
 import type { NamedTensors } from '../engine/tensors';
 import { toolPath } from '../infra/local/tools';
 import { modelConfigSchema, type ModelConfig } from '../schemas/model';
+import { benchLora } from './lora';
 import { benchModelIo } from './model-io';
 import { benchSampling } from './sampling';
 import { OptimizerSchema } from '../schemas/optimizer';
+import { timed } from './timed';
 
 const THREADS = Number(process.env.BENCH_THREADS ?? 2);
 /** BENCH_ONLY=generate times generation alone (quicker, for comparing decode changes). */
@@ -88,22 +91,6 @@ function randomSequences(n: number, len: number, seed: number): Int32Array[] {
   return Array.from({ length: n }, () => Int32Array.from({ length: len }, next));
 }
 
-/**
- * Seconds of the fastest of `n` calls, after one untimed call (session creation, warm-up). The
- * fastest, not the mean: on a shared machine the mean mostly measures the neighbours' load, and
- * torch_reference.py times PyTorch the same way, so the ratio compares like with like.
- */
-async function timed(n: number, f: () => Promise<unknown>): Promise<number> {
-  await f();
-  let best = Infinity;
-  for (let i = 0; i < n; i++) {
-    const t0 = process.hrtime.bigint();
-    await f();
-    best = Math.min(best, Number(process.hrtime.bigint() - t0) / 1e9);
-  }
-  return best;
-}
-
 async function decodeTokensPerSecond(cfg: BenchConfig, useCache: boolean, rows: number): Promise<number> {
   // The engine's own session settings (device.ts), so the figure is what generate() gets.
   const session = await createSession(decodeGraph(cfg.model).toModel(), { kind: 'cpu', threads: THREADS });
@@ -150,6 +137,7 @@ async function main(): Promise<void> {
   console.log(`engine benchmark: onnxruntime-node CPU, ${THREADS} intra-op threads, float32; PyTorch with OMP_WAIT_POLICY=${process.env.OMP_WAIT_POLICY ?? 'PASSIVE'}`);
   // BENCH_CONFIG=SmolLM2 times only the configs whose name has that text (BENCH_CONFIG=none: only model-io).
   const named = process.env.BENCH_CONFIG;
+  if (named === 'LoRA') return benchLora(THREADS);
   for (const cfg of ONLY_SAMPLING ? [] : CONFIGS.filter((c) => (named ? c.name.includes(named) : !c.onlyWhenNamed))) {
     console.log(`\n${cfg.name}, batch ${cfg.batch} x seq ${cfg.seq}`);
     const { parameters } = await trainer.init({ config: cfg.model, seed: 1, weights: cfg.weights?.(), device: { kind: 'cpu', threads: THREADS } });
