@@ -3,7 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { checkDevice } from '../engine/device';
 import { Engine } from '../engine/engine';
 import type { TrainerState } from '../engine/checkpoint';
+import type { NamedTensors } from '../engine/tensors';
 import type { Device } from '../schemas/device';
+import type { Lora } from '../schemas/lora';
 import { modelConfigSchema, type ModelConfig } from '../schemas/model';
 import type { CheckpointRef } from '../schemas/refs';
 import type { PolicyRuntime } from '../schemas/runtime';
@@ -108,7 +110,9 @@ export class TrainerHost {
   }
 
   /**
-   * Starts a trainer for `key` (`<pipeline>/<phase>`, trainerKey) from a saved state. A
+   * Starts a trainer for `key` (`<pipeline>/<phase>`, trainerKey) from a saved state; with `lora`,
+   * one that trains adapters on the frozen `lora.base` (the phase's base model: a LoRA
+   * checkpoint's own weights are merged, so the trainer takes only its adapters and moments). A
    * pipeline's phases run one after another, so the trainers of its other phases are done: they
    * go first (a real model's trainer holds gigabytes). A full host then evicts its least recently
    * used trainer. Either saves its steps beyond its last checkpoint first, as a shutdown does.
@@ -116,24 +120,32 @@ export class TrainerHost {
   async start(
     key: string,
     state: TrainerState,
-    opts: { runtime: PolicyRuntime; basis: string; step: number; reference?: TrainerState },
+    opts: { runtime: PolicyRuntime; basis: string; step: number; reference?: TrainerState; lora?: { config: Lora; base: NamedTensors } },
   ): Promise<LiveTrainer> {
     await this.drop(key);
     const pipeline = key.slice(0, key.indexOf('/') + 1);
     for (const other of this.trainers.keys()) if (pipeline && other.startsWith(pipeline)) await this.saveAndDrop(other, 'next phase');
     // Evicted here rather than by the cache: a trainer saves its steps before its engine goes.
     while (this.trainers.size >= this.trainers.capacity) await this.saveAndDrop(this.trainers.leastRecent()!, 'trainer evicted');
-    const engine = await Engine.start({ ...opts.runtime, device: this.device, config: state.config, weights: (opts.reference ?? state).weights, assets: state.assets });
+    const engine = await Engine.start({
+      ...opts.runtime,
+      device: this.device,
+      config: state.config,
+      weights: opts.lora?.base ?? (opts.reference ?? state).weights,
+      ...(opts.lora && { lora: opts.lora.config }),
+      assets: state.assets,
+    });
     if (opts.reference) {
-      // The KL term's reference is the phase's starting policy; the state continues from there.
+      // The KL term's reference is the phase's starting policy; a saved state continues from there.
       await engine.snapshotReference();
     }
-    if (opts.reference || state.optimizer || state.rng) {
+    if (state.optimizer || state.rng) {
       await engine.importState({
         config: state.config,
         weights: state.weights,
         optimizer: state.optimizer ?? zeroOptimizer(state),
         rng: state.rng ?? (await engine.exportState()).rng,
+        lora: state.lora,
       });
     }
     const trainer = { engine, config: modelConfigSchema.parse(state.config), basis: opts.basis, step: opts.step, curves: new Curves(), assets: state.assets };
@@ -209,6 +221,7 @@ export async function resumeTrainer(
     basis: (checkpoint ?? input.base).uri,
     step: checkpoint?.step ?? 0,
     reference: opts.withReference ? baseState : undefined,
+    ...(input.lora && { lora: { config: input.lora, base: baseState.weights } }),
   });
   return { trainer, checkpoint };
 }

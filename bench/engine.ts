@@ -11,6 +11,7 @@
  * Each config starts with its cold start: first generation, SFT and GRPO step of a new process
  * beside steady ones, with an empty and a filled optimised-model cache (first-step.ts;
  * BENCH_ONLY=first-step runs only those).
+ * BENCH_CONFIG=LoRA runs only LoRA beside the full fine-tune on SmolLM2 (lora.ts).
  */
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
@@ -25,9 +26,11 @@ import type { NamedTensors } from '../engine/tensors';
 import { toolPath } from '../infra/local/tools';
 import { modelConfigSchema, type ModelConfig } from '../schemas/model';
 import { benchFirstStep } from './first-step';
+import { benchLora } from './lora';
 import { benchModelIo } from './model-io';
 import { benchSampling } from './sampling';
 import { OptimizerSchema } from '../schemas/optimizer';
+import { timed } from './timed';
 
 const THREADS = Number(process.env.BENCH_THREADS ?? 2);
 /** BENCH_ONLY=generate times generation alone (quicker, for comparing decode changes). */
@@ -97,22 +100,6 @@ function randomSequences(n: number, len: number, seed: number): Int32Array[] {
   return Array.from({ length: n }, () => Int32Array.from({ length: len }, next));
 }
 
-/**
- * Seconds of the fastest of `n` calls, after one untimed call (session creation, warm-up). The
- * fastest, not the mean: on a shared machine the mean mostly measures the neighbours' load, and
- * torch_reference.py times PyTorch the same way, so the ratio compares like with like.
- */
-async function timed(n: number, f: () => Promise<unknown>): Promise<number> {
-  await f();
-  let best = Infinity;
-  for (let i = 0; i < n; i++) {
-    const t0 = process.hrtime.bigint();
-    await f();
-    best = Math.min(best, Number(process.hrtime.bigint() - t0) / 1e9);
-  }
-  return best;
-}
-
 async function decodeTokensPerSecond(cfg: BenchConfig, useCache: boolean, rows: number): Promise<number> {
   // The engine's own session settings (device.ts), so the figure is what generate() gets.
   const session = await createSession(decodeGraph(cfg.model).toModel(), { kind: 'cpu', threads: THREADS });
@@ -159,6 +146,7 @@ async function main(): Promise<void> {
   console.log(`engine benchmark: onnxruntime-node CPU, ${THREADS} intra-op threads, float32; PyTorch with OMP_WAIT_POLICY=${process.env.OMP_WAIT_POLICY ?? 'PASSIVE'}`);
   // BENCH_CONFIG=SmolLM2 times only the configs whose name has that text (BENCH_CONFIG=none: only model-io).
   const named = process.env.BENCH_CONFIG;
+  if (named === 'LoRA') return benchLora(THREADS);
   for (const cfg of ONLY_SAMPLING ? [] : CONFIGS.filter((c) => (named ? c.name.includes(named) : !c.onlyWhenNamed))) {
     console.log(`\n${cfg.name}, batch ${cfg.batch} x seq ${cfg.seq}`);
     // First, while this process holds no model: each case runs in processes of its own.

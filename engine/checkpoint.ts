@@ -1,4 +1,6 @@
+import { modelConfigSchema } from '../schemas/model';
 import { trainerStateFileSchema, type TrainerStateFile } from '../schemas/trainer-state';
+import { adapterShapes, type LoraState } from './lora';
 import { ASSET_FILES } from './model-source';
 import type { RngState } from './rng';
 import { checkShapes, readSafetensorsStream, shardSafetensors, shardsOfIndex, type StreamedFile } from './safetensors';
@@ -7,9 +9,14 @@ import type { NamedTensors } from './tensors';
 /** Everything a trainer needs to continue exactly where it stopped. */
 export interface TrainerState {
   config: unknown;
+  /**
+   * The weights as everything outside the trainer uses them: a LoRA phase's are merged
+   * (W + alpha/rank B A), and its trainer resumes from the phase's base model and `lora` instead.
+   */
   weights: NamedTensors;
-  /** AdamW moments, one pair per parameter under the parameter's name, and the step count. */
+  /** AdamW moments, one pair per trained parameter (each weight, or each LoRA adapter tensor) under its name, and the step count. */
   optimizer?: { m: NamedTensors; v: NamedTensors; step: number };
+  lora?: LoraState;
   rng?: RngState;
   extra?: Record<string, unknown>;
   /**
@@ -34,7 +41,8 @@ export const CHECKPOINT_SHARD_BYTES = 2 * 1024 ** 3;
  *   Hugging Face shards): the weights, f32, Hugging Face names (loadable by other tools);
  * - optimizer.safetensors, sharded the same way (only with an optimizer): `m.<param>` and
  *   `v.<param>`, f32;
- * - state.json: config, optimizer step, RNG state, extra (schemas/trainer-state.ts);
+ * - adapter_model.safetensors (a LoRA phase's): the adapters, as PEFT names its file;
+ * - state.json: config, optimizer step, RNG state, LoRA settings, extra (schemas/trainer-state.ts);
  * - the assets (tokenizer files), as they are.
  * Everything stays f32 so a resumed run continues bit for bit.
  */
@@ -44,6 +52,7 @@ export function encodeTrainerState(s: TrainerState, shardBytes = CHECKPOINT_SHAR
     config: s.config,
     ...(s.optimizer && { optimizerStep: s.optimizer.step }),
     ...(s.rng && { rng: s.rng }),
+    ...(s.lora && { lora: s.lora.config }),
     ...(s.extra && { extra: s.extra }),
   };
   const files: Record<string, CheckpointFile> = {
@@ -51,6 +60,7 @@ export function encodeTrainerState(s: TrainerState, shardBytes = CHECKPOINT_SHAR
     'state.json': Buffer.from(JSON.stringify(trainerStateFileSchema.parse(state), null, 2) + '\n'),
   };
   if (s.optimizer) Object.assign(files, tensorFiles({ ...prefixed('m.', s.optimizer.m), ...prefixed('v.', s.optimizer.v) }, 'optimizer', shardBytes));
+  if (s.lora) Object.assign(files, tensorFiles(s.lora.adapters, 'adapter_model', shardBytes));
   for (const [name, bytes] of Object.entries(s.assets ?? {})) {
     if (!(ASSET_FILES as readonly string[]).includes(name)) throw new Error(`asset ${name} is not one a checkpoint carries (${ASSET_FILES.join(', ')})`);
     files[name] = bytes;
@@ -121,9 +131,17 @@ export async function decodeTrainerState(
   if (hasOptimizer !== (state.optimizerStep !== undefined)) {
     throw new Error('state.json and optimizer.safetensors disagree: optimizerStep and the optimizer file must come together');
   }
+  // A LoRA phase trains its adapters: they and their moments are what it resumes from.
+  const trained = state.lora && !opts.weightsOnly ? adapterShapes(modelConfigSchema.parse(state.config), state.lora) : shapes;
+  if (state.lora && !opts.weightsOnly) {
+    const adapters = await readTensorFiles(files, 'adapter_model');
+    if (!adapters) need('adapter_model.safetensors');
+    checkShapes(adapters!, trained, 'adapter_model.safetensors');
+    out.lora = { config: state.lora, adapters: adapters! };
+  }
   if (hasOptimizer && state.optimizerStep !== undefined && !opts.weightsOnly) {
     const moments = (await readTensorFiles(files, 'optimizer'))!;
-    checkShapes(moments, { ...prefixed('m.', shapes), ...prefixed('v.', shapes) }, 'optimizer.safetensors');
+    checkShapes(moments, { ...prefixed('m.', trained), ...prefixed('v.', trained) }, 'optimizer.safetensors');
     out.optimizer = { m: unprefixed('m.', moments), v: unprefixed('v.', moments), step: state.optimizerStep };
   }
   if (state.rng) out.rng = state.rng;

@@ -1,16 +1,20 @@
 /**
  * The graphs the product runs. Batch and sequence dims are symbolic, so one session per graph
  * serves every batch. Parameters are graph inputs named as in Hugging Face safetensors; a train
- * step also takes `m.<name>`/`v.<name>` and returns `new.<name>`, `new.m.<name>`, `new.v.<name>`.
+ * step also takes `m.<name>`/`v.<name>` and returns `new.<name>`, `new.m.<name>`, `new.v.<name>`
+ * for each trained parameter: every weight, or with LoRA only the adapters (engine/lora.ts), the
+ * weights then being inputs it reads and does not differentiate.
  *
  * Batch inputs (B sequences right-padded to T):
  *   ids, targets, positions [B, T] int32 (targets[t] = ids[t+1]); attentionMask, lossMask [B, T] float.
  */
 import type { LossAggregation } from '../schemas/grpo';
+import type { Lora } from '../schemas/lora';
 import type { ModelConfig } from '../schemas/model';
 import { gradients } from './autodiff';
 import { GRPO_LOSS_SCALARS, GrpoLossScalar, GrpoOutputs, grpoLoss, maskedMean, sftLoss, tokenLogprobs } from './losses';
-import { headDim, cachedDecoder, decoder, lmHead, lmHeadWeight, parameterInputs, parameterShapes, KeyValueCache } from './model';
+import { adapterInputs } from './lora';
+import { headDim, cachedDecoder, decoder, lmHead, lmHeadWeight, parameterInputs, Adapters, KeyValueCache } from './model';
 import { FloatType, Graph, Value } from './onnx/builder';
 import { adamW } from './optimizer';
 
@@ -29,8 +33,8 @@ function sequenceInputs(g: Graph) {
 }
 
 /** Model forward up to per-target log-probs (and per-position entropies, when asked for). */
-function forward(g: Graph, cfg: ModelConfig, params: Record<string, Value>, s: ReturnType<typeof sequenceInputs>, entropy = false) {
-  const { hidden } = decoder(g, cfg, params, s);
+function forward(g: Graph, cfg: ModelConfig, params: Record<string, Value>, s: ReturnType<typeof sequenceInputs>, entropy = false, adapters: Adapters = {}) {
+  const { hidden } = decoder(g, cfg, params, s, adapters);
   return tokenLogprobs(g, hidden, lmHeadWeight(cfg, params), s.targets, entropy);
 }
 
@@ -77,30 +81,30 @@ export function decodeGraph(cfg: ModelConfig, float: FloatType = 'float32'): Gra
 }
 
 /** SFT step: masked token cross-entropy, its gradient and an AdamW update. */
-export function sftStepGraph(cfg: ModelConfig, float: FloatType = 'float32'): Graph {
+export function sftStepGraph(cfg: ModelConfig, lora?: Lora, float: FloatType = 'float32'): Graph {
   const g = new Graph(float);
-  const params = parameterInputs(g, cfg);
+  const { params, trained, adapters } = trainedInputs(g, cfg, lora);
   const s = sequenceInputs(g);
   const lossMask = g.input('lossMask', float, ['B', 'T']);
-  const loss = sftLoss(g, forward(g, cfg, params, s).logprobs, lossMask);
-  optimizerStep(g, cfg, params, loss);
+  const loss = sftLoss(g, forward(g, cfg, params, s, false, adapters).logprobs, lossMask);
+  optimizerStep(g, trained, loss);
   g.output(loss, 'loss');
   return g;
 }
 
 /** GRPO step: clipped surrogate + k3 KL with the given aggregation, gradient, AdamW update. */
-export function grpoStepGraph(cfg: ModelConfig, aggregation: LossAggregation, float: FloatType = 'float32'): Graph {
+export function grpoStepGraph(cfg: ModelConfig, aggregation: LossAggregation, lora?: Lora, float: FloatType = 'float32'): Graph {
   const g = new Graph(float);
-  const params = parameterInputs(g, cfg);
+  const { params, trained, adapters } = trainedInputs(g, cfg, lora);
   const s = sequenceInputs(g);
   const mask = g.input('lossMask', float, ['B', 'T']);
   const oldLogprobs = g.input('oldLogprobs', float, ['B', 'T']);
   const refLogprobs = g.input('refLogprobs', float, ['B', 'T']);
   const advantages = g.input('advantages', float, ['B']);
   const scalars = Object.fromEntries(GRPO_LOSS_SCALARS.map((n) => [n, g.input(n, float, [])] as const)) as Record<GrpoLossScalar, Value>;
-  const { logprobs, entropy } = forward(g, cfg, params, s, true);
+  const { logprobs, entropy } = forward(g, cfg, params, s, true, adapters);
   const out: GrpoOutputs = grpoLoss(g, { logprobs, oldLogprobs, refLogprobs, advantages, mask, ...scalars }, aggregation);
-  optimizerStep(g, cfg, params, out.loss);
+  optimizerStep(g, trained, out.loss);
   g.output(out.loss, 'loss');
   g.output(out.kl, 'kl');
   g.output(out.clipLow, 'clipLow');
@@ -109,9 +113,17 @@ export function grpoStepGraph(cfg: ModelConfig, aggregation: LossAggregation, fl
   return g;
 }
 
-/** Gradient of `loss`, AdamW, and the `new.*` and `gradNorm` outputs. */
-function optimizerStep(g: Graph, cfg: ModelConfig, params: Record<string, Value>, loss: Value): void {
-  const names = Object.keys(parameterShapes(cfg));
+/** The model's weights, and what a step trains: the weights themselves, or with LoRA the adapters. */
+function trainedInputs(g: Graph, cfg: ModelConfig, lora: Lora | undefined) {
+  const params = parameterInputs(g, cfg);
+  if (!lora) return { params, trained: params, adapters: {} };
+  const { tensors, adapters } = adapterInputs(g, cfg, lora);
+  return { params, trained: tensors, adapters };
+}
+
+/** Gradient of `loss` for the `trained` values, AdamW, and the `new.*` and `gradNorm` outputs. */
+function optimizerStep(g: Graph, params: Record<string, Value>, loss: Value): void {
+  const names = Object.keys(params);
   const grads = gradients(g, loss, names.map((n) => params[n]));
   const [step, lr, beta1, beta2, eps, weightDecay, gradClip] = ADAMW_INPUTS.map((n) => g.input(n, g.float, []));
   const slots = names.map((n, i) => ({

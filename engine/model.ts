@@ -82,20 +82,52 @@ export interface DecoderInputs {
   attentionMask: Value;
 }
 
-/** The decoder up to and including the final norm: hidden states [B, T, d]. */
-export function decoder(g: Graph, cfg: ModelConfig, p: Record<string, Value>, inputs: DecoderInputs): { hidden: Value } {
+/**
+ * LoRA adapters of some projections, by the projection's module name (`model.layers.0.self_attn.q_proj`):
+ * A [rank, in], B [out, rank] and the scale alpha / rank (engine/lora.ts makes them).
+ */
+export type Adapters = Record<string, LoraAdapter>;
+export interface LoraAdapter {
+  a: Value;
+  b: Value;
+  scale: number;
+}
+
+/**
+ * The decoder up to and including the final norm: hidden states [B, T, d]. With `adapters`, the
+ * projections they name add their low-rank update (loraLinear).
+ */
+export function decoder(g: Graph, cfg: ModelConfig, p: Record<string, Value>, inputs: DecoderInputs, adapters: Adapters = {}): { hidden: Value } {
   const { ids, positions, attentionMask } = inputs;
   const rope = rotaryTables(g, cfg, positions);
   const blocks = queryBlocks(g, ids.dims[1], attentionBias(g, ids, attentionMask));
+  const project: Project = (x, name) => {
+    const y = linear(g, x, p[name + '.weight'], p[name + '.bias']);
+    const adapter = adapters[name];
+    return adapter ? g.add(y, loraUpdate(g, x, adapter)) : y;
+  };
   let h = g.gather(p['model.embed_tokens.weight'], ids);
   for (let i = 0; i < cfg.numLayers; i++) {
     const pre = `model.layers.${i}.`;
-    h = g.add(h, attention(g, cfg, p, pre + 'self_attn.', rmsNorm(g, cfg, h, p[pre + 'input_layernorm.weight']), rope, blocks));
+    h = g.add(h, attention(g, cfg, p, project, pre + 'self_attn.', rmsNorm(g, cfg, h, p[pre + 'input_layernorm.weight']), rope, blocks));
     const x = rmsNorm(g, cfg, h, p[pre + 'post_attention_layernorm.weight']);
-    const gate = silu(g, linear(g, x, p[pre + 'mlp.gate_proj.weight']));
-    h = g.add(h, linear(g, g.mul(gate, linear(g, x, p[pre + 'mlp.up_proj.weight'])), p[pre + 'mlp.down_proj.weight']));
+    const gate = silu(g, project(x, pre + 'mlp.gate_proj'));
+    h = g.add(h, project(g.mul(gate, project(x, pre + 'mlp.up_proj')), pre + 'mlp.down_proj'));
   }
   return { hidden: rmsNorm(g, cfg, h, p['model.norm.weight']) };
+}
+
+/** x through the named projection (`model.layers.0.mlp.up_proj`): its weight, bias and adapter if any. */
+type Project = (x: Value, name: string) => Value;
+
+/**
+ * The adapter's part of a LoRA linear layer, scale (x A^T) B^T, as PEFT computes it: through the
+ * rank-r activations, so no [out, in] product B A is formed and, with W frozen, no [out, in]
+ * gradient either. x W^T + loraUpdate(x) is the layer with W + scale B A.
+ */
+export function loraUpdate(g: Graph, x: Value, adapter: LoraAdapter): Value {
+  const down = g.mul(g.matmul(x, g.transposeLast(adapter.a)), g.scalar(adapter.scale));
+  return g.matmul(down, g.transposeLast(adapter.b));
 }
 
 /** Logits [..., V] from final hidden states [..., d]. */
@@ -266,7 +298,7 @@ function queryBlocks(g: Graph, T: Dim, bias: Value, n = 4): QueryBlock[] {
 }
 
 function attention(
-  g: Graph, cfg: ModelConfig, p: Record<string, Value>, pre: string,
+  g: Graph, cfg: ModelConfig, p: Record<string, Value>, project: Project, pre: string,
   x: Value, rope: Rotary, blocks: QueryBlock[],
 ): Value {
   const [B, T] = x.dims;
@@ -277,14 +309,14 @@ function attention(
   // explicit copy from that layout, which onnxruntime cannot fold into its transposed-operand
   // MatMul (FusedMatMul): that one measured 2-3x slower on these batched products.
   const rows = (name: string, n: number, r?: Rotary) => {
-    const y = headNorm(g, cfg, p, pre + name, g.reshape(linear(g, x, p[pre + name + '.weight'], p[pre + name + '.bias']), [B, T, n, hd]), rmsNorm);
+    const y = headNorm(g, cfg, p, pre + name, g.reshape(project(x, pre + name), [B, T, n, hd]), rmsNorm);
     return r ? applyRotary(g, y, r) : y;
   };
   // The 1/sqrt(hd) score scale goes into q's rotary tables: [T, hd] per row instead of [T, K] per head.
   const q = rows('q_proj', cfg.numHeads, scaledRotary(g, rope, 1 / Math.sqrt(hd)));
   const k = g.transpose(rows('k_proj', kvHeads, rope), [0, 2, 1, 3]); // [B, kv, T, hd]
   const v = g.transpose(rows('v_proj', kvHeads), [0, 2, 1, 3]);
-  return linear(g, attend(g, q, k, v, blocks, kvHeads), p[pre + 'o_proj.weight']);
+  return project(attend(g, q, k, v, blocks, kvHeads), pre + 'o_proj');
 }
 
 /**

@@ -9,6 +9,7 @@
  */
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
 import { Tensor } from 'onnxruntime-node';
+import type { Lora } from '../schemas/lora';
 import type { EngineEnvironment } from '../schemas/manifest';
 import type { Metrics } from '../schemas/metrics';
 import { modelConfigSchema, type ModelConfig } from '../schemas/model';
@@ -18,6 +19,7 @@ import { engineEnvironment } from './environment';
 import { generate as sample, type GenerateOptions, type Generation } from './generate';
 import { ADAMW_INPUTS, GRPO_METRICS, SFT_METRICS, decodeGraph, grpoStepGraph, logprobsGraph, sftStepGraph } from './graphs';
 import { grpoUpdate as runGrpoUpdate, type GrpoBatch, type GrpoLoss, type GrpoMetrics, type GrpoUpdateInput } from './grpo';
+import { adapterShapes, initAdapters, mergeGraph, type LoraState } from './lora';
 import { initParameters, parameterShapes } from './model';
 import type { Graph } from './onnx/builder';
 import { Rng, type RngState } from './rng';
@@ -26,6 +28,7 @@ import { engineThreadOptions } from './thread';
 import { NamedTensors, TensorF32, numel } from './tensors';
 import { tokenizerOf, type Tokenizer } from './tokenizer';
 
+/** AdamW's state, one pair of moments per trained parameter (every weight, or with LoRA every adapter tensor). */
 export interface OptimizerState {
   m: NamedTensors;
   v: NamedTensors;
@@ -39,9 +42,12 @@ export interface OptimizerState {
  */
 export interface InitOptions {
   config: unknown; // parsed with modelConfigSchema
-  /** Seeds fresh weights (when none are given) and the sampling generator. */
+  /** Seeds fresh weights (when none are given), fresh adapters and the sampling generator. */
   seed: number;
+  /** With `lora`, the frozen base weights. */
   weights?: NamedTensors;
+  /** Train LoRA adapters of these projections instead of the weights; they start fresh (engine/lora.ts) unless importState brings saved ones. */
+  lora?: Lora;
   optimizer?: OptimizerState;
   rng?: RngState;
   device?: Device;
@@ -63,16 +69,23 @@ export interface SftMetrics {
 
 export interface ExportedState {
   config: ModelConfig;
+  /** The policy's weights: with LoRA, merged (W + alpha/rank B A), which is what everything else reads. */
   weights: NamedTensors;
   optimizer: OptimizerState;
   rng: RngState;
+  lora?: LoraState;
   assets?: Record<string, Uint8Array>;
 }
 
 interface State {
   config: ModelConfig;
   device: Device;
+  /** The weights; with LoRA the frozen base, which `policyWeights` merges with the adapters. */
   weights: NamedTensors;
+  lora?: LoraState & {
+    /** The merged weights since the last step, made when first asked for. */
+    merged?: NamedTensors;
+  };
   /**
    * AdamW's moments, twice the weights' size: made on the first train step (or taken from init
    * or importState), so an engine that only generates or scores never holds them.
@@ -104,12 +117,14 @@ export async function init(opts: InitOptions): Promise<{ parameters: number; env
   const config = modelConfigSchema.parse(opts.config);
   const weights = opts.weights ?? initParameters(config, opts.seed);
   checkTensors('weights', weights, parameterShapes(config));
-  if (opts.optimizer) checkOptimizer(opts.optimizer, parameterShapes(config));
+  const lora = opts.lora && { config: opts.lora, adapters: initAdapters(config, opts.lora, opts.seed) };
+  if (opts.optimizer) checkOptimizer(opts.optimizer, trainedShapes(config, lora));
   const threads = engineThreadOptions().intraOpThreads;
   state = {
     config,
     device: opts.device ?? { kind: 'cpu', ...(threads ? { threads } : {}) },
     weights,
+    ...(lora && { lora }),
     ...(opts.optimizer && { optimizer: opts.optimizer }),
     rng: opts.rng ? Rng.fromState(opts.rng) : new Rng(opts.seed),
     tokenizer: tokenizerOf(opts.assets),
@@ -124,7 +139,7 @@ export async function sftStep(batch: SftBatch, at: OptimizerStep): Promise<SftMe
   const s = current();
   const packed = packSequences(batch.sequences);
   const lossMask = packed.shift(batch.lossMask, 'lossMask');
-  const out = await trainStep(s, 'sft', () => sftStepGraph(s.config), { ...packed.feeds, lossMask }, at);
+  const out = await trainStep(s, 'sft', () => sftStepGraph(s.config, s.lora?.config), { ...packed.feeds, lossMask }, at);
   return { ...pick(out, SFT_METRICS), tokens: count(lossMask) };
 }
 
@@ -155,14 +170,14 @@ export async function grpoStep(batch: GrpoBatch, loss: GrpoLoss, at: OptimizerSt
   };
   for (const [name, value] of Object.entries(loss.scalars)) feeds[name] = scalar(value);
   const agg = loss.aggregation;
-  const out = await trainStep(s, `grpo-${agg}`, () => grpoStepGraph(s.config, agg), feeds, at);
+  const out = await trainStep(s, `grpo-${agg}`, () => grpoStepGraph(s.config, agg, s.lora?.config), feeds, at);
   return { ...pick(out, GRPO_METRICS), tokens: count(lossMask) };
 }
 
 /** Per-token log-probs of each sequence under the policy, or the reference (snapshotReference). */
 export async function logprobs(sequences: Int32Array[], policy: 'policy' | 'reference' = 'policy'): Promise<Float32Array[]> {
   const s = current();
-  const weights = policy === 'policy' ? s.weights : s.reference;
+  const weights = policy === 'policy' ? await policyWeights(s) : s.reference;
   if (!weights) throw new Error('logprobs: no reference policy (call snapshotReference() first)');
   const packed = packSequences(sequences);
   const session = await sessionFor(s, 'logprobs', () => logprobsGraph(s.config));
@@ -173,13 +188,13 @@ export async function logprobs(sequences: Int32Array[], policy: 'policy' | 'refe
 /** Keeps a copy of the current weights as the reference policy for the KL term. */
 export async function snapshotReference(): Promise<void> {
   const s = current();
-  s.reference = copyTensors(s.weights);
+  s.reference = copyTensors(await policyWeights(s));
 }
 
 export async function generate(prompts: Int32Array[], opts: GenerateOptions): Promise<Generation[]> {
   const s = current();
   const session = await sessionFor(s, 'decode', () => decodeGraph(s.config));
-  const weights = weightFeeds(s.weights);
+  const weights = weightFeeds(await policyWeights(s));
   const rng = opts.seed === undefined ? s.rng : new Rng(opts.seed);
   return sample((feeds) => session.run({ ...weights, ...feeds }), s.config, s.tokenizer, prompts, opts, rng);
 }
@@ -190,9 +205,10 @@ export async function exportState(): Promise<ExportedState> {
   const o = s.optimizer;
   return {
     config: s.config,
-    weights: copyTensors(s.weights),
-    optimizer: o ? { m: copyTensors(o.m), v: copyTensors(o.v), step: o.step } : freshOptimizer(s.weights),
+    weights: copyTensors(await policyWeights(s)),
+    optimizer: o ? { m: copyTensors(o.m), v: copyTensors(o.v), step: o.step } : freshOptimizer(trained(s)),
     rng: s.rng.getState(),
+    ...(s.lora && { lora: { config: s.lora.config, adapters: copyTensors(s.lora.adapters) } }),
     ...(s.assets && { assets: copyBytes(s.assets) }),
   };
 }
@@ -200,19 +216,32 @@ export async function exportState(): Promise<ExportedState> {
 /** Replaces only the weights (a rollout worker moving to a newer policy); sessions are kept. */
 export async function setWeights(weights: NamedTensors): Promise<void> {
   const s = current();
+  if (s.lora) throw new Error('setWeights: a LoRA trainer\'s weights are its frozen base; it takes saved adapters (importState)');
   checkTensors('weights', weights, parameterShapes(s.config));
   s.weights = weights;
 }
 
-/** Replaces weights, optimizer and generator; sessions and the reference policy are kept. */
-export async function importState(saved: { config: unknown; weights: NamedTensors; optimizer: OptimizerState; rng: RngState }): Promise<void> {
+/**
+ * Replaces weights, optimizer and generator; sessions and the reference policy are kept. A LoRA
+ * trainer takes the saved adapters and their moments instead, and keeps the base it was started
+ * with: the saved `weights` are the merged ones (exportState), which would not give the base back
+ * exactly, so they are only checked for shape.
+ */
+export async function importState(saved: { config: unknown; weights: NamedTensors; optimizer: OptimizerState; rng: RngState; lora?: LoraState }): Promise<void> {
   const s = current();
   const config = modelConfigSchema.parse(saved.config);
   if (JSON.stringify(config) !== JSON.stringify(s.config)) throw new Error('importState: the saved model config differs from the trainer\'s');
-  const shapes = parameterShapes(config);
-  checkTensors('weights', saved.weights, shapes);
-  checkOptimizer(saved.optimizer, shapes);
-  s.weights = saved.weights;
+  if (JSON.stringify(saved.lora?.config) !== JSON.stringify(s.lora?.config)) {
+    throw new Error(`importState: the saved state's lora (${JSON.stringify(saved.lora?.config ?? 'none')}) differs from the trainer's (${JSON.stringify(s.lora?.config ?? 'none')})`);
+  }
+  checkTensors('weights', saved.weights, parameterShapes(config));
+  checkOptimizer(saved.optimizer, trainedShapes(config, saved.lora));
+  if (s.lora && saved.lora) {
+    checkTensors('lora.adapters', saved.lora.adapters, adapterShapes(config, saved.lora.config));
+    s.lora = { config: s.lora.config, adapters: saved.lora.adapters };
+  } else {
+    s.weights = saved.weights;
+  }
   s.optimizer = saved.optimizer;
   s.rng = Rng.fromState(saved.rng);
 }
@@ -238,25 +267,53 @@ async function trainStep(
   const hyper: Record<(typeof ADAMW_INPUTS)[number], number> = {
     step, lr: learningRate(at), beta1: o.beta1, beta2: o.beta2, eps: ADAM_EPS, weightDecay: o.weightDecay, gradClip: o.gradClip,
   };
-  const feeds: Record<string, OrtTensor> = { ...weightFeeds(s.weights), ...batchFeeds };
+  const params = trained(s);
+  const feeds: Record<string, OrtTensor> = { ...weightFeeds(s.weights), ...(s.lora && weightFeeds(s.lora.adapters)), ...batchFeeds };
   for (const [k, v] of Object.entries(hyper)) feeds[k] = scalar(v);
   for (const [name, t] of Object.entries(optimizer.m)) feeds[`m.${name}`] = new Tensor('float32', t.data, t.dims);
   for (const [name, t] of Object.entries(optimizer.v)) feeds[`v.${name}`] = new Tensor('float32', t.data, t.dims);
   const out = await session.run(feeds);
   if (!Number.isFinite(out.loss.data[0] as number)) throw new NonFiniteLossError(`${key} step ${step}: loss is ${out.loss.data[0]}; weights left unchanged`);
-  for (const name of Object.keys(s.weights)) {
-    const dims = s.weights[name].dims;
-    s.weights[name] = { dims, data: out[`new.${name}`].data as Float32Array };
+  for (const name of Object.keys(params)) {
+    const dims = params[name].dims;
+    params[name] = { dims, data: out[`new.${name}`].data as Float32Array };
     optimizer.m[name] = { dims, data: out[`new.m.${name}`].data as Float32Array };
     optimizer.v[name] = { dims, data: out[`new.v.${name}`].data as Float32Array };
   }
   optimizer.step = step;
+  if (s.lora) s.lora.merged = undefined;
   return out;
+}
+
+/** What a train step updates: the weights, or with LoRA the adapters. */
+function trained(s: State): NamedTensors {
+  return s.lora?.adapters ?? s.weights;
+}
+
+function trainedShapes(config: ModelConfig, lora: { config: Lora } | undefined): Record<string, number[]> {
+  return lora ? adapterShapes(config, lora.config) : parameterShapes(config);
+}
+
+/** The policy's weights: with LoRA, the base with every adapter merged in (computed once per step, when first asked for). */
+async function policyWeights(s: State): Promise<NamedTensors> {
+  const lora = s.lora;
+  if (!lora) return s.weights;
+  if (!lora.merged) {
+    const session = await sessionFor(s, 'lora-merge', () => mergeGraph(s.config, lora.config));
+    const adapted = session.outputNames.map((o) => o.slice('merged.'.length));
+    const feeds = weightFeeds(lora.adapters);
+    for (const name of adapted) feeds[name] = new Tensor('float32', s.weights[name].data, s.weights[name].dims);
+    const out = await session.run(feeds);
+    const merged = { ...s.weights };
+    for (const name of adapted) merged[name] = { dims: s.weights[name].dims, data: out[`merged.${name}`].data as Float32Array };
+    lora.merged = merged;
+  }
+  return lora.merged;
 }
 
 /** The optimizer state, made the first time a step needs it. */
 function optimizerOf(s: State): OptimizerState {
-  s.optimizer ??= freshOptimizer(s.weights);
+  s.optimizer ??= freshOptimizer(trained(s));
   return s.optimizer;
 }
 

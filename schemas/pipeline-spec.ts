@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { modelConfigSchema } from './model';
 import { DatasetSourceSchema, type S3DatasetSource } from './datasets';
 import { GrpoConfigSchema } from './grpo';
+import { LoraSchema } from './lora';
 import { OptimizerSchema } from './optimizer';
 import { RetentionSchema } from './retention';
 import { RewardSpecSchema } from './rewards';
@@ -47,10 +48,19 @@ export const PretrainPhaseSchema = z.strictObject({
   ...trainingLoop,
 });
 
+/**
+ * A fine-tuning phase's `lora`: train low-rank adapters of the named projections on frozen weights
+ * instead of every weight (PEFT's LoraConfig). A property of how the phase trains, as TRL takes a
+ * peft_config per trainer; what the phase hands on (rollouts, eval, the next phase, export) is
+ * the merged model.
+ */
+const loraOption = { lora: LoraSchema.optional() };
+
 export const SftPhaseSchema = z.strictObject({
   kind: z.literal('sft'),
   dataset: datasetName,
   ...trainingLoop,
+  ...loraOption,
   eval: EvalSettingsSchema.optional(),
 });
 
@@ -64,6 +74,7 @@ export const GrpoPhaseSchema = z.strictObject({
   sampling: SamplingSchema,
   grpo: GrpoConfigSchema,
   optimizer: OptimizerSchema,
+  ...loraOption,
   rewards: RewardSpecSchema,
   /**
    * Where each step's rollouts are scored: `rollout` inside the rollout activity that sampled them

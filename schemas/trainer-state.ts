@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LoraSchema } from './lora';
 import { rngStateSchema } from './rng';
 
 /**
@@ -12,6 +13,8 @@ export const trainerStateFileSchema = z.strictObject({
   /** AdamW steps taken; present exactly when optimizer.safetensors is. */
   optimizerStep: z.number().int().nonnegative().optional(),
   rng: rngStateSchema.optional(),
+  /** A LoRA phase's settings; its adapters are in adapter_model.safetensors. */
+  lora: LoraSchema.optional(),
   /** Whatever else a phase needs to resume (data cursor, ...), kept opaque here. */
   extra: z.record(z.string(), z.unknown()).optional(),
 });

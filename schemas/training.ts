@@ -1,5 +1,6 @@
 import type { DatasetRef } from './datasets';
 import type { GrpoConfig } from './grpo';
+import type { Lora } from './lora';
 import type { ProducerEnvironment } from './manifest';
 import type { Metrics } from './metrics';
 import type { Optimizer } from './optimizer';
@@ -20,6 +21,8 @@ export interface TrainerOf {
   phase: string;
   /** The checkpoint the phase starts from (step 0 of its lineage). */
   base: CheckpointRef;
+  /** Train LoRA adapters on the frozen `base` instead of every weight; the phase's checkpoints hold the merged weights. */
+  lora?: Lora;
   runtime: PolicyRuntime;
   /** The hash of the phase's resolved spec, recorded in its checkpoints (null: a pipeline started before it was recorded). */
   specHash: string | null;

@@ -121,6 +121,7 @@ export async function grpoPhase(input: PhaseInput<'grpo'>, carried?: GrpoCarry):
           pipelineId: input.pipelineId,
           phase: input.name,
           base: input.base,
+          ...(p.lora && { lora: p.lora }),
           runtime,
           specHash: input.specHash,
           checkpoint: state.checkpoint,

@@ -1,4 +1,5 @@
 import type { DatasetRef } from '../schemas/datasets';
+import type { Lora } from '../schemas/lora';
 import type { Optimizer } from '../schemas/optimizer';
 import type { CheckpointRef } from '../schemas/refs';
 import type { SftStepsResult } from '../schemas/training';
@@ -17,6 +18,7 @@ export interface SftLoop {
   batchSize: number;
   optimizer: Optimizer;
   checkpointEvery: number;
+  lora?: Lora;
 }
 
 /** Supervised steps in chunks of `checkpointEvery`, each chunk ending in a committed checkpoint. */
@@ -34,6 +36,7 @@ export async function runSftLoop(input: PhaseContext, loop: SftLoop, trainer: Tr
           phase: loop.name,
           kind: loop.kind,
           base: loop.base,
+          ...(loop.lora && { lora: loop.lora }),
           runtime: policyRuntime(input),
           specHash: input.specHash,
           toStep,

@@ -10,7 +10,7 @@ export async function sftPhase(input: PhaseInput<'sft' | 'pretrain'>): Promise<P
   const p = input.phase;
   const result = await runSftLoop(
     input,
-    { name: input.name, kind: p.kind, base: input.base, dataset: input.datasets[p.dataset], steps: p.steps, batchSize: p.batchSize, optimizer: p.optimizer, checkpointEvery: p.checkpointEvery },
+    { name: input.name, kind: p.kind, base: input.base, dataset: input.datasets[p.dataset], steps: p.steps, batchSize: p.batchSize, optimizer: p.optimizer, checkpointEvery: p.checkpointEvery, ...(p.kind === 'sft' && p.lora && { lora: p.lora }) },
     new Trainer(input.deployment),
     messages,
   );

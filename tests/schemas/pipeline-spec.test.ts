@@ -23,6 +23,8 @@ function problemsOf(spec: unknown): { path: string; message: string }[] {
 const sft = { kind: 'sft', dataset: 'math', steps: 10, batchSize: 4, optimizer: { lr: 1e-3 } };
 const grpo = { kind: 'grpo', dataset: 'math', steps: 1, promptsPerStep: 1, sampling: { maxNewTokens: 8 }, grpo: { groupSize: 4 }, optimizer: { lr: 1e-3 }, rewards: [{ name: 'format' }] };
 
+const lora = { rank: 16, alpha: 32, targets: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] };
+
 const badSpecs: { why: string; spec: unknown; path: string }[] = [
   { why: 'missing model', spec: { datasets, phases: [] }, path: 'model' },
   { why: 'wrong type', spec: { ...valid, seed: 'seven' }, path: 'seed' },
@@ -39,6 +41,12 @@ const badSpecs: { why: string; spec: unknown; path: string }[] = [
   { why: 'no sampling settings', spec: { ...valid, phases: [{ ...grpo, sampling: undefined }] }, path: 'phases.0.sampling' },
   { why: 'negative learning rate', spec: { ...valid, phases: [{ ...sft, optimizer: { lr: -1 } }] }, path: 'phases.0.optimizer.lr' },
   { why: "Adam's beta2 of 1", spec: { ...valid, phases: [{ ...sft, optimizer: { lr: 1e-3, beta2: 1 } }] }, path: 'phases.0.optimizer.beta2' },
+  { why: 'a LoRA rank of 0', spec: { ...valid, phases: [{ ...sft, lora: { ...lora, rank: 0 } }] }, path: 'phases.0.lora.rank' },
+  { why: 'a fractional LoRA rank', spec: { ...valid, phases: [{ ...grpo, lora: { ...lora, rank: 2.5 } }] }, path: 'phases.0.lora.rank' },
+  { why: 'a LoRA alpha of 0', spec: { ...valid, phases: [{ ...grpo, lora: { ...lora, alpha: 0 } }] }, path: 'phases.0.lora.alpha' },
+  { why: 'no LoRA targets', spec: { ...valid, phases: [{ ...sft, lora: { ...lora, targets: [] } }] }, path: 'phases.0.lora.targets' },
+  { why: 'a LoRA target named twice', spec: { ...valid, phases: [{ ...sft, lora: { ...lora, targets: ['q_proj', 'q_proj'] } }] }, path: 'phases.0.lora.targets' },
+  { why: 'LoRA on pretraining', spec: { ...valid, phases: [{ ...sft, kind: 'pretrain', lora }] }, path: 'phases.0' },
 ];
 
 for (const { why, spec, path } of badSpecs) {
@@ -50,6 +58,14 @@ for (const { why, spec, path } of badSpecs) {
     );
   });
 }
+
+test("LoRA: an SFT or GRPO phase takes PEFT's settings; a target the architectures lack is named with the ones they have", () => {
+  const spec = validateSpec({ ...valid, phases: [{ ...sft, lora }, { ...grpo, lora: { rank: 8, alpha: 8, targets: ['q_proj', 'v_proj'] } }] });
+  assert.deepEqual(spec.phases.map((p) => ('lora' in p ? p.lora : undefined)), [lora, { rank: 8, alpha: 8, targets: ['q_proj', 'v_proj'] }]);
+  const [problem] = problemsOf({ ...valid, phases: [{ ...grpo, lora: { ...lora, targets: ['q_proj', 'qkv_proj'] } }] });
+  assert.equal(problem.path, 'phases.0.lora.targets.1');
+  assert.match(problem.message, /unknown target "qkv_proj": the llama, mistral, qwen2 and qwen3 architectures have q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj/);
+});
 
 test('every problem is listed, not just the first', () => {
   const problems = problemsOf({ datasets, phases: [{ ...sft, steps: -1, batchSize: 0 }] });

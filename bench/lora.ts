@@ -1,0 +1,83 @@
+/**
+ * LoRA beside the full fine-tune (part of `npm run bench:engine`, run as BENCH_CONFIG=LoRA, alone):
+ * SmolLM2-135M-Instruct with its real weights, an SFT and a GRPO (dapo) step at batch 8 x 128,
+ * rank 16 on every attention and MLP projection, against the same steps training every weight.
+ * Each runs in a process of its own, so each peak RSS is its own. Also timed: publishing the
+ * policy after a step (exportState, as every GRPO step does: a copy of weights and moments, or
+ * with LoRA the merge and a copy of the merged weights). Fastest of several steps, as elsewhere
+ * in bench:engine.
+ */
+import { spawnSync } from 'node:child_process';
+import * as trainer from '../engine/trainer';
+import { openGguf } from '../engine/gguf-model';
+import { readWeights } from '../engine/model-source';
+import { toolPath } from '../infra/local/tools';
+import { LoraSchema } from '../schemas/lora';
+import { OptimizerSchema } from '../schemas/optimizer';
+import { timed } from './timed';
+
+const LORA = LoraSchema.parse({ rank: 16, alpha: 32, targets: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] });
+const [BATCH, SEQ, PROMPT_LEN, STEPS] = [8, 128, 16, 3];
+const hp = { optimizer: OptimizerSchema.parse({ lr: 1e-4, weightDecay: 0.01, minLrRatio: 1 }), step: 1, totalSteps: 1 };
+
+type Mode = 'full' | 'lora';
+interface Figures {
+  trained: number;
+  sft: number;
+  grpo: number;
+  publishSeconds: number;
+  peakRssMiB: number;
+}
+
+/** Runs both modes, each in a child process, and prints them side by side. */
+export function benchLora(threads: number): void {
+  console.log(`\nLoRA (rank ${LORA.rank}, alpha ${LORA.alpha}, ${LORA.targets.join(', ')}) vs full fine-tune: SmolLM2-135M-Instruct, batch ${BATCH} x seq ${SEQ}, ${threads} threads`);
+  const figures = {} as Record<Mode, Figures>;
+  for (const mode of ['full', 'lora'] as const) {
+    const r = spawnSync(process.execPath, [__filename, mode, String(threads)], { encoding: 'utf8', timeout: 1_200_000, stdio: ['ignore', 'pipe', 'inherit'] });
+    if (r.status !== 0) throw new Error(`bench/lora ${mode} failed (${r.status ?? r.signal})`);
+    figures[mode] = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Figures;
+  }
+  const { full, lora } = figures;
+  const row = (what: string, f: (x: Figures) => string, ratio?: (x: Figures) => number) =>
+    console.log(`  ${what.padEnd(26)} full ${f(full).padStart(12)}   LoRA ${f(lora).padStart(12)}${ratio ? `   LoRA / full = ${(ratio(lora) / ratio(full)).toFixed(2)}` : ''}`);
+  row('trained parameters', (x) => `${(x.trained / 1e6).toFixed(2)} M`);
+  row('SFT step', (x) => `${x.sft.toFixed(0)} tok/s`, (x) => x.sft);
+  row('GRPO step (dapo)', (x) => `${x.grpo.toFixed(0)} tok/s`, (x) => x.grpo);
+  row('publish policy (export)', (x) => `${x.publishSeconds.toFixed(2)} s`);
+  row('peak RSS', (x) => `${x.peakRssMiB.toFixed(0)} MiB`, (x) => x.peakRssMiB);
+}
+
+async function measure(mode: Mode, threads: number): Promise<Figures> {
+  const gguf = openGguf(toolPath('smollm2'));
+  const weights = readWeights(gguf);
+  gguf.close();
+  await trainer.init({ config: gguf.config, seed: 1, weights, device: { kind: 'cpu', threads }, ...(mode === 'lora' && { lora: LORA }) });
+  let x = 1;
+  const next = () => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) % 256);
+  const sequences = Array.from({ length: BATCH }, () => Int32Array.from({ length: SEQ }, next));
+  const mask = sequences.map((s) => Uint8Array.from(s, (_, j) => (j >= PROMPT_LEN ? 1 : 0)));
+  const tokens = BATCH * SEQ;
+  const sft = tokens / (await timed(STEPS, () => trainer.sftStep({ sequences, lossMask: mask }, hp)));
+  const old = await trainer.logprobs(sequences);
+  const advantages = Float32Array.from(sequences, (_, i) => (i % 2 ? 1 : -1));
+  const loss = { aggregation: 'dapo' as const, scalars: { epsLow: 0.2, epsHigh: 0.28, beta: 0.04, maxLen: 1 } };
+  const grpo = tokens / (await timed(STEPS, () => trainer.grpoStep({ sequences, completionMask: mask, oldLogprobs: old, refLogprobs: old, advantages }, loss, hp)));
+  // After a step, as a GRPO phase publishes its policy: with LoRA the merge is made afresh.
+  const t0 = process.hrtime.bigint();
+  const state = await trainer.exportState();
+  const publishSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const trained = Object.values(state.optimizer.m).reduce((n, t) => n + t.data.length, 0);
+  return { trained, sft, grpo, publishSeconds, peakRssMiB: process.resourceUsage().maxRSS / 1024 };
+}
+
+if (require.main === module) {
+  const [mode, threads] = process.argv.slice(2);
+  measure(mode as Mode, Number(threads)).then(
+    (f) => console.log(JSON.stringify(f)),
+    (err) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}
