@@ -5,12 +5,15 @@
  *
  * Batch inputs (B sequences right-padded to T):
  *   ids, targets, positions [B, T] int32 (targets[t] = ids[t+1]); attentionMask, lossMask [B, T] float.
+ *
+ * A train step over micro-batches (gradient accumulation) runs two graphs instead: the step graph
+ * cut at the gradient (`part: 'gradient'`), once per micro-batch, and applyGraph once.
  */
 import type { LossAggregation } from '../schemas/grpo';
 import type { ModelConfig } from '../schemas/model';
 import { gradients } from './autodiff';
 import { GRPO_LOSS_SCALARS, GrpoLossScalar, GrpoOutputs, grpoLoss, maskedMean, sftLoss, tokenLogprobs } from './losses';
-import { headDim, cachedDecoder, decoder, lmHead, lmHeadWeight, parameterInputs, parameterShapes, KeyValueCache } from './model';
+import { headDim, cachedDecoder, decoder, lmHead, lmHeadWeight, parameterInputs, KeyValueCache } from './model';
 import { FloatType, Graph, Value } from './onnx/builder';
 import { adamW } from './optimizer';
 
@@ -28,9 +31,22 @@ function sequenceInputs(g: Graph) {
   };
 }
 
+/**
+ * What a train-step graph computes. `whole`: the loss, its gradient and the AdamW update. `gradient`:
+ * the gradient of `lossWeight` x the loss added to the `grad.<name>` inputs, as `new.grad.<name>`
+ * (and the loss and metrics unweighted). `recompute`: decoder layers run again in the backward
+ * pass instead of keeping their activations (model.ts).
+ */
+export interface StepGraphOptions {
+  part: 'whole' | 'gradient';
+  recompute: boolean;
+}
+
+const WHOLE_STEP: StepGraphOptions = { part: 'whole', recompute: false };
+
 /** Model forward up to per-target log-probs (and per-position entropies, when asked for). */
-function forward(g: Graph, cfg: ModelConfig, params: Record<string, Value>, s: ReturnType<typeof sequenceInputs>, entropy = false) {
-  const { hidden } = decoder(g, cfg, params, s);
+function forward(g: Graph, cfg: ModelConfig, params: Record<string, Value>, s: ReturnType<typeof sequenceInputs>, entropy = false, recompute = false) {
+  const { hidden } = decoder(g, cfg, params, s, recompute);
   return tokenLogprobs(g, hidden, lmHeadWeight(cfg, params), s.targets, entropy);
 }
 
@@ -76,20 +92,20 @@ export function decodeGraph(cfg: ModelConfig, float: FloatType = 'float32'): Gra
   return g;
 }
 
-/** SFT step: masked token cross-entropy, its gradient and an AdamW update. */
-export function sftStepGraph(cfg: ModelConfig, float: FloatType = 'float32'): Graph {
+/** SFT step: masked token cross-entropy, its gradient and an AdamW update (see StepGraphOptions). */
+export function sftStepGraph(cfg: ModelConfig, opts: StepGraphOptions = WHOLE_STEP, float: FloatType = 'float32'): Graph {
   const g = new Graph(float);
   const params = parameterInputs(g, cfg);
   const s = sequenceInputs(g);
   const lossMask = g.input('lossMask', float, ['B', 'T']);
-  const loss = sftLoss(g, forward(g, cfg, params, s).logprobs, lossMask);
-  optimizerStep(g, cfg, params, loss);
+  const loss = sftLoss(g, forward(g, cfg, params, s, false, opts.recompute).logprobs, lossMask);
+  backward(g, params, loss, opts.part);
   g.output(loss, 'loss');
   return g;
 }
 
-/** GRPO step: clipped surrogate + k3 KL with the given aggregation, gradient, AdamW update. */
-export function grpoStepGraph(cfg: ModelConfig, aggregation: LossAggregation, float: FloatType = 'float32'): Graph {
+/** GRPO step: clipped surrogate + k3 KL with the given aggregation, gradient, AdamW update (see StepGraphOptions). */
+export function grpoStepGraph(cfg: ModelConfig, aggregation: LossAggregation, opts: StepGraphOptions = WHOLE_STEP, float: FloatType = 'float32'): Graph {
   const g = new Graph(float);
   const params = parameterInputs(g, cfg);
   const s = sequenceInputs(g);
@@ -98,9 +114,9 @@ export function grpoStepGraph(cfg: ModelConfig, aggregation: LossAggregation, fl
   const refLogprobs = g.input('refLogprobs', float, ['B', 'T']);
   const advantages = g.input('advantages', float, ['B']);
   const scalars = Object.fromEntries(GRPO_LOSS_SCALARS.map((n) => [n, g.input(n, float, [])] as const)) as Record<GrpoLossScalar, Value>;
-  const { logprobs, entropy } = forward(g, cfg, params, s, true);
+  const { logprobs, entropy } = forward(g, cfg, params, s, true, opts.recompute);
   const out: GrpoOutputs = grpoLoss(g, { logprobs, oldLogprobs, refLogprobs, advantages, mask, ...scalars }, aggregation);
-  optimizerStep(g, cfg, params, out.loss);
+  backward(g, params, out.loss, opts.part);
   g.output(out.loss, 'loss');
   g.output(out.kl, 'kl');
   g.output(out.clipLow, 'clipLow');
@@ -109,10 +125,28 @@ export function grpoStepGraph(cfg: ModelConfig, aggregation: LossAggregation, fl
   return g;
 }
 
-/** Gradient of `loss`, AdamW, and the `new.*` and `gradNorm` outputs. */
-function optimizerStep(g: Graph, cfg: ModelConfig, params: Record<string, Value>, loss: Value): void {
-  const names = Object.keys(parameterShapes(cfg));
-  const grads = gradients(g, loss, names.map((n) => params[n]));
+/** The AdamW update from accumulated gradients `grad.<name>`: the end of a step over micro-batches. */
+export function applyGraph(cfg: ModelConfig, float: FloatType = 'float32'): Graph {
+  const g = new Graph(float);
+  const params = parameterInputs(g, cfg);
+  optimizerStep(g, params, Object.keys(params).map((n) => g.input(`grad.${n}`, float, params[n].dims)));
+  return g;
+}
+
+/** The gradient of `loss` and what `part` does with it (see StepGraphOptions). */
+function backward(g: Graph, params: Record<string, Value>, loss: Value, part: StepGraphOptions['part']): void {
+  const names = Object.keys(params);
+  if (part === 'whole') {
+    optimizerStep(g, params, gradients(g, loss, names.map((n) => params[n])));
+    return;
+  }
+  const grads = gradients(g, g.mul(loss, g.input('lossWeight', g.float, [])), names.map((n) => params[n]));
+  names.forEach((n, i) => g.output(g.add(g.input(`grad.${n}`, g.float, params[n].dims), grads[i]), `new.grad.${n}`));
+}
+
+/** AdamW from the gradients (in the order of `params`), and the `new.*` and `gradNorm` outputs. */
+function optimizerStep(g: Graph, params: Record<string, Value>, grads: Value[]): void {
+  const names = Object.keys(params);
   const [step, lr, beta1, beta2, eps, weightDecay, gradClip] = ADAMW_INPUTS.map((n) => g.input(n, g.float, []));
   const slots = names.map((n, i) => ({
     param: params[n],

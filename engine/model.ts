@@ -5,6 +5,7 @@
  * are those of Hugging Face safetensors, so checkpoints load without renaming.
  */
 import type { ModelConfig } from '../schemas/model';
+import { recomputed } from './autodiff';
 import { chunks, concat, slice, sliceChunk } from './chunks';
 import { sumTo } from './grad-rules';
 import { Dim, Graph, Value } from './onnx/builder';
@@ -82,20 +83,35 @@ export interface DecoderInputs {
   attentionMask: Value;
 }
 
-/** The decoder up to and including the final norm: hidden states [B, T, d]. */
-export function decoder(g: Graph, cfg: ModelConfig, p: Record<string, Value>, inputs: DecoderInputs): { hidden: Value } {
+/**
+ * The decoder up to and including the final norm: hidden states [B, T, d]. With `recompute`,
+ * each layer keeps only its input for the backward pass and runs again there (autodiff.ts,
+ * `recomputed`): at B=8 T=512 a SmolLM2 layer's activations are tens of MB each, its input 9 MB.
+ */
+export function decoder(g: Graph, cfg: ModelConfig, p: Record<string, Value>, inputs: DecoderInputs, recompute = false): { hidden: Value } {
   const { ids, positions, attentionMask } = inputs;
   const rope = rotaryTables(g, cfg, positions);
   const blocks = queryBlocks(g, ids.dims[1], attentionBias(g, ids, attentionMask));
   let h = g.gather(p['model.embed_tokens.weight'], ids);
   for (let i = 0; i < cfg.numLayers; i++) {
     const pre = `model.layers.${i}.`;
-    h = g.add(h, attention(g, cfg, p, pre + 'self_attn.', rmsNorm(g, cfg, h, p[pre + 'input_layernorm.weight']), rope, blocks));
-    const x = rmsNorm(g, cfg, h, p[pre + 'post_attention_layernorm.weight']);
-    const gate = silu(g, linear(g, x, p[pre + 'mlp.gate_proj.weight']));
-    h = g.add(h, linear(g, g.mul(gate, linear(g, x, p[pre + 'mlp.up_proj.weight'])), p[pre + 'mlp.down_proj.weight']));
+    const layer = (x: Value, lp: Record<string, Value>) => decoderLayer(g, cfg, lp, pre, x, rope, blocks);
+    h = recompute ? recomputed(g, 'DecoderLayer', h, layerParameters(p, pre), layer) : layer(h, p);
   }
   return { hidden: rmsNorm(g, cfg, h, p['model.norm.weight']) };
+}
+
+/** The parameters of the layer whose names start with `pre`. */
+function layerParameters(p: Record<string, Value>, pre: string): Record<string, Value> {
+  return Object.fromEntries(Object.entries(p).filter(([name]) => name.startsWith(pre)));
+}
+
+/** h + attn(rmsnorm(h)), then the same + mlp(rmsnorm(...)). */
+function decoderLayer(g: Graph, cfg: ModelConfig, p: Record<string, Value>, pre: string, h: Value, rope: Rotary, blocks: QueryBlock[]): Value {
+  const mid = g.add(h, attention(g, cfg, p, pre + 'self_attn.', rmsNorm(g, cfg, h, p[pre + 'input_layernorm.weight']), rope, blocks));
+  const x = rmsNorm(g, cfg, mid, p[pre + 'post_attention_layernorm.weight']);
+  const gate = silu(g, linear(g, x, p[pre + 'mlp.gate_proj.weight']));
+  return g.add(mid, linear(g, g.mul(gate, linear(g, x, p[pre + 'mlp.up_proj.weight'])), p[pre + 'mlp.down_proj.weight']));
 }
 
 /** Logits [..., V] from final hidden states [..., d]. */
