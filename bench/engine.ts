@@ -8,6 +8,9 @@
  * import/export figures of model-io.ts (BENCH_LARGE=0 leaves out the 6 GB round trip; BENCH_CONFIG
  * picks configs by name; SmolLM2 at batch 8 x 512 runs only as BENCH_CONFIG=T=512, alone, so its peak RSS is its own),
  * and sampling at V=152k beside a decode step (sampling.ts; BENCH_ONLY=sampling runs only that).
+ * BENCH_RECOMPUTE=1 and BENCH_MICRO_BATCH=n set the trainer's `runtime.memory` (recomputed
+ * layers, micro-batches) for the configs that do not set their own; a config's peak RSS is its
+ * own only when it runs alone, so compare settings in separate runs.
  */
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
@@ -24,12 +27,17 @@ import { modelConfigSchema, type ModelConfig } from '../schemas/model';
 import { benchModelIo } from './model-io';
 import { benchSampling } from './sampling';
 import { OptimizerSchema } from '../schemas/optimizer';
+import { MemorySchema, type Memory } from '../schemas/runtime';
 
 const THREADS = Number(process.env.BENCH_THREADS ?? 2);
 /** BENCH_ONLY=generate times generation alone (quicker, for comparing decode changes). */
 const ONLY_GENERATE = process.env.BENCH_ONLY === 'generate';
 /** BENCH_ONLY=sampling runs only the sampling case. */
 const ONLY_SAMPLING = process.env.BENCH_ONLY === 'sampling';
+const MEMORY = MemorySchema.parse({
+  recompute: process.env.BENCH_RECOMPUTE === '1',
+  ...(process.env.BENCH_MICRO_BATCH && { microBatchSize: Number(process.env.BENCH_MICRO_BATCH) }),
+});
 
 interface BenchConfig {
   name: string;
@@ -48,6 +56,10 @@ interface BenchConfig {
   weights?: () => NamedTensors;
   /** Runs only when BENCH_CONFIG names it: its 12+ GB do not fit beside the other configs' on a shared 24 GB machine. */
   onlyWhenNamed?: boolean;
+  /** Its own trainer memory settings, in place of BENCH_RECOMPUTE / BENCH_MICRO_BATCH. */
+  memory?: Memory;
+  /** Only the GRPO step (a 0.5B model's SFT step and generation would add many minutes). */
+  grpoOnly?: boolean;
 }
 
 const model = (d: number, layers: number, heads: number) =>
@@ -76,6 +88,15 @@ const CONFIGS: BenchConfig[] = [
   { name: 'SmolLM2-135M-Instruct (real weights: d=576, 30 layers, 9/3 heads, vocab 49,152)', ...smolLm2(), batch: 8, seq: 128, newTokens: 64, noCacheBatch: 0, steps: 3 },
   // The yardstick for memory (issue #15); BENCH_CONFIG=T=512 runs it alone, so its peak RSS is its own.
   { name: 'SmolLM2-135M-Instruct at T=512 (real weights)', ...smolLm2(), batch: 8, seq: 512, newTokens: 64, noCacheBatch: 0, steps: 2, onlyWhenNamed: true },
+  // Issue #15's 0.5B goal: a GRPO step at B=4 T=1024 within 20 GB, layers recomputed.
+  {
+    name: 'Qwen2.5-0.5B-shaped (random weights: d=896, 24 layers, 14/2 heads, vocab 151,936)',
+    model: modelConfigSchema.parse({
+      architecture: 'qwen2', vocabSize: 151936, hiddenSize: 896, intermediateSize: 4864, numLayers: 24, numHeads: 14, numKvHeads: 2,
+      maxSeqLen: 32768, ropeTheta: 1e6, rmsNormEps: 1e-6, qkvBias: true, tieEmbeddings: true,
+    }),
+    batch: 4, seq: 1024, newTokens: 0, noCacheBatch: 0, steps: 1, onlyWhenNamed: true, memory: { recompute: true }, grpoOnly: true,
+  },
 ];
 
 const PROMPT_LEN = 16;
@@ -151,14 +172,19 @@ async function main(): Promise<void> {
   // BENCH_CONFIG=SmolLM2 times only the configs whose name has that text (BENCH_CONFIG=none: only model-io).
   const named = process.env.BENCH_CONFIG;
   for (const cfg of ONLY_SAMPLING ? [] : CONFIGS.filter((c) => (named ? c.name.includes(named) : !c.onlyWhenNamed))) {
-    console.log(`\n${cfg.name}, batch ${cfg.batch} x seq ${cfg.seq}`);
-    const { parameters } = await trainer.init({ config: cfg.model, seed: 1, weights: cfg.weights?.(), device: { kind: 'cpu', threads: THREADS } });
+    const memory = cfg.memory ?? MEMORY;
+    console.log(`\n${cfg.name}, batch ${cfg.batch} x seq ${cfg.seq}, memory ${JSON.stringify(memory)}`);
+    const { parameters } = await trainer.init({ config: cfg.model, seed: 1, weights: cfg.weights?.(), device: { kind: 'cpu', threads: THREADS }, memory });
     console.log(`  parameters: ${(parameters / 1e6).toFixed(2)} M`);
     const sequences = randomSequences(cfg.batch, cfg.seq, 1);
     const mask = sequences.map((s) => Uint8Array.from(s, (_, j) => (j >= PROMPT_LEN ? 1 : 0)));
     const tokens = cfg.batch * cfg.seq;
     const figures: Record<string, number> = {};
 
+    if (cfg.grpoOnly) {
+      await grpoOnly(cfg, sequences, mask);
+      continue;
+    }
     if (!ONLY_GENERATE) {
       figures.sft = tokens / (await timed(cfg.steps, () => trainer.sftStep({ sequences, lossMask: mask }, hp)));
       const old = await trainer.logprobs(sequences);
@@ -190,6 +216,23 @@ async function main(): Promise<void> {
   }
   if (!ONLY_GENERATE) await benchSampling(THREADS);
   if (!ONLY_GENERATE && !ONLY_SAMPLING) await benchModelIo(toolPath('smollm2'), { large: process.env.BENCH_LARGE !== '0' });
+}
+
+/** A config's GRPO step alone: the first step (graphs built, sessions made) and a steady one, and peak RSS. */
+async function grpoOnly(cfg: BenchConfig, sequences: Int32Array[], mask: Uint8Array[]): Promise<void> {
+  const old = await trainer.logprobs(sequences);
+  const advantages = Float32Array.from(sequences, (_, i) => (i % 2 ? 1 : -1));
+  const loss = { aggregation: 'dapo' as const, scalars: { epsLow: 0.2, epsHigh: 0.28, beta: 0.04, maxLen: 1 } };
+  const step = () => trainer.grpoStep({ sequences, completionMask: mask, oldLogprobs: old, refLogprobs: old, advantages }, loss, hp);
+  const seconds: number[] = [];
+  for (let i = 0; i <= cfg.steps; i++) {
+    const t0 = process.hrtime.bigint();
+    await step();
+    seconds.push(Number(process.hrtime.bigint() - t0) / 1e9);
+  }
+  const steady = Math.min(...seconds.slice(1));
+  console.log(`  GRPO step (dapo):        first ${seconds[0].toFixed(1)} s, steady ${steady.toFixed(1)} s (${((cfg.batch * cfg.seq) / steady).toFixed(0)} tokens/s)`);
+  console.log(`  peak RSS:                ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
 }
 
 main().catch((err) => {

@@ -72,12 +72,20 @@ export function recomputed(
 ): Value {
   const names = Object.keys(params);
   return g.composite(op, [x, ...names.map((n) => params[n])], () => f(x, params), (dy) => {
-    const first = g.emit('Slice', [dy, g.ints(dy.dims.map(() => 0)), g.ints(dy.dims.map(() => 1))], {}, dy.dtype, dy.dims.map(() => 1));
-    const xAgain = g.add(x, g.mul(first, g.scalar(0, x.dtype)));
+    const xAgain = after(g, x, [dy]);
     const aliases = Object.fromEntries(names.map((n) => [n, g.emit('Identity', [params[n]], {}, params[n].dtype, params[n].dims)]));
-    const y = f(xAgain, aliases);
-    return gradients(g, y, [xAgain, ...names.map((n) => aliases[n])], dy);
+    const [dx, ...dParams] = gradients(g, f(xAgain, aliases), [xAgain, ...names.map((n) => aliases[n])], dy);
+    // The layer below starts once this one's parameter gradients are done too: onnxruntime's
+    // default order (a depth-first walk back from the outputs) otherwise defers them until the
+    // optimizer asks, and every layer's recomputed activations they read stay alive till then.
+    return [after(g, dx, dParams), ...dParams];
   });
+}
+
+/** x, as a value that onnxruntime can compute only after each of `deps`: x + 0 * (one element of each). */
+function after(g: Graph, x: Value, deps: Value[]): Value {
+  const elements = deps.map((d) => g.emit('Slice', [d, g.ints(d.dims.map(() => 0)), g.ints(d.dims.map(() => 1))], {}, d.dtype, d.dims.map(() => 1)));
+  return g.add(x, g.mul(elements.reduce((a, b) => g.add(a, b)), g.scalar(0, x.dtype)));
 }
 
 interface Unit {

@@ -86,7 +86,8 @@ export interface DecoderInputs {
 /**
  * The decoder up to and including the final norm: hidden states [B, T, d]. With `recompute`,
  * each layer keeps only its input for the backward pass and runs again there (autodiff.ts,
- * `recomputed`): at B=8 T=512 a SmolLM2 layer's activations are tens of MB each, its input 9 MB.
+ * `recomputed`), for about one more forward pass: a d=256, 16-layer model's SFT step at B=8
+ * T=512 peaked at 3.65 GB RSS without and 0.86 GB with.
  */
 export function decoder(g: Graph, cfg: ModelConfig, p: Record<string, Value>, inputs: DecoderInputs, recompute = false): { hidden: Value } {
   const { ids, positions, attentionMask } = inputs;
