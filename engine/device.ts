@@ -19,8 +19,12 @@ export type { Device };
  */
 export const CUDA_PROVIDER_FILES = ['libonnxruntime_providers_shared.so', 'libonnxruntime_providers_cuda.so'];
 
-/** Creates an onnxruntime session for a serialized ONNX model on the given device. */
-export async function createSession(model: Uint8Array, device: Device): Promise<InferenceSession> {
+/**
+ * Creates an onnxruntime session for a serialized ONNX model on the given device. `arena: false`
+ * returns a run's memory when it ends instead of keeping it for the next run (CPU only): for
+ * sessions whose runs are few and light on kernels, where memory matters more than page faults.
+ */
+export async function createSession(model: Uint8Array, device: Device, opts: { arena?: boolean } = {}): Promise<InferenceSession> {
   const d = deviceSchema.parse(device);
   if (d.kind === 'cpu') {
     return InferenceSession.create(model, {
@@ -35,6 +39,7 @@ export async function createSession(model: Uint8Array, device: Device): Promise<
       // page-faults its way through them again (a 32 MB attention-score add took 35 ms instead
       // of 8). Without it, tensors come from the arena, whose pages stay mapped between runs.
       enableMemPattern: false,
+      ...(opts.arena === false && { enableCpuMemArena: false }),
     });
   }
   checkDevice(d);

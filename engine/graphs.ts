@@ -13,7 +13,7 @@ import type { LossAggregation } from '../schemas/grpo';
 import type { ModelConfig } from '../schemas/model';
 import { gradients } from './autodiff';
 import { GRPO_LOSS_SCALARS, GrpoLossScalar, GrpoOutputs, grpoLoss, maskedMean, sftLoss, tokenLogprobs } from './losses';
-import { headDim, cachedDecoder, decoder, lmHead, lmHeadWeight, parameterInputs, KeyValueCache } from './model';
+import { headDim, cachedDecoder, decoder, lmHead, lmHeadWeight, parameterInputs, parameterShapes, KeyValueCache } from './model';
 import { FloatType, Graph, Value } from './onnx/builder';
 import { adamW } from './optimizer';
 
@@ -33,8 +33,8 @@ function sequenceInputs(g: Graph) {
 
 /**
  * What a train-step graph computes. `whole`: the loss, its gradient and the AdamW update. `gradient`:
- * the gradient of `lossWeight` x the loss added to the `grad.<name>` inputs, as `new.grad.<name>`
- * (and the loss and metrics unweighted). `recompute`: decoder layers run again in the backward
+ * the gradient of `lossWeight` x the loss added to the `grad.<name>` inputs, as `new.grad.<name>`,
+ * and the norm of that sum, `gradNorm` (and the loss and metrics unweighted). `recompute`: decoder layers run again in the backward
  * pass instead of keeping their activations (model.ts).
  */
 export interface StepGraphOptions {
@@ -125,11 +125,36 @@ export function grpoStepGraph(cfg: ModelConfig, aggregation: LossAggregation, op
   return g;
 }
 
-/** The AdamW update from accumulated gradients `grad.<name>`: the end of a step over micro-batches. */
-export function applyGraph(cfg: ModelConfig, float: FloatType = 'float32'): Graph {
+/**
+ * The parameters an update over micro-batches applies one group at a time, so that only one
+ * group's new weights and moments exist twice (onnxruntime's outputs and their copies in JS) at
+ * once: for a 0.5B model, the whole model's would be 12 GB. `layer`: one decoder layer, under
+ * layer 0's names (all layers are alike, so one graph and session serve them all); `rest`: the
+ * embedding, the final norm and an untied head.
+ */
+export type ApplyGroup = 'layer' | 'rest';
+
+/** Each group's graph input names and, per run, the parameters fed under them. */
+export function applyGroups(cfg: ModelConfig): { group: ApplyGroup; inputs: string[]; runs: string[][] }[] {
+  const names = Object.keys(parameterShapes(cfg));
+  const layer = (i: number) => names.filter((n) => n.startsWith(`model.layers.${i}.`));
+  return [
+    { group: 'layer', inputs: layer(0), runs: Array.from({ length: cfg.numLayers }, (_, i) => layer(i)) },
+    { group: 'rest', inputs: names.filter((n) => !n.startsWith('model.layers.')), runs: [names.filter((n) => !n.startsWith('model.layers.'))] },
+  ];
+}
+
+/**
+ * The AdamW update of one group of parameters (applyGroups) from accumulated gradients
+ * `grad.<name>`, clipped by the whole model's `gradNorm` (an input): the end of a step over
+ * micro-batches.
+ */
+export function applyGraph(cfg: ModelConfig, group: ApplyGroup, float: FloatType = 'float32'): Graph {
   const g = new Graph(float);
-  const params = parameterInputs(g, cfg);
-  optimizerStep(g, params, Object.keys(params).map((n) => g.input(`grad.${n}`, float, params[n].dims)));
+  const shapes = parameterShapes(cfg);
+  const names = applyGroups(cfg).find((x) => x.group === group)!.inputs;
+  const params = Object.fromEntries(names.map((n) => [n, g.input(n, float, shapes[n])]));
+  optimizerStep(g, params, names.map((n) => g.input(`grad.${n}`, float, shapes[n])), g.input('gradNorm', float, []));
   return g;
 }
 
@@ -141,11 +166,14 @@ function backward(g: Graph, params: Record<string, Value>, loss: Value, part: St
     return;
   }
   const grads = gradients(g, g.mul(loss, g.input('lossWeight', g.float, [])), names.map((n) => params[n]));
-  names.forEach((n, i) => g.output(g.add(g.input(`grad.${n}`, g.float, params[n].dims), grads[i]), `new.grad.${n}`));
+  const sums = names.map((n, i) => g.add(g.input(`grad.${n}`, g.float, params[n].dims), grads[i]));
+  sums.forEach((x, i) => g.output(x, `new.grad.${names[i]}`));
+  const squares = sums.map((x) => g.emit('ReduceSumSquare', [x], { keepdims: { kind: 'int', value: 0 } }, x.dtype, []));
+  g.output(g.sqrt(squares.reduce((a, b) => g.add(a, b))), 'gradNorm');
 }
 
-/** AdamW from the gradients (in the order of `params`), and the `new.*` and `gradNorm` outputs. */
-function optimizerStep(g: Graph, params: Record<string, Value>, grads: Value[]): void {
+/** AdamW from the gradients (in the order of `params`), and the `new.*` outputs; and `gradNorm`, unless given. */
+function optimizerStep(g: Graph, params: Record<string, Value>, grads: Value[], givenNorm?: Value): void {
   const names = Object.keys(params);
   const [step, lr, beta1, beta2, eps, weightDecay, gradClip] = ADAMW_INPUTS.map((n) => g.input(n, g.float, []));
   const slots = names.map((n, i) => ({
@@ -155,11 +183,11 @@ function optimizerStep(g: Graph, params: Record<string, Value>, grads: Value[]):
     v: g.input(`v.${n}`, g.float, params[n].dims),
     decay: params[n].dims.length === 2,
   }));
-  const { updated, gradNorm } = adamW(g, slots, { step, lr, beta1, beta2, eps, weightDecay, gradClip });
+  const { updated, gradNorm } = adamW(g, slots, { step, lr, beta1, beta2, eps, weightDecay, gradClip, gradNorm: givenNorm });
   updated.forEach((u, i) => {
     g.output(u.param, `new.${names[i]}`);
     g.output(u.m, `new.m.${names[i]}`);
     g.output(u.v, `new.v.${names[i]}`);
   });
-  g.output(gradNorm, 'gradNorm');
+  if (!givenNorm) g.output(gradNorm, 'gradNorm');
 }

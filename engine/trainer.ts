@@ -18,7 +18,7 @@ import { packSequences } from './batch';
 import { createSession, type Device } from './device';
 import { engineEnvironment } from './environment';
 import { generate as sample, type GenerateOptions, type Generation } from './generate';
-import { ADAMW_INPUTS, GRPO_METRICS, SFT_METRICS, applyGraph, decodeGraph, grpoStepGraph, logprobsGraph, sftStepGraph, type StepGraphOptions } from './graphs';
+import { ADAMW_INPUTS, GRPO_METRICS, SFT_METRICS, applyGraph, applyGroups, decodeGraph, grpoStepGraph, logprobsGraph, sftStepGraph, type StepGraphOptions } from './graphs';
 import { grpoUpdate as runGrpoUpdate, type GrpoBatch, type GrpoLoss, type GrpoMetrics, type GrpoUpdateInput } from './grpo';
 import { lossShare, type BatchCounts } from './losses';
 import { initParameters, parameterShapes } from './model';
@@ -288,11 +288,11 @@ async function trainStep<K extends string>(
 
 /**
  * The step of trainStep over micro-batches: the gradient graph once per part, each adding its
- * loss's share of the whole batch's (lossShare) to the gradients so far, then the apply graph,
- * so clipping sees the whole batch's gradient. Every step of such a trainer goes this way, also
- * one whose batch fits one micro-batch: the trainer never swaps sessions. Returns the apply
- * graph's outputs and the metrics of the whole batch: the loss as the sum of the parts' shares,
- * the others (token means) weighted by the parts' tokens.
+ * loss's share of the whole batch's (lossShare) to the gradients so far, then the update, one
+ * group of parameters at a time (applyGroups), clipped by the whole batch's gradient norm. Every
+ * step of such a trainer goes this way, also one whose batch fits one micro-batch: the trainer
+ * never swaps sessions. Returns the update's outputs and the metrics of the whole batch: the loss
+ * as the sum of the parts' shares, the others (token means) weighted by the parts' tokens.
  */
 async function accumulatedStep(
   s: State, loss: LossAggregation | 'sft', build: () => Graph, parts: BatchPart[], update: Record<string, OrtTensor>, metrics: readonly string[],
@@ -302,20 +302,34 @@ async function accumulatedStep(
   const names = Object.keys(s.weights);
   let grads: Record<string, OrtTensor> = {};
   for (const name of names) grads[`grad.${name}`] = new Tensor('float32', new Float32Array(s.weights[name].data.length), s.weights[name].dims);
+  const out: Record<string, OrtTensor> = {};
   const totals = new Map<string, number>();
   for (const part of parts) {
     const share = lossShare(loss, part, whole);
-    const out = await session.run({ ...weightFeeds(s.weights), ...part.feeds, ...grads, lossWeight: scalar(share) });
-    grads = Object.fromEntries(names.map((name) => [`grad.${name}`, out[`new.grad.${name}`]]));
+    const partOut = await session.run({ ...weightFeeds(s.weights), ...part.feeds, ...grads, lossWeight: scalar(share) });
+    grads = Object.fromEntries(names.map((name) => [`grad.${name}`, partOut[`new.grad.${name}`]]));
+    out.gradNorm = partOut.gradNorm;
     for (const m of metrics) {
-      if (!(m in out)) continue;
+      if (m === 'gradNorm') continue;
       const weight = m === 'loss' ? share : lossShare('dapo', part, whole);
-      totals.set(m, (totals.get(m) ?? 0) + (out[m].data[0] as number) * weight);
+      totals.set(m, (totals.get(m) ?? 0) + (partOut[m].data[0] as number) * weight);
     }
   }
-  const apply = await sessionFor(s, 'apply', () => applyGraph(s.config));
-  const out: Record<string, OrtTensor> = await apply.run({ ...update, ...grads });
   for (const [m, total] of totals) out[m] = scalar(total);
+  const hyper = Object.fromEntries(ADAMW_INPUTS.map((k) => [k, update[k]]));
+  for (const { group, inputs, runs } of applyGroups(s.config)) {
+    const apply = await sessionFor(s, `apply-${group}`, () => applyGraph(s.config, group), { arena: false });
+    for (const run of runs) {
+      const feeds: Record<string, OrtTensor> = { ...hyper, gradNorm: out.gradNorm };
+      run.forEach((name, i) => {
+        for (const prefix of ['', 'grad.', 'm.', 'v.']) feeds[prefix + inputs[i]] = (prefix === 'grad.' ? grads : update)[prefix + name];
+      });
+      const applied = await apply.run(feeds);
+      run.forEach((name, i) => {
+        for (const prefix of ['new.', 'new.m.', 'new.v.']) out[prefix + name] = applied[prefix + inputs[i]];
+      });
+    }
+  }
   return out;
 }
 
@@ -345,10 +359,10 @@ async function trainSessionFor(s: State, key: string, build: () => Graph): Promi
   return session;
 }
 
-function sessionFor(s: State, key: string, build: () => Graph): Promise<InferenceSession> {
+function sessionFor(s: State, key: string, build: () => Graph, opts: { arena?: boolean } = {}): Promise<InferenceSession> {
   let session = s.sessions.get(key);
   if (!session) {
-    session = createSession(build().toModel(), s.device);
+    session = createSession(build().toModel(), s.device, opts);
     s.sessions.set(key, session);
   }
   return session;
