@@ -18,7 +18,7 @@ import { modelConfigSchema } from '../../schemas/model';
 import { OptimizerSchema } from '../../schemas/optimizer';
 import type { Memory } from '../../schemas/runtime';
 
-const config = modelConfigSchema.parse({ vocabSize: 259, hiddenSize: 32, intermediateSize: 48, numLayers: 2, numHeads: 4, numKvHeads: 2, maxSeqLen: 64 });
+const config = modelConfigSchema.parse({ vocabSize: 259, hiddenSize: 32, intermediateSize: 48, numLayers: 2, numHeads: 4, numKvHeads: 2, maxSeqLen: 64, qkvBias: true, tieEmbeddings: true });
 /** A clip far below these gradients' norm, so that clipping acts and must see the whole batch's gradient. */
 const at: OptimizerStep = { optimizer: OptimizerSchema.parse({ lr: 1e-2, beta2: 0.99, weightDecay: 0.01, minLrRatio: 1, gradClip: 0.05 }), step: 1, totalSteps: 1 };
 
