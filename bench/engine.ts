@@ -9,8 +9,9 @@
  * picks configs by name; SmolLM2 at batch 8 x 512 runs only as BENCH_CONFIG=T=512, alone, so its peak RSS is its own),
  * and sampling at V=152k beside a decode step (sampling.ts; BENCH_ONLY=sampling runs only that).
  * BENCH_RECOMPUTE=1 and BENCH_MICRO_BATCH=n set the trainer's `runtime.memory` (recomputed
- * layers, micro-batches) for the configs that do not set their own; a config's peak RSS is its
- * own only when it runs alone, so compare settings in separate runs.
+ * layers, micro-batches) where a config does not set its own; a config's peak RSS is its
+ * own only when it runs alone, so compare settings in separate runs (BENCH_ONLY=train leaves out
+ * generation, sampling and model-io).
  */
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
@@ -34,6 +35,8 @@ const THREADS = Number(process.env.BENCH_THREADS ?? 2);
 const ONLY_GENERATE = process.env.BENCH_ONLY === 'generate';
 /** BENCH_ONLY=sampling runs only the sampling case. */
 const ONLY_SAMPLING = process.env.BENCH_ONLY === 'sampling';
+/** BENCH_ONLY=train times the train steps alone (no generation, sampling or model-io): for comparing memory settings. */
+const ONLY_TRAIN = process.env.BENCH_ONLY === 'train';
 const MEMORY = MemorySchema.parse({
   recompute: process.env.BENCH_RECOMPUTE === '1',
   ...(process.env.BENCH_MICRO_BATCH && { microBatchSize: Number(process.env.BENCH_MICRO_BATCH) }),
@@ -56,8 +59,8 @@ interface BenchConfig {
   weights?: () => NamedTensors;
   /** Runs only when BENCH_CONFIG names it: its 12+ GB do not fit beside the other configs' on a shared 24 GB machine. */
   onlyWhenNamed?: boolean;
-  /** Its own trainer memory settings, in place of BENCH_RECOMPUTE / BENCH_MICRO_BATCH. */
-  memory?: Memory;
+  /** Its own trainer memory settings, over those of BENCH_RECOMPUTE / BENCH_MICRO_BATCH. */
+  memory?: Partial<Memory>;
   /** Only the GRPO step (a 0.5B model's SFT step and generation would add many minutes). */
   grpoOnly?: boolean;
 }
@@ -172,7 +175,7 @@ async function main(): Promise<void> {
   // BENCH_CONFIG=SmolLM2 times only the configs whose name has that text (BENCH_CONFIG=none: only model-io).
   const named = process.env.BENCH_CONFIG;
   for (const cfg of ONLY_SAMPLING ? [] : CONFIGS.filter((c) => (named ? c.name.includes(named) : !c.onlyWhenNamed))) {
-    const memory = cfg.memory ?? MEMORY;
+    const memory = { ...MEMORY, ...cfg.memory };
     console.log(`\n${cfg.name}, batch ${cfg.batch} x seq ${cfg.seq}, memory ${JSON.stringify(memory)}`);
     const { parameters } = await trainer.init({ config: cfg.model, seed: 1, weights: cfg.weights?.(), device: { kind: 'cpu', threads: THREADS }, memory });
     console.log(`  parameters: ${(parameters / 1e6).toFixed(2)} M`);
@@ -192,14 +195,14 @@ async function main(): Promise<void> {
       const loss = { aggregation: 'dapo' as const, scalars: { epsLow: 0.2, epsHigh: 0.28, beta: 0.04, maxLen: 1 } };
       figures.grpo = tokens / (await timed(cfg.steps, () => trainer.grpoStep({ sequences, completionMask: mask, oldLogprobs: old, refLogprobs: old, advantages }, loss, hp)));
     }
-    figures.generateCached = await decodeTokensPerSecond(cfg, true, cfg.batch);
-    if (cfg.noCacheBatch > 0) figures.generateUncached = await decodeTokensPerSecond(cfg, false, cfg.noCacheBatch);
+    if (!ONLY_TRAIN) figures.generateCached = await decodeTokensPerSecond(cfg, true, cfg.batch);
+    if (!ONLY_TRAIN && cfg.noCacheBatch > 0) figures.generateUncached = await decodeTokensPerSecond(cfg, false, cfg.noCacheBatch);
 
     if (!ONLY_GENERATE) {
       console.log(`  SFT step:                ${figures.sft.toFixed(0)} tokens/s`);
       console.log(`  GRPO step (dapo):        ${figures.grpo.toFixed(0)} tokens/s`);
     }
-    console.log(`  generation, KV cache:    ${figures.generateCached.toFixed(0)} tokens/s (${cfg.batch} rows x ${cfg.newTokens} new tokens)`);
+    if (figures.generateCached) console.log(`  generation, KV cache:    ${figures.generateCached.toFixed(0)} tokens/s (${cfg.batch} rows x ${cfg.newTokens} new tokens)`);
     if (figures.generateUncached) {
       console.log(`  generation, no cache:    ${figures.generateUncached.toFixed(0)} tokens/s (${cfg.noCacheBatch} rows x ${cfg.newTokens} new tokens)`);
       console.log(`  KV cache vs recomputation: ${(figures.generateCached / figures.generateUncached).toFixed(1)}x tokens/s`);
@@ -209,13 +212,14 @@ async function main(): Promise<void> {
     const torch = ONLY_GENERATE ? undefined : torchReference(cfg);
     if (torch) {
       for (const k of ['sft', 'grpo', 'generateCached'] as const) {
+        if (figures[k] === undefined) continue;
         console.log(`  PyTorch eager ${k}: ${torch[k].toFixed(0)} tokens/s; engine / PyTorch = ${(figures[k] / torch[k]).toFixed(2)}`);
       }
       console.log(`  PyTorch peak RSS:        ${torch.peakRssMiB.toFixed(0)} MiB`);
     }
   }
-  if (!ONLY_GENERATE) await benchSampling(THREADS);
-  if (!ONLY_GENERATE && !ONLY_SAMPLING) await benchModelIo(toolPath('smollm2'), { large: process.env.BENCH_LARGE !== '0' });
+  if (!ONLY_GENERATE && !ONLY_TRAIN) await benchSampling(THREADS);
+  if (!ONLY_GENERATE && !ONLY_SAMPLING && !ONLY_TRAIN) await benchModelIo(toolPath('smollm2'), { large: process.env.BENCH_LARGE !== '0' });
 }
 
 /** A config's GRPO step alone: the first step (graphs built, sessions made) and a steady one, and peak RSS. */
