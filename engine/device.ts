@@ -21,13 +21,21 @@ export type { Device };
 export const CUDA_PROVIDER_FILES = ['libonnxruntime_providers_shared.so', 'libonnxruntime_providers_cuda.so'];
 
 /**
+/**
  * Creates an onnxruntime session for a serialized ONNX model on the given device. On the CPU the
  * optimised model is cached in `cacheDir` (session-cache.ts), so only the first engine to build a
- * graph on this machine pays for optimising it.
+ * graph on this machine pays for optimising it. `arena: false` returns a run's memory when it
+ * ends instead of keeping it for the next run (CPU only): for sessions whose runs are few and
+ * light on kernels, where memory matters more than page faults.
  */
-export async function createSession(model: Uint8Array, device: Device, cacheDir = sessionCacheDir()): Promise<InferenceSession> {
+export async function createSession(
+  model: Uint8Array, device: Device, opts: { arena?: boolean; cacheDir?: string } = {},
+): Promise<InferenceSession> {
   const d = deviceSchema.parse(device);
-  if (d.kind === 'cpu') return (await optimisedSession(model, cpuSessionOptions(d.threads), cacheDir, onnxruntimeVersion())).session;
+  if (d.kind === 'cpu') {
+    const options = { ...cpuSessionOptions(d.threads), ...(opts.arena === false && { enableCpuMemArena: false }) };
+    return (await optimisedSession(model, options, opts.cacheDir ?? sessionCacheDir(), onnxruntimeVersion())).session;
+  }
   checkDevice(d);
   try {
     return await InferenceSession.create(model, { executionProviders: [{ name: 'cuda', deviceId: d.deviceId ?? 0 }] });

@@ -7,6 +7,9 @@
  *
  * Batch inputs (B sequences right-padded to T):
  *   ids, targets, positions [B, T] int32 (targets[t] = ids[t+1]); attentionMask, lossMask [B, T] float.
+ *
+ * A train step over micro-batches (gradient accumulation) runs two graphs instead: the step graph
+ * cut at the gradient (`part: 'gradient'`), once per micro-batch, and applyGraph once.
  */
 import type { LossAggregation } from '../schemas/grpo';
 import type { Lora } from '../schemas/lora';
@@ -14,7 +17,7 @@ import type { ModelConfig } from '../schemas/model';
 import { gradients } from './autodiff';
 import { GRPO_LOSS_SCALARS, GrpoLossScalar, GrpoOutputs, grpoLoss, maskedMean, sftLoss, tokenLogprobs } from './losses';
 import { adapterInputs } from './lora';
-import { headDim, cachedDecoder, decoder, lmHead, lmHeadWeight, parameterInputs, Adapters, KeyValueCache } from './model';
+import { headDim, cachedDecoder, decoder, lmHead, lmHeadWeight, parameterInputs, parameterShapes, KeyValueCache, type DecoderOptions } from './model';
 import { FloatType, Graph, Value } from './onnx/builder';
 import { adamW } from './optimizer';
 
@@ -32,9 +35,24 @@ function sequenceInputs(g: Graph) {
   };
 }
 
+/**
+ * What a train-step graph computes. `whole`: the loss, its gradient and the AdamW update. `gradient`:
+ * the gradient of `lossWeight` x the loss added to the `grad.<name>` inputs, as `new.grad.<name>`,
+ * and the norm of that sum, `gradNorm` (and the loss and metrics unweighted). `recompute`: decoder layers run again in the backward
+ * pass instead of keeping their activations (model.ts).
+ */
+export interface StepGraphOptions {
+  part: 'whole' | 'gradient';
+  recompute: boolean;
+  /** Train low-rank adapters of the frozen weights instead of the weights (trainedInputs). */
+  lora?: Lora;
+}
+
+const WHOLE_STEP: StepGraphOptions = { part: 'whole', recompute: false };
+
 /** Model forward up to per-target log-probs (and per-position entropies, when asked for). */
-function forward(g: Graph, cfg: ModelConfig, params: Record<string, Value>, s: ReturnType<typeof sequenceInputs>, entropy = false, adapters: Adapters = {}) {
-  const { hidden } = decoder(g, cfg, params, s, adapters);
+function forward(g: Graph, cfg: ModelConfig, params: Record<string, Value>, s: ReturnType<typeof sequenceInputs>, entropy = false, layers: DecoderOptions = {}) {
+  const { hidden } = decoder(g, cfg, params, s, layers);
   return tokenLogprobs(g, hidden, lmHeadWeight(cfg, params), s.targets, entropy);
 }
 
@@ -80,31 +98,31 @@ export function decodeGraph(cfg: ModelConfig, float: FloatType = 'float32'): Gra
   return g;
 }
 
-/** SFT step: masked token cross-entropy, its gradient and an AdamW update. */
-export function sftStepGraph(cfg: ModelConfig, lora?: Lora, float: FloatType = 'float32'): Graph {
+/** SFT step: masked token cross-entropy, its gradient and an AdamW update (see StepGraphOptions). */
+export function sftStepGraph(cfg: ModelConfig, opts: StepGraphOptions = WHOLE_STEP, float: FloatType = 'float32'): Graph {
   const g = new Graph(float);
-  const { params, trained, adapters } = trainedInputs(g, cfg, lora);
+  const { params, trained, adapters } = trainedInputs(g, cfg, opts.lora);
   const s = sequenceInputs(g);
   const lossMask = g.input('lossMask', float, ['B', 'T']);
-  const loss = sftLoss(g, forward(g, cfg, params, s, false, adapters).logprobs, lossMask);
-  optimizerStep(g, trained, loss);
+  const loss = sftLoss(g, forward(g, cfg, params, s, false, { adapters, recompute: opts.recompute }).logprobs, lossMask);
+  backward(g, trained, loss, opts.part);
   g.output(loss, 'loss');
   return g;
 }
 
-/** GRPO step: clipped surrogate + k3 KL with the given aggregation, gradient, AdamW update. */
-export function grpoStepGraph(cfg: ModelConfig, aggregation: LossAggregation, lora?: Lora, float: FloatType = 'float32'): Graph {
+/** GRPO step: clipped surrogate + k3 KL with the given aggregation, gradient, AdamW update (see StepGraphOptions). */
+export function grpoStepGraph(cfg: ModelConfig, aggregation: LossAggregation, opts: StepGraphOptions = WHOLE_STEP, float: FloatType = 'float32'): Graph {
   const g = new Graph(float);
-  const { params, trained, adapters } = trainedInputs(g, cfg, lora);
+  const { params, trained, adapters } = trainedInputs(g, cfg, opts.lora);
   const s = sequenceInputs(g);
   const mask = g.input('lossMask', float, ['B', 'T']);
   const oldLogprobs = g.input('oldLogprobs', float, ['B', 'T']);
   const refLogprobs = g.input('refLogprobs', float, ['B', 'T']);
   const advantages = g.input('advantages', float, ['B']);
   const scalars = Object.fromEntries(GRPO_LOSS_SCALARS.map((n) => [n, g.input(n, float, [])] as const)) as Record<GrpoLossScalar, Value>;
-  const { logprobs, entropy } = forward(g, cfg, params, s, true, adapters);
+  const { logprobs, entropy } = forward(g, cfg, params, s, true, { adapters, recompute: opts.recompute });
   const out: GrpoOutputs = grpoLoss(g, { logprobs, oldLogprobs, refLogprobs, advantages, mask, ...scalars }, aggregation);
-  optimizerStep(g, trained, out.loss);
+  backward(g, trained, out.loss, opts.part);
   g.output(out.loss, 'loss');
   g.output(out.kl, 'kl');
   g.output(out.clipLow, 'clipLow');
@@ -121,10 +139,56 @@ function trainedInputs(g: Graph, cfg: ModelConfig, lora: Lora | undefined) {
   return { params, trained: tensors, adapters };
 }
 
-/** Gradient of `loss` for the `trained` values, AdamW, and the `new.*` and `gradNorm` outputs. */
-function optimizerStep(g: Graph, params: Record<string, Value>, loss: Value): void {
+/**
+ * The parameters an update over micro-batches applies one group at a time, so that only one
+ * group's new weights and moments exist twice (onnxruntime's outputs and their copies in JS) at
+ * once: for a 0.5B model, the whole model's would be 12 GB. `layer`: one decoder layer, under
+ * layer 0's names (all layers are alike, so one graph and session serve them all); `rest`: the
+ * embedding, the final norm and an untied head.
+ */
+export type ApplyGroup = 'layer' | 'rest';
+
+/** Each group's graph input names and, per run, the parameters fed under them. */
+export function applyGroups(cfg: ModelConfig): { group: ApplyGroup; inputs: string[]; runs: string[][] }[] {
+  const names = Object.keys(parameterShapes(cfg));
+  const layer = (i: number) => names.filter((n) => n.startsWith(`model.layers.${i}.`));
+  return [
+    { group: 'layer', inputs: layer(0), runs: Array.from({ length: cfg.numLayers }, (_, i) => layer(i)) },
+    { group: 'rest', inputs: names.filter((n) => !n.startsWith('model.layers.')), runs: [names.filter((n) => !n.startsWith('model.layers.'))] },
+  ];
+}
+
+/**
+ * The AdamW update of one group of parameters (applyGroups) from accumulated gradients
+ * `grad.<name>`, clipped by the whole model's `gradNorm` (an input): the end of a step over
+ * micro-batches.
+ */
+export function applyGraph(cfg: ModelConfig, group: ApplyGroup, float: FloatType = 'float32'): Graph {
+  const g = new Graph(float);
+  const shapes = parameterShapes(cfg);
+  const names = applyGroups(cfg).find((x) => x.group === group)!.inputs;
+  const params = Object.fromEntries(names.map((n) => [n, g.input(n, float, shapes[n])]));
+  optimizerStep(g, params, names.map((n) => g.input(`grad.${n}`, float, shapes[n])), g.input('gradNorm', float, []));
+  return g;
+}
+
+/** The gradient of `loss` and what `part` does with it (see StepGraphOptions). */
+function backward(g: Graph, params: Record<string, Value>, loss: Value, part: StepGraphOptions['part']): void {
   const names = Object.keys(params);
-  const grads = gradients(g, loss, names.map((n) => params[n]));
+  if (part === 'whole') {
+    optimizerStep(g, params, gradients(g, loss, names.map((n) => params[n])));
+    return;
+  }
+  const grads = gradients(g, g.mul(loss, g.input('lossWeight', g.float, [])), names.map((n) => params[n]));
+  const sums = names.map((n, i) => g.add(g.input(`grad.${n}`, g.float, params[n].dims), grads[i]));
+  sums.forEach((x, i) => g.output(x, `new.grad.${names[i]}`));
+  const squares = sums.map((x) => g.emit('ReduceSumSquare', [x], { keepdims: { kind: 'int', value: 0 } }, x.dtype, []));
+  g.output(g.sqrt(squares.reduce((a, b) => g.add(a, b))), 'gradNorm');
+}
+
+/** AdamW from the gradients (in the order of `params`), and the `new.*` outputs; and `gradNorm`, unless given. */
+function optimizerStep(g: Graph, params: Record<string, Value>, grads: Value[], givenNorm?: Value): void {
+  const names = Object.keys(params);
   const [step, lr, beta1, beta2, eps, weightDecay, gradClip] = ADAMW_INPUTS.map((n) => g.input(n, g.float, []));
   const slots = names.map((n, i) => ({
     param: params[n],
@@ -133,11 +197,11 @@ function optimizerStep(g: Graph, params: Record<string, Value>, loss: Value): vo
     v: g.input(`v.${n}`, g.float, params[n].dims),
     decay: params[n].dims.length === 2,
   }));
-  const { updated, gradNorm } = adamW(g, slots, { step, lr, beta1, beta2, eps, weightDecay, gradClip });
+  const { updated, gradNorm } = adamW(g, slots, { step, lr, beta1, beta2, eps, weightDecay, gradClip, gradNorm: givenNorm });
   updated.forEach((u, i) => {
     g.output(u.param, `new.${names[i]}`);
     g.output(u.m, `new.m.${names[i]}`);
     g.output(u.v, `new.v.${names[i]}`);
   });
-  g.output(gradNorm, 'gradNorm');
+  if (!givenNorm) g.output(gradNorm, 'gradNorm');
 }

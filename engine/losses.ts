@@ -76,6 +76,24 @@ export function sftLoss(g: Graph, logprobs: Value, mask: Value): Value {
   return g.neg(maskedMean(g, logprobs, mask));
 }
 
+/** What a batch, or a micro-batch of it, holds: sequences, and tokens in the loss. */
+export interface BatchCounts {
+  sequences: number;
+  tokens: number;
+}
+
+/**
+ * The weight of a micro-batch's loss in its whole batch's: each loss is a sum over the batch
+ * divided by a normaliser, so the whole batch's loss (and gradient) is the sum of its parts'
+ * weighted by their share of that normaliser. Token means (SFT, dapo) divide by the batch's
+ * tokens; grpo (a mean over sequences) and dr_grpo (a constant times the sequences) by its
+ * sequences. A batch without tokens has loss 0, and so has each of its parts.
+ */
+export function lossShare(loss: LossAggregation | 'sft', part: BatchCounts, whole: BatchCounts): number {
+  const by: keyof BatchCounts = loss === 'sft' || loss === 'dapo' ? 'tokens' : 'sequences';
+  return whole[by] > 0 ? part[by] / whole[by] : 0;
+}
+
 /**
  * The GRPO loss's scalar settings, each a rank-0 input of the step graph under the same name, so
  * that nothing between the GRPO update (grpo.ts) and this file spells them out.

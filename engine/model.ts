@@ -5,6 +5,7 @@
  * are those of Hugging Face safetensors, so checkpoints load without renaming.
  */
 import type { ModelConfig } from '../schemas/model';
+import { recomputed } from './autodiff';
 import { chunks, concat, slice, sliceChunk } from './chunks';
 import { sumTo } from './grad-rules';
 import { Dim, Graph, Value } from './onnx/builder';
@@ -94,31 +95,67 @@ export interface LoraAdapter {
 }
 
 /**
- * The decoder up to and including the final norm: hidden states [B, T, d]. With `adapters`, the
- * projections they name add their low-rank update (loraLinear).
+ * How the decoder's layers run. `adapters`: the projections they name add their low-rank update
+ * (loraUpdate). `recompute`: each layer keeps only its input for the backward pass and runs again
+ * there (autodiff.ts, `recomputed`), for about one more forward pass: a d=256, 16-layer model's
+ * SFT step at B=8 T=512 peaked at 3.65 GB RSS without and 0.86 GB with.
  */
-export function decoder(g: Graph, cfg: ModelConfig, p: Record<string, Value>, inputs: DecoderInputs, adapters: Adapters = {}): { hidden: Value } {
+export interface DecoderOptions {
+  adapters?: Adapters;
+  recompute?: boolean;
+}
+
+/** The decoder up to and including the final norm: hidden states [B, T, d]. */
+export function decoder(g: Graph, cfg: ModelConfig, p: Record<string, Value>, inputs: DecoderInputs, opts: DecoderOptions = {}): { hidden: Value } {
   const { ids, positions, attentionMask } = inputs;
+  const adapters = opts.adapters ?? {};
   const rope = rotaryTables(g, cfg, positions);
   const blocks = queryBlocks(g, ids.dims[1], attentionBias(g, ids, attentionMask));
-  const project: Project = (x, name) => {
-    const y = linear(g, x, p[name + '.weight'], p[name + '.bias']);
-    const adapter = adapters[name];
-    return adapter ? g.add(y, loraUpdate(g, x, adapter)) : y;
-  };
   let h = g.gather(p['model.embed_tokens.weight'], ids);
   for (let i = 0; i < cfg.numLayers; i++) {
     const pre = `model.layers.${i}.`;
-    h = g.add(h, attention(g, cfg, p, project, pre + 'self_attn.', rmsNorm(g, cfg, h, p[pre + 'input_layernorm.weight']), rope, blocks));
-    const x = rmsNorm(g, cfg, h, p[pre + 'post_attention_layernorm.weight']);
-    const gate = silu(g, project(x, pre + 'mlp.gate_proj'));
-    h = g.add(h, project(g.mul(gate, project(x, pre + 'mlp.up_proj')), pre + 'mlp.down_proj'));
+    const layer = (x: Value, lp: Record<string, Value>) => decoderLayer(g, cfg, lp, projector(g, lp, adapters), pre, x, rope, blocks);
+    const lp = layerInputs(p, adapters, pre);
+    h = opts.recompute ? recomputed(g, 'DecoderLayer', h, lp, layer) : layer(h, lp);
   }
   return { hidden: rmsNorm(g, cfg, h, p['model.norm.weight']) };
 }
 
+/**
+ * What layer `pre` reads: its parameters, and its projections' adapters under PEFT's names
+ * (`<projection>.lora_A.weight`), so that a recomputed layer differentiates them too.
+ */
+function layerInputs(p: Record<string, Value>, adapters: Adapters, pre: string): Record<string, Value> {
+  const out = Object.fromEntries(Object.entries(p).filter(([name]) => name.startsWith(pre)));
+  for (const [name, adapter] of Object.entries(adapters)) {
+    if (!name.startsWith(pre)) continue;
+    out[`${name}.lora_A.weight`] = adapter.a;
+    out[`${name}.lora_B.weight`] = adapter.b;
+  }
+  return out;
+}
+
 /** x through the named projection (`model.layers.0.mlp.up_proj`): its weight, bias and adapter if any. */
 type Project = (x: Value, name: string) => Value;
+
+/** The projections of a layer whose inputs are `lp` (layerInputs). */
+function projector(g: Graph, lp: Record<string, Value>, adapters: Adapters): Project {
+  return (x, name) => {
+    const y = linear(g, x, lp[name + '.weight'], lp[name + '.bias']);
+    const a = lp[`${name}.lora_A.weight`];
+    return a ? g.add(y, loraUpdate(g, x, { a, b: lp[`${name}.lora_B.weight`], scale: adapters[name].scale })) : y;
+  };
+}
+
+/** h + attn(rmsnorm(h)), then the same + mlp(rmsnorm(...)). */
+function decoderLayer(
+  g: Graph, cfg: ModelConfig, p: Record<string, Value>, project: Project, pre: string, h: Value, rope: Rotary, blocks: QueryBlock[],
+): Value {
+  const mid = g.add(h, attention(g, cfg, p, project, pre + 'self_attn.', rmsNorm(g, cfg, h, p[pre + 'input_layernorm.weight']), rope, blocks));
+  const x = rmsNorm(g, cfg, mid, p[pre + 'post_attention_layernorm.weight']);
+  const gate = silu(g, project(x, pre + 'mlp.gate_proj'));
+  return g.add(mid, project(g.mul(gate, project(x, pre + 'mlp.up_proj')), pre + 'mlp.down_proj'));
+}
 
 /**
  * The adapter's part of a LoRA linear layer, scale (x A^T) B^T, as PEFT computes it: through the

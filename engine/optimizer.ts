@@ -12,6 +12,8 @@ export interface AdamWInputs {
   eps: Value;
   weightDecay: Value;
   gradClip: Value; // max global gradient L2 norm
+  /** The global gradient norm, when the slots are only some of the parameters; else computed from them. */
+  gradNorm?: Value;
 }
 
 export interface AdamWSlot {
@@ -35,8 +37,7 @@ export interface AdamWSlot {
 export function adamW(g: Graph, slots: readonly AdamWSlot[], h: AdamWInputs): { updated: { param: Value; m: Value; v: Value }[]; gradNorm: Value } {
   const one = g.scalar(1);
   const squares = slots.map((s) => g.mul(s.grad, s.grad));
-  const sumSquares = squares.map((sq) => g.sumAll(sq)).reduce((a, b) => g.add(a, b), g.scalar(0));
-  const gradNorm = g.sqrt(sumSquares);
+  const gradNorm = h.gradNorm ?? g.sqrt(squares.map((sq) => g.sumAll(sq)).reduce((a, b) => g.add(a, b), g.scalar(0)));
   const clipScale = g.min(one, g.div(h.gradClip, g.add(gradNorm, g.scalar(1e-6))));
   const gradCoef = g.mul(g.sub(one, h.beta1), clipScale);
   const squareCoef = g.mul(g.sub(one, h.beta2), g.mul(clipScale, clipScale));

@@ -11,15 +11,18 @@ import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
 import { Tensor } from 'onnxruntime-node';
 import type { Lora } from '../schemas/lora';
 import type { EngineEnvironment } from '../schemas/manifest';
+import type { LossAggregation } from '../schemas/grpo';
 import type { Metrics } from '../schemas/metrics';
 import { modelConfigSchema, type ModelConfig } from '../schemas/model';
+import { MemorySchema, type Memory } from '../schemas/runtime';
 import { packSequences } from './batch';
 import { createSession, type Device } from './device';
 import { engineEnvironment } from './environment';
 import { generate as sample, type GenerateOptions, type Generation } from './generate';
-import { ADAMW_INPUTS, GRPO_METRICS, SFT_METRICS, decodeGraph, grpoStepGraph, logprobsGraph, sftStepGraph } from './graphs';
+import { ADAMW_INPUTS, GRPO_METRICS, SFT_METRICS, applyGraph, applyGroups, decodeGraph, grpoStepGraph, logprobsGraph, sftStepGraph, type StepGraphOptions } from './graphs';
 import { grpoUpdate as runGrpoUpdate, type GrpoBatch, type GrpoLoss, type GrpoMetrics, type GrpoUpdateInput } from './grpo';
 import { adapterShapes, initAdapters, mergeGraph, type LoraState } from './lora';
+import { lossShare, type BatchCounts } from './losses';
 import { initParameters, parameterShapes } from './model';
 import type { Graph } from './onnx/builder';
 import { Rng, type RngState } from './rng';
@@ -53,6 +56,8 @@ export interface InitOptions {
   device?: Device;
   /** The model's tokenizer files (checkpoint assets); none: the byte tokenizer. Kept and exported with the state. */
   assets?: Record<string, Uint8Array>;
+  /** Micro-batches and recomputation; none: whole batches, nothing recomputed. */
+  memory?: Memory;
 }
 
 export interface SftBatch {
@@ -80,6 +85,7 @@ export interface ExportedState {
 interface State {
   config: ModelConfig;
   device: Device;
+  memory: Memory;
   /** The weights; with LoRA the frozen base, which `policyWeights` merges with the adapters. */
   weights: NamedTensors;
   lora?: LoraState & {
@@ -101,12 +107,17 @@ interface State {
    * The one train-step session kept (SFT, or GRPO with one aggregation). onnxruntime gives each
    * session an arena as large as its run's activations and keeps it for the session's life, so
    * an SFT session kept beside a GRPO one held both: SmolLM2 at B=8 T=128 peaked at 10.2 GB
-   * instead of 6.7. Moving between kinds (a phase change) builds the next one afresh.
+   * instead of 6.7. Moving between kinds (a phase change) builds the next one afresh. With
+   * micro-batches this is the gradient graph's session; the apply graph's (small: it holds no
+   * activations) is among `sessions`.
    */
   trainSession?: { key: string; session: Promise<InferenceSession> };
 }
 
 let state: State | undefined;
+
+/** Micro-batch updates go one group of full weights at a time (graphs.ts applyGroups); a LoRA step's adapters are not grouped so. */
+const LORA_MICRO_BATCHES = 'runtime.memory.microBatchSize: gradient accumulation does not support a phase with lora yet; leave it unset (recompute works with lora)';
 
 function current(): State {
   if (!state) throw new Error('trainer: call init() first');
@@ -119,10 +130,13 @@ export async function init(opts: InitOptions): Promise<{ parameters: number; env
   checkTensors('weights', weights, parameterShapes(config));
   const lora = opts.lora && { config: opts.lora, adapters: initAdapters(config, opts.lora, opts.seed) };
   if (opts.optimizer) checkOptimizer(opts.optimizer, trainedShapes(config, lora));
+  const memory = MemorySchema.parse(opts.memory ?? {});
+  if (lora && memory.microBatchSize !== undefined) throw new Error(LORA_MICRO_BATCHES);
   const threads = engineThreadOptions().intraOpThreads;
   state = {
     config,
     device: opts.device ?? { kind: 'cpu', ...(threads ? { threads } : {}) },
+    memory,
     weights,
     ...(lora && { lora }),
     ...(opts.optimizer && { optimizer: opts.optimizer }),
@@ -137,10 +151,13 @@ export async function init(opts: InitOptions): Promise<{ parameters: number; env
 /** One AdamW step on the masked token cross-entropy. */
 export async function sftStep(batch: SftBatch, at: OptimizerStep): Promise<SftMetrics> {
   const s = current();
-  const packed = packSequences(batch.sequences);
-  const lossMask = packed.shift(batch.lossMask, 'lossMask');
-  const out = await trainStep(s, 'sft', () => sftStepGraph(s.config, s.lora?.config), { ...packed.feeds, lossMask }, at);
-  return { ...pick(out, SFT_METRICS), tokens: count(lossMask) };
+  const parts = microBatches(s, batch.sequences.length).map(([from, to]): BatchPart => {
+    const packed = packSequences(batch.sequences.slice(from, to));
+    const lossMask = packed.shift(batch.lossMask.slice(from, to), 'lossMask');
+    return { feeds: { ...packed.feeds, lossMask }, sequences: to - from, tokens: count(lossMask) };
+  });
+  const out = await trainStep(s, 'sft', (opts) => sftStepGraph(s.config, opts), parts, SFT_METRICS, at);
+  return { ...out, tokens: sum(parts.map((p) => p.tokens)) };
 }
 
 /** One GRPO step (grpo.ts): advantages, the samples that count, μ iterations over mini-batches. */
@@ -156,22 +173,25 @@ export async function grpoStep(batch: GrpoBatch, loss: GrpoLoss, at: OptimizerSt
   if (batch.advantages.length !== batch.sequences.length) {
     throw new Error(`grpoStep: ${batch.advantages.length} advantages for ${batch.sequences.length} sequences`);
   }
-  const packed = packSequences(batch.sequences);
-  const lossMask = packed.shift(batch.completionMask, 'completionMask');
-  const oldLogprobs = packed.shift(batch.oldLogprobs, 'oldLogprobs');
-  // Without a reference the KL term is weighted 0; the old policy stands in so the metric stays finite.
-  const refLogprobs = batch.refLogprobs ? packed.shift(batch.refLogprobs, 'refLogprobs') : oldLogprobs;
-  const feeds: Record<string, OrtTensor> = {
-    ...packed.feeds,
-    lossMask,
-    oldLogprobs,
-    refLogprobs,
-    advantages: new Tensor('float32', Float32Array.from(batch.advantages), [packed.B]),
-  };
-  for (const [name, value] of Object.entries(loss.scalars)) feeds[name] = scalar(value);
+  const parts = microBatches(s, batch.sequences.length).map(([from, to]): BatchPart => {
+    const packed = packSequences(batch.sequences.slice(from, to));
+    const lossMask = packed.shift(batch.completionMask.slice(from, to), 'completionMask');
+    const oldLogprobs = packed.shift(batch.oldLogprobs.slice(from, to), 'oldLogprobs');
+    // Without a reference the KL term is weighted 0; the old policy stands in so the metric stays finite.
+    const refLogprobs = batch.refLogprobs ? packed.shift(batch.refLogprobs.slice(from, to), 'refLogprobs') : oldLogprobs;
+    const feeds: Record<string, OrtTensor> = {
+      ...packed.feeds,
+      lossMask,
+      oldLogprobs,
+      refLogprobs,
+      advantages: new Tensor('float32', batch.advantages.slice(from, to), [packed.B]),
+    };
+    for (const [name, value] of Object.entries(loss.scalars)) feeds[name] = scalar(value);
+    return { feeds, sequences: to - from, tokens: count(lossMask) };
+  });
   const agg = loss.aggregation;
-  const out = await trainStep(s, `grpo-${agg}`, () => grpoStepGraph(s.config, agg, s.lora?.config), feeds, at);
-  return { ...pick(out, GRPO_METRICS), tokens: count(lossMask) };
+  const out = await trainStep(s, agg, (opts) => grpoStepGraph(s.config, agg, opts), parts, GRPO_METRICS, at);
+  return { ...out, tokens: sum(parts.map((p) => p.tokens)) };
 }
 
 /** Per-token log-probs of each sequence under the policy, or the reference (snapshotReference). */
@@ -257,23 +277,41 @@ class NonFiniteLossError extends Error {
   readonly nonRetryable = true;
 }
 
-async function trainStep(
-  s: State, key: string, build: () => Graph, batchFeeds: Record<string, OrtTensor>, at: OptimizerStep,
-): Promise<Record<string, OrtTensor>> {
-  const session = await trainSessionFor(s, key, build);
+/** One micro-batch of a step: its graph feeds and what it holds. */
+interface BatchPart extends BatchCounts {
+  feeds: Record<string, OrtTensor>;
+}
+
+/** Row ranges [from, to) of a batch of `rows`: runs of memory.microBatchSize, or the whole batch (one empty range for none, which packing refuses). */
+function microBatches(s: State, rows: number): [number, number][] {
+  const size = s.memory.microBatchSize ?? Math.max(rows, 1);
+  return Array.from({ length: Math.max(1, Math.ceil(rows / size)) }, (_, i) => [i * size, Math.min(rows, (i + 1) * size)]);
+}
+
+/**
+ * One optimizer step over the batch that `parts` make up; returns its metrics as if the batch
+ * had run whole. `loss` names the step's loss for lossShare and its sessions.
+ */
+async function trainStep<K extends string>(
+  s: State, loss: LossAggregation | 'sft', build: (opts: StepGraphOptions) => Graph, parts: BatchPart[], metrics: readonly K[], at: OptimizerStep,
+): Promise<Record<K, number>> {
   const optimizer = optimizerOf(s);
   const step = optimizer.step + 1;
   const o = at.optimizer;
   const hyper: Record<(typeof ADAMW_INPUTS)[number], number> = {
     step, lr: learningRate(at), beta1: o.beta1, beta2: o.beta2, eps: ADAM_EPS, weightDecay: o.weightDecay, gradClip: o.gradClip,
   };
+  const update: Record<string, OrtTensor> = { ...weightFeeds(s.weights), ...(s.lora && weightFeeds(s.lora.adapters)) };
+  for (const [k, v] of Object.entries(hyper)) update[k] = scalar(v);
+  for (const [name, t] of Object.entries(optimizer.m)) update[`m.${name}`] = new Tensor('float32', t.data, t.dims);
+  for (const [name, t] of Object.entries(optimizer.v)) update[`v.${name}`] = new Tensor('float32', t.data, t.dims);
+  const { recompute } = s.memory;
+  const lora = s.lora?.config;
+  const out = s.memory.microBatchSize === undefined
+    ? await (await trainSessionFor(s, loss, () => build({ part: 'whole', recompute, ...(lora && { lora }) }))).run({ ...update, ...parts[0].feeds })
+    : await accumulatedStep(s, loss, () => build({ part: 'gradient', recompute }), parts, update, metrics);
+  if (!Number.isFinite(out.loss.data[0] as number)) throw new NonFiniteLossError(`${loss} step ${step}: loss is ${out.loss.data[0]}; weights left unchanged`);
   const params = trained(s);
-  const feeds: Record<string, OrtTensor> = { ...weightFeeds(s.weights), ...(s.lora && weightFeeds(s.lora.adapters)), ...batchFeeds };
-  for (const [k, v] of Object.entries(hyper)) feeds[k] = scalar(v);
-  for (const [name, t] of Object.entries(optimizer.m)) feeds[`m.${name}`] = new Tensor('float32', t.data, t.dims);
-  for (const [name, t] of Object.entries(optimizer.v)) feeds[`v.${name}`] = new Tensor('float32', t.data, t.dims);
-  const out = await session.run(feeds);
-  if (!Number.isFinite(out.loss.data[0] as number)) throw new NonFiniteLossError(`${key} step ${step}: loss is ${out.loss.data[0]}; weights left unchanged`);
   for (const name of Object.keys(params)) {
     const dims = params[name].dims;
     params[name] = { dims, data: out[`new.${name}`].data as Float32Array };
@@ -282,6 +320,53 @@ async function trainStep(
   }
   optimizer.step = step;
   if (s.lora) s.lora.merged = undefined;
+  return pick(out, metrics);
+}
+
+/**
+ * The step of trainStep over micro-batches: the gradient graph once per part, each adding its
+ * loss's share of the whole batch's (lossShare) to the gradients so far, then the update, one
+ * group of parameters at a time (applyGroups), clipped by the whole batch's gradient norm. Every
+ * step of such a trainer goes this way, also one whose batch fits one micro-batch: the trainer
+ * never swaps sessions. Returns the update's outputs and the metrics of the whole batch: the loss
+ * as the sum of the parts' shares, the others (token means) weighted by the parts' tokens.
+ */
+async function accumulatedStep(
+  s: State, loss: LossAggregation | 'sft', build: () => Graph, parts: BatchPart[], update: Record<string, OrtTensor>, metrics: readonly string[],
+): Promise<Record<string, OrtTensor>> {
+  const session = await trainSessionFor(s, `${loss}-gradient`, build);
+  const whole: BatchCounts = { sequences: sum(parts.map((p) => p.sequences)), tokens: sum(parts.map((p) => p.tokens)) };
+  const names = Object.keys(s.weights);
+  let grads: Record<string, OrtTensor> = {};
+  for (const name of names) grads[`grad.${name}`] = new Tensor('float32', new Float32Array(s.weights[name].data.length), s.weights[name].dims);
+  const out: Record<string, OrtTensor> = {};
+  const totals = new Map<string, number>();
+  for (const part of parts) {
+    const share = lossShare(loss, part, whole);
+    const partOut = await session.run({ ...weightFeeds(s.weights), ...part.feeds, ...grads, lossWeight: scalar(share) });
+    grads = Object.fromEntries(names.map((name) => [`grad.${name}`, partOut[`new.grad.${name}`]]));
+    out.gradNorm = partOut.gradNorm;
+    for (const m of metrics) {
+      if (m === 'gradNorm') continue;
+      const weight = m === 'loss' ? share : lossShare('dapo', part, whole);
+      totals.set(m, (totals.get(m) ?? 0) + (partOut[m].data[0] as number) * weight);
+    }
+  }
+  for (const [m, total] of totals) out[m] = scalar(total);
+  const hyper = Object.fromEntries(ADAMW_INPUTS.map((k) => [k, update[k]]));
+  for (const { group, inputs, runs } of applyGroups(s.config)) {
+    const apply = await sessionFor(s, `apply-${group}`, () => applyGraph(s.config, group), { arena: false });
+    for (const run of runs) {
+      const feeds: Record<string, OrtTensor> = { ...hyper, gradNorm: out.gradNorm };
+      run.forEach((name, i) => {
+        for (const prefix of ['', 'grad.', 'm.', 'v.']) feeds[prefix + inputs[i]] = (prefix === 'grad.' ? grads : update)[prefix + name];
+      });
+      const applied = await apply.run(feeds);
+      run.forEach((name, i) => {
+        for (const prefix of ['new.', 'new.m.', 'new.v.']) out[prefix + name] = applied[prefix + inputs[i]];
+      });
+    }
+  }
   return out;
 }
 
@@ -337,10 +422,10 @@ async function trainSessionFor(s: State, key: string, build: () => Graph): Promi
   return session;
 }
 
-function sessionFor(s: State, key: string, build: () => Graph): Promise<InferenceSession> {
+function sessionFor(s: State, key: string, build: () => Graph, opts: { arena?: boolean } = {}): Promise<InferenceSession> {
   let session = s.sessions.get(key);
   if (!session) {
-    session = createSession(build().toModel(), s.device);
+    session = createSession(build().toModel(), s.device, opts);
     s.sessions.set(key, session);
   }
   return session;
@@ -358,6 +443,10 @@ function scalar(x: number): OrtTensor {
 
 function pick<K extends string>(out: Record<string, OrtTensor>, names: readonly K[]): Record<K, number> {
   return Object.fromEntries(names.map((n) => [n, out[n].data[0] as number])) as Record<K, number>;
+}
+
+function sum(xs: number[]): number {
+  return xs.reduce((a, b) => a + b, 0);
 }
 
 function count(mask: OrtTensor): number {

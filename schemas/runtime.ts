@@ -3,6 +3,27 @@ import { chatTemplateNameSchema } from './chat-template';
 import { deviceNeedSchema } from './device';
 
 /**
+ * How a trainer trades time for memory. Neither setting changes what a step computes (beyond
+ * float rounding), only how much it holds at once, so they live with the hardware settings and
+ * not with the algorithm's (schemas/grpo.ts, optimizer.ts).
+ */
+export const MemorySchema = z.strictObject({
+  /**
+   * Sequences per forward and backward pass. A larger batch (an SFT batch, a GRPO mini-batch) is
+   * split into micro-batches whose gradients add up to the whole batch's before one optimizer
+   * update. Unset: the whole batch in one pass.
+   */
+  microBatchSize: z.number().int().positive().optional(),
+  /**
+   * Keep only each decoder layer's input from the forward pass and recompute the layer in the
+   * backward pass (gradient checkpointing): about one more forward pass per step, for most of
+   * the activations.
+   */
+  recompute: z.boolean().default(false),
+});
+export type Memory = z.infer<typeof MemorySchema>;
+
+/**
  * How a pipeline's engines read and write text, and where they run: the spec's `runtime`. The
  * tokenizer is not a setting: it is the model's own, carried by its checkpoint (`r1 import`
  * puts it there); a model made from a config uses the byte-level tokenizer.
@@ -19,6 +40,7 @@ export const RuntimeSchema = z
     thinkPrefill: z.boolean().default(false),
     /** The hardware its rollouts and training need; which GPU and how many threads is each worker's own setting. */
     device: deviceNeedSchema.default('cpu'),
+    memory: MemorySchema.default({ recompute: false }),
   })
   .superRefine((r, ctx) => {
     if (r.systemPrompt !== undefined && (r.chatTemplate === 'r1' || r.chatTemplate === 'plain')) {

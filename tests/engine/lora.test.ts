@@ -156,7 +156,7 @@ async function logits(weights: NamedTensors, adapters?: NamedTensors): Promise<F
   const positions = g.input('positions', 'int32', ['B', 'T']);
   const attentionMask = g.input('attentionMask', 'float32', ['B', 'T']);
   const applied = adapters ? adapterInputs(g, config, lora).adapters : {};
-  const { hidden } = decoder(g, config, params, { ids, positions, attentionMask }, applied);
+  const { hidden } = decoder(g, config, params, { ids, positions, attentionMask }, { adapters: applied });
   g.output(lmHead(g, config, params, hidden), 'logits');
   const session = await InferenceSession.create(g.toModel());
   const T = Math.max(...batch.sequences.map((s) => s.length));
@@ -175,3 +175,26 @@ async function logits(weights: NamedTensors, adapters?: NamedTensors): Promise<F
   for (const [name, t] of Object.entries({ ...weights, ...adapters })) feeds[name] = new Tensor('float32', t.data, t.dims);
   return (await session.run(feeds)).logits.data as Float32Array;
 }
+
+test('LoRA with recomputed layers trains the same adapters; with micro-batches it is refused, naming the field', async () => {
+  const adaptersAfter = async (recompute: boolean) => {
+    const engine = await Engine.start({ config, seed: 5, weights: initParameters(config, 5), lora, memory: { recompute }, intraOpThreads: 1 });
+    try {
+      for (let i = 0; i < 2; i++) await engine.sftStep(batch, hp);
+      return (await engine.exportState()).lora!.adapters;
+    } finally {
+      await engine.close();
+    }
+  };
+  const plain = await adaptersAfter(false);
+  const recomputed = await adaptersAfter(true);
+  for (const [name, t] of Object.entries(plain)) {
+    const worst = t.data.reduce((w, x, i) => Math.max(w, Math.abs(x - recomputed[name].data[i])), 0);
+    assert.ok(worst < 1e-6, `${name}: recomputed layers moved it differently (by ${worst})`);
+  }
+  assert.ok(plain['model.layers.1.mlp.down_proj.lora_B.weight'].data.some((x) => x !== 0), 'the adapters did not train');
+  await assert.rejects(
+    Engine.start({ config, seed: 5, lora, memory: { microBatchSize: 2, recompute: false }, intraOpThreads: 1 }),
+    /runtime\.memory\.microBatchSize: gradient accumulation does not support a phase with lora/,
+  );
+});

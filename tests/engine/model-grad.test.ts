@@ -12,7 +12,7 @@ import { GradInput, assertGradient } from './gradcheck';
 
 const base = { vocabSize: 11, hiddenSize: 8, intermediateSize: 12, numLayers: 2, ropeTheta: 10000, rmsNormEps: 1e-6, maxSeqLen: 16, qkNorm: false };
 
-async function checkModel(cfg: ModelConfig): Promise<void> {
+async function checkModel(cfg: ModelConfig, recompute = false): Promise<void> {
   const [B, T] = [2, 5];
   const ints = (data: number[]) => new Tensor('int32', Int32Array.from(data), [B, T]);
   const floats = (data: number[]) => new Tensor('float64', Float64Array.from(data), [B, T]);
@@ -36,7 +36,7 @@ async function checkModel(cfg: ModelConfig): Promise<void> {
       const positions = g.input('positions', 'int32', ['B', 'T']);
       const attentionMask = g.input('attentionMask', 'float64', ['B', 'T']);
       const lossMask = g.input('lossMask', 'float64', ['B', 'T']);
-      const { hidden } = decoder(g, cfg, p, { ids, positions, attentionMask });
+      const { hidden } = decoder(g, cfg, p, { ids, positions, attentionMask }, { recompute });
       return sftLoss(g, tokenLogprobs(g, hidden, lmHeadWeight(cfg, p), targets).logprobs, lossMask);
     },
   });
@@ -53,4 +53,8 @@ test('decoder gradient (multi-head, tied embeddings, explicit headDim) matches f
 test('decoder gradient (Qwen3 q/k norm, Llama 3 rope scaling) matches finite differences', async () => {
   const ropeScaling = { type: 'llama3' as const, factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositionEmbeddings: 8 };
   await checkModel({ ...base, numHeads: 4, numKvHeads: 2, tieEmbeddings: true, qkvBias: false, qkNorm: true, ropeScaling });
+});
+
+test('decoder gradient with every layer recomputed in the backward pass (GQA, q/k norm) matches finite differences', async () => {
+  await checkModel({ ...base, numHeads: 4, numKvHeads: 2, tieEmbeddings: true, qkvBias: true, qkNorm: true }, true);
 });

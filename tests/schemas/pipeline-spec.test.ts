@@ -40,6 +40,8 @@ const badSpecs: { why: string; spec: unknown; path: string }[] = [
   { why: 'a clip range below zero', spec: { ...valid, phases: [{ ...grpo, grpo: { groupSize: 4, epsLow: 1.5 } }] }, path: 'phases.0.grpo.epsLow' },
   { why: 'no sampling settings', spec: { ...valid, phases: [{ ...grpo, sampling: undefined }] }, path: 'phases.0.sampling' },
   { why: 'negative learning rate', spec: { ...valid, phases: [{ ...sft, optimizer: { lr: -1 } }] }, path: 'phases.0.optimizer.lr' },
+  { why: 'a micro-batch of no sequences', spec: { ...valid, runtime: { memory: { microBatchSize: 0 } } }, path: 'runtime.memory.microBatchSize' },
+  { why: 'recompute that is not a boolean', spec: { ...valid, runtime: { memory: { recompute: 'yes' } } }, path: 'runtime.memory.recompute' },
   { why: "Adam's beta2 of 1", spec: { ...valid, phases: [{ ...sft, optimizer: { lr: 1e-3, beta2: 1 } }] }, path: 'phases.0.optimizer.beta2' },
   { why: 'a LoRA rank of 0', spec: { ...valid, phases: [{ ...sft, lora: { ...lora, rank: 0 } }] }, path: 'phases.0.lora.rank' },
   { why: 'a fractional LoRA rank', spec: { ...valid, phases: [{ ...grpo, lora: { ...lora, rank: 2.5 } }] }, path: 'phases.0.lora.rank' },
@@ -47,6 +49,7 @@ const badSpecs: { why: string; spec: unknown; path: string }[] = [
   { why: 'no LoRA targets', spec: { ...valid, phases: [{ ...sft, lora: { ...lora, targets: [] } }] }, path: 'phases.0.lora.targets' },
   { why: 'a LoRA target named twice', spec: { ...valid, phases: [{ ...sft, lora: { ...lora, targets: ['q_proj', 'q_proj'] } }] }, path: 'phases.0.lora.targets' },
   { why: 'LoRA on pretraining', spec: { ...valid, phases: [{ ...sft, kind: 'pretrain', lora }] }, path: 'phases.0' },
+  { why: 'LoRA with micro-batches', spec: { ...valid, runtime: { memory: { microBatchSize: 2 } }, phases: [{ ...sft }, { ...grpo, lora }] }, path: 'phases.1.lora' },
 ];
 
 for (const { why, spec, path } of badSpecs) {
@@ -81,7 +84,7 @@ test('YAML and JSON files both load, with defaults filled in', () => {
   const fromJson = loadSpecFile(join(dir, 'spec.json'));
   assert.deepEqual(fromYaml, fromJson);
   assert.equal(fromYaml.seed, 0);
-  assert.deepEqual(fromYaml.runtime, { chatTemplate: 'auto', thinkPrefill: false, device: 'cpu' });
+  assert.deepEqual(fromYaml.runtime, { chatTemplate: 'auto', thinkPrefill: false, device: 'cpu', memory: { recompute: false } });
 });
 
 test("runtime: a system prompt needs the model's template; a tokenizer setting is told it is gone", () => {
