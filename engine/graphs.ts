@@ -16,7 +16,7 @@ import type { Lora } from '../schemas/lora';
 import type { ModelConfig } from '../schemas/model';
 import { gradients } from './autodiff';
 import { GRPO_LOSS_SCALARS, GrpoLossScalar, GrpoOutputs, grpoLoss, maskedMean, sftLoss, tokenLogprobs } from './losses';
-import { adapterInputs } from './lora';
+import { adapterInputs, adapterShapes } from './lora';
 import { headDim, cachedDecoder, decoder, lmHead, lmHeadWeight, parameterInputs, parameterShapes, KeyValueCache, type DecoderOptions } from './model';
 import { FloatType, Graph, Value } from './onnx/builder';
 import { adamW } from './optimizer';
@@ -146,10 +146,14 @@ function trainedInputs(g: Graph, cfg: ModelConfig, lora: Lora | undefined) {
  * layer 0's names (all layers are alike, so one graph and session serve them all); `rest`: the
  * embedding, the final norm and an untied head.
  */
-export type ApplyGroup = 'layer' | 'rest';
+export type ApplyGroup = 'layer' | 'rest' | 'adapters';
 
-/** Each group's graph input names and, per run, the parameters fed under them. */
-export function applyGroups(cfg: ModelConfig): { group: ApplyGroup; inputs: string[]; runs: string[][] }[] {
+/** Each group's graph input names and, per run, the parameters fed under them. With LoRA: the adapters, in one group (they are small). */
+export function applyGroups(cfg: ModelConfig, lora?: Lora): { group: ApplyGroup; inputs: string[]; runs: string[][] }[] {
+  if (lora) {
+    const adapters = Object.keys(adapterShapes(cfg, lora));
+    return [{ group: 'adapters', inputs: adapters, runs: [adapters] }];
+  }
   const names = Object.keys(parameterShapes(cfg));
   const layer = (i: number) => names.filter((n) => n.startsWith(`model.layers.${i}.`));
   return [
@@ -163,10 +167,10 @@ export function applyGroups(cfg: ModelConfig): { group: ApplyGroup; inputs: stri
  * `grad.<name>`, clipped by the whole model's `gradNorm` (an input): the end of a step over
  * micro-batches.
  */
-export function applyGraph(cfg: ModelConfig, group: ApplyGroup, float: FloatType = 'float32'): Graph {
+export function applyGraph(cfg: ModelConfig, group: ApplyGroup, lora?: Lora, float: FloatType = 'float32'): Graph {
   const g = new Graph(float);
-  const shapes = parameterShapes(cfg);
-  const names = applyGroups(cfg).find((x) => x.group === group)!.inputs;
+  const shapes = lora ? adapterShapes(cfg, lora) : parameterShapes(cfg);
+  const names = applyGroups(cfg, lora).find((x) => x.group === group)!.inputs;
   const params = Object.fromEntries(names.map((n) => [n, g.input(n, float, shapes[n])]));
   optimizerStep(g, params, names.map((n) => g.input(`grad.${n}`, float, shapes[n])), g.input('gradNorm', float, []));
   return g;

@@ -116,9 +116,6 @@ interface State {
 
 let state: State | undefined;
 
-/** Micro-batch updates go one group of full weights at a time (graphs.ts applyGroups); a LoRA step's adapters are not grouped so. */
-const LORA_MICRO_BATCHES = 'runtime.memory.microBatchSize: gradient accumulation does not support a phase with lora yet; leave it unset (recompute works with lora)';
-
 function current(): State {
   if (!state) throw new Error('trainer: call init() first');
   return state;
@@ -131,7 +128,6 @@ export async function init(opts: InitOptions): Promise<{ parameters: number; env
   const lora = opts.lora && { config: opts.lora, adapters: initAdapters(config, opts.lora, opts.seed) };
   if (opts.optimizer) checkOptimizer(opts.optimizer, trainedShapes(config, lora));
   const memory = MemorySchema.parse(opts.memory ?? {});
-  if (lora && memory.microBatchSize !== undefined) throw new Error(LORA_MICRO_BATCHES);
   const threads = engineThreadOptions().intraOpThreads;
   state = {
     config,
@@ -309,7 +305,7 @@ async function trainStep<K extends string>(
   const lora = s.lora?.config;
   const out = s.memory.microBatchSize === undefined
     ? await (await trainSessionFor(s, loss, () => build({ part: 'whole', recompute, ...(lora && { lora }) }))).run({ ...update, ...parts[0].feeds })
-    : await accumulatedStep(s, loss, () => build({ part: 'gradient', recompute }), parts, update, metrics);
+    : await accumulatedStep(s, loss, () => build({ part: 'gradient', recompute, ...(lora && { lora }) }), parts, update, metrics);
   if (!Number.isFinite(out.loss.data[0] as number)) throw new NonFiniteLossError(`${loss} step ${step}: loss is ${out.loss.data[0]}; weights left unchanged`);
   const params = trained(s);
   for (const name of Object.keys(params)) {
@@ -336,14 +332,16 @@ async function accumulatedStep(
 ): Promise<Record<string, OrtTensor>> {
   const session = await trainSessionFor(s, `${loss}-gradient`, build);
   const whole: BatchCounts = { sequences: sum(parts.map((p) => p.sequences)), tokens: sum(parts.map((p) => p.tokens)) };
-  const names = Object.keys(s.weights);
+  const params = trained(s);
+  const names = Object.keys(params);
   let grads: Record<string, OrtTensor> = {};
-  for (const name of names) grads[`grad.${name}`] = new Tensor('float32', new Float32Array(s.weights[name].data.length), s.weights[name].dims);
+  for (const name of names) grads[`grad.${name}`] = new Tensor('float32', new Float32Array(params[name].data.length), params[name].dims);
+  const modelFeeds = { ...weightFeeds(s.weights), ...(s.lora && weightFeeds(s.lora.adapters)) };
   const out: Record<string, OrtTensor> = {};
   const totals = new Map<string, number>();
   for (const part of parts) {
     const share = lossShare(loss, part, whole);
-    const partOut = await session.run({ ...weightFeeds(s.weights), ...part.feeds, ...grads, lossWeight: scalar(share) });
+    const partOut = await session.run({ ...modelFeeds, ...part.feeds, ...grads, lossWeight: scalar(share) });
     grads = Object.fromEntries(names.map((name) => [`grad.${name}`, partOut[`new.grad.${name}`]]));
     out.gradNorm = partOut.gradNorm;
     for (const m of metrics) {
@@ -354,8 +352,9 @@ async function accumulatedStep(
   }
   for (const [m, total] of totals) out[m] = scalar(total);
   const hyper = Object.fromEntries(ADAMW_INPUTS.map((k) => [k, update[k]]));
-  for (const { group, inputs, runs } of applyGroups(s.config)) {
-    const apply = await sessionFor(s, `apply-${group}`, () => applyGraph(s.config, group), { arena: false });
+  const lora = s.lora?.config;
+  for (const { group, inputs, runs } of applyGroups(s.config, lora)) {
+    const apply = await sessionFor(s, `apply-${group}`, () => applyGraph(s.config, group, lora), { arena: false });
     for (const run of runs) {
       const feeds: Record<string, OrtTensor> = { ...hyper, gradNorm: out.gradNorm };
       run.forEach((name, i) => {

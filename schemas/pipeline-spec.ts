@@ -208,10 +208,6 @@ export const PipelineSpecSchema = z
           ctx.addIssue({ code: 'custom', path: ['phases', i, ...field.split('.')], message: `dataset "${name}" is not declared under datasets` });
         }
       }
-      // Micro-batch updates apply full weights one layer at a time; a LoRA step's adapters are not grouped so (yet).
-      if ('lora' in phase && phase.lora && spec.runtime.memory.microBatchSize !== undefined) {
-        ctx.addIssue({ code: 'custom', path: ['phases', i, 'lora'], message: 'lora cannot be combined with runtime.memory.microBatchSize yet (gradient accumulation); leave microBatchSize unset (recompute works with lora)' });
-      }
     });
   });
 export type PipelineSpec = z.infer<typeof PipelineSpecSchema>;

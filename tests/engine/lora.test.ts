@@ -176,9 +176,9 @@ async function logits(weights: NamedTensors, adapters?: NamedTensors): Promise<F
   return (await session.run(feeds)).logits.data as Float32Array;
 }
 
-test('LoRA with recomputed layers trains the same adapters; with micro-batches it is refused, naming the field', async () => {
-  const adaptersAfter = async (recompute: boolean) => {
-    const engine = await Engine.start({ config, seed: 5, weights: initParameters(config, 5), lora, memory: { recompute }, intraOpThreads: 1 });
+test('LoRA with recomputed layers, or in micro-batches, trains the same adapters as whole batches', async () => {
+  const adaptersAfter = async (memory: { recompute: boolean; microBatchSize?: number }) => {
+    const engine = await Engine.start({ config, seed: 5, weights: initParameters(config, 5), lora, memory, intraOpThreads: 1 });
     try {
       for (let i = 0; i < 2; i++) await engine.sftStep(batch, hp);
       return (await engine.exportState()).lora!.adapters;
@@ -186,15 +186,14 @@ test('LoRA with recomputed layers trains the same adapters; with micro-batches i
       await engine.close();
     }
   };
-  const plain = await adaptersAfter(false);
-  const recomputed = await adaptersAfter(true);
-  for (const [name, t] of Object.entries(plain)) {
-    const worst = t.data.reduce((w, x, i) => Math.max(w, Math.abs(x - recomputed[name].data[i])), 0);
-    assert.ok(worst < 1e-6, `${name}: recomputed layers moved it differently (by ${worst})`);
-  }
+  const plain = await adaptersAfter({ recompute: false });
   assert.ok(plain['model.layers.1.mlp.down_proj.lora_B.weight'].data.some((x) => x !== 0), 'the adapters did not train');
-  await assert.rejects(
-    Engine.start({ config, seed: 5, lora, memory: { microBatchSize: 2, recompute: false }, intraOpThreads: 1 }),
-    /runtime\.memory\.microBatchSize: gradient accumulation does not support a phase with lora/,
-  );
+  // Micro-batches of 2 split the 3 sequences 2 + 1: each part's loss share must follow its tokens.
+  for (const [memory, tolerance] of [[{ recompute: true }, 1e-6], [{ recompute: false, microBatchSize: 2 }, 1e-2 * hp.optimizer.lr]] as const) {
+    const other = await adaptersAfter(memory);
+    for (const [name, t] of Object.entries(plain)) {
+      const worst = t.data.reduce((w, x, i) => Math.max(w, Math.abs(x - other[name].data[i])), 0);
+      assert.ok(worst < tolerance, `${JSON.stringify(memory)}: ${name} moved differently (by ${worst})`);
+    }
+  }
 });

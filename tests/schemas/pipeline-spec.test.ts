@@ -49,7 +49,6 @@ const badSpecs: { why: string; spec: unknown; path: string }[] = [
   { why: 'no LoRA targets', spec: { ...valid, phases: [{ ...sft, lora: { ...lora, targets: [] } }] }, path: 'phases.0.lora.targets' },
   { why: 'a LoRA target named twice', spec: { ...valid, phases: [{ ...sft, lora: { ...lora, targets: ['q_proj', 'q_proj'] } }] }, path: 'phases.0.lora.targets' },
   { why: 'LoRA on pretraining', spec: { ...valid, phases: [{ ...sft, kind: 'pretrain', lora }] }, path: 'phases.0' },
-  { why: 'LoRA with micro-batches', spec: { ...valid, runtime: { memory: { microBatchSize: 2 } }, phases: [{ ...sft }, { ...grpo, lora }] }, path: 'phases.1.lora' },
 ];
 
 for (const { why, spec, path } of badSpecs) {
