@@ -33,8 +33,8 @@ import { benchFirstStep } from './first-step';
 import { benchLora } from './lora';
 import { benchModelIo } from './model-io';
 import { benchSampling } from './sampling';
-import { OptimizerSchema } from '../schemas/optimizer';
-import { timed } from './timed';
+import { seconds, timed } from './timed';
+import { PROMPT_LEN, randomSequences, trainBatch, type TrainBatch } from './train-batch';
 import { MemorySchema, type Memory } from '../schemas/runtime';
 
 const THREADS = Number(process.env.BENCH_THREADS ?? 2);
@@ -117,16 +117,6 @@ const CONFIGS: BenchConfig[] = [
   },
 ];
 
-const PROMPT_LEN = 16;
-/** A constant learning rate: every step is the schedule's first and last. */
-const hp = { optimizer: OptimizerSchema.parse({ lr: 1e-4, weightDecay: 0.01, minLrRatio: 1 }), step: 1, totalSteps: 1 };
-
-function randomSequences(n: number, len: number, seed: number): Int32Array[] {
-  let x = seed;
-  const next = () => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) % 256);
-  return Array.from({ length: n }, () => Int32Array.from({ length: len }, next));
-}
-
 async function decodeTokensPerSecond(cfg: BenchConfig, useCache: boolean, rows: number): Promise<number> {
   // The engine's own session settings (device.ts), so the figure is what generate() gets.
   const session = await createSession(decodeGraph(cfg.model).toModel(), { kind: 'cpu', threads: THREADS });
@@ -182,21 +172,16 @@ async function main(): Promise<void> {
     if (ONLY_FIRST_STEP) continue;
     const { parameters } = await trainer.init({ config: cfg.model, seed: 1, weights: cfg.weights?.(), device: { kind: 'cpu', threads: THREADS }, memory });
     console.log(`  parameters: ${(parameters / 1e6).toFixed(2)} M`);
-    const sequences = randomSequences(cfg.batch, cfg.seq, 1);
-    const mask = sequences.map((s) => Uint8Array.from(s, (_, j) => (j >= PROMPT_LEN ? 1 : 0)));
-    const tokens = cfg.batch * cfg.seq;
+    const batch = trainBatch(cfg.batch, cfg.seq);
     const figures: Record<string, number> = {};
 
     if (cfg.grpoOnly) {
-      await grpoOnly(cfg, sequences, mask);
+      await grpoOnly(cfg, batch);
       continue;
     }
     if (!ONLY_GENERATE) {
-      figures.sft = tokens / (await timed(cfg.steps, () => trainer.sftStep({ sequences, lossMask: mask }, hp)));
-      const old = await trainer.logprobs(sequences);
-      const advantages = Float32Array.from(sequences, (_, i) => (i % 2 ? 1 : -1));
-      const loss = { aggregation: 'dapo' as const, scalars: { epsLow: 0.2, epsHigh: 0.28, beta: 0.04, maxLen: 1 } };
-      figures.grpo = tokens / (await timed(cfg.steps, () => trainer.grpoStep({ sequences, completionMask: mask, oldLogprobs: old, refLogprobs: old, advantages }, loss, hp)));
+      figures.sft = batch.tokens / (await timed(cfg.steps, batch.sftStep));
+      figures.grpo = batch.tokens / (await timed(cfg.steps, await batch.grpoStep()));
     }
     if (!ONLY_TRAIN) figures.generateCached = await decodeTokensPerSecond(cfg, true, cfg.batch);
     if (!ONLY_TRAIN && cfg.noCacheBatch > 0) figures.generateUncached = await decodeTokensPerSecond(cfg, false, cfg.noCacheBatch);
@@ -226,19 +211,12 @@ async function main(): Promise<void> {
 }
 
 /** A config's GRPO step alone: the first step (graphs built, sessions made) and a steady one, and peak RSS. */
-async function grpoOnly(cfg: BenchConfig, sequences: Int32Array[], mask: Uint8Array[]): Promise<void> {
-  const old = await trainer.logprobs(sequences);
-  const advantages = Float32Array.from(sequences, (_, i) => (i % 2 ? 1 : -1));
-  const loss = { aggregation: 'dapo' as const, scalars: { epsLow: 0.2, epsHigh: 0.28, beta: 0.04, maxLen: 1 } };
-  const step = () => trainer.grpoStep({ sequences, completionMask: mask, oldLogprobs: old, refLogprobs: old, advantages }, loss, hp);
-  const seconds: number[] = [];
-  for (let i = 0; i <= cfg.steps; i++) {
-    const t0 = process.hrtime.bigint();
-    await step();
-    seconds.push(Number(process.hrtime.bigint() - t0) / 1e9);
-  }
-  const steady = Math.min(...seconds.slice(1));
-  console.log(`  GRPO step (dapo):        first ${seconds[0].toFixed(1)} s, steady ${steady.toFixed(1)} s (${((cfg.batch * cfg.seq) / steady).toFixed(0)} tokens/s)`);
+async function grpoOnly(cfg: BenchConfig, batch: TrainBatch): Promise<void> {
+  const step = await batch.grpoStep();
+  const first = await seconds(step);
+  let steady = Infinity;
+  for (let i = 0; i < cfg.steps; i++) steady = Math.min(steady, await seconds(step));
+  console.log(`  GRPO step (dapo):        first ${first.toFixed(1)} s, steady ${steady.toFixed(1)} s (${(batch.tokens / steady).toFixed(0)} tokens/s)`);
   console.log(`  peak RSS:                ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
 }
 

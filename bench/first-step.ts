@@ -12,7 +12,8 @@ import * as path from 'node:path';
 import { openGguf } from '../engine/gguf-model';
 import { readWeights } from '../engine/model-source';
 import * as trainer from '../engine/trainer';
-import { OptimizerSchema } from '../schemas/optimizer';
+import { seconds } from './timed';
+import { PROMPT_LEN, trainBatch } from './train-batch';
 import type { ModelConfig } from '../schemas/model';
 
 export interface FirstStepCase {
@@ -51,12 +52,6 @@ export function benchFirstStep(c: FirstStepCase): void {
   }
 }
 
-async function seconds(f: () => Promise<unknown>): Promise<number> {
-  const t0 = process.hrtime.bigint();
-  await f();
-  return Number(process.hrtime.bigint() - t0) / 1e9;
-}
-
 async function firstAndSteady(steps: number, f: () => Promise<unknown>): Promise<{ first: number; steady: number }> {
   const first = await seconds(f);
   let steady = Infinity;
@@ -74,21 +69,13 @@ async function child(c: FirstStepCase): Promise<Figures> {
   } finally {
     source?.close();
   }
-  let x = 1;
-  const next = () => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) % 256);
-  const sequences = Array.from({ length: c.batch }, () => Int32Array.from({ length: c.seq }, next));
-  const prompts = sequences.map((s) => s.slice(0, 16));
-  const mask = sequences.map((s) => Uint8Array.from(s, (_, j) => (j >= 16 ? 1 : 0)));
-  const hp = { optimizer: OptimizerSchema.parse({ lr: 1e-4, weightDecay: 0.01, minLrRatio: 1 }), step: 1, totalSteps: 1 };
+  const batch = trainBatch(c.batch, c.seq);
+  const prompts = batch.sequences.map((s) => s.slice(0, PROMPT_LEN));
 
   // Sampled with a fixed seed: every call makes the same tokens, so first and steady do the same work.
   const generation = await firstAndSteady(c.steps, () => trainer.generate(prompts, { maxNewTokens: c.newTokens, temperature: 1, seed: 7 }));
-  const sft = await firstAndSteady(c.steps, () => trainer.sftStep({ sequences, lossMask: mask }, hp));
-  // The GRPO step's inputs: log-probs under the policy (their own graph, created here, untimed).
-  const old = await trainer.logprobs(sequences);
-  const advantages = Float32Array.from(sequences, (_, i) => (i % 2 ? 1 : -1));
-  const loss = { aggregation: 'dapo' as const, scalars: { epsLow: 0.2, epsHigh: 0.28, beta: 0.04, maxLen: 1 } };
-  const grpo = await firstAndSteady(c.steps, () => trainer.grpoStep({ sequences, completionMask: mask, oldLogprobs: old, refLogprobs: old, advantages }, loss, hp));
+  const sft = await firstAndSteady(c.steps, batch.sftStep);
+  const grpo = await firstAndSteady(c.steps, await batch.grpoStep());
   return { generation, sft, grpo };
 }
 

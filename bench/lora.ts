@@ -13,12 +13,11 @@ import { openGguf } from '../engine/gguf-model';
 import { readWeights } from '../engine/model-source';
 import { toolPath } from '../infra/local/tools';
 import { LoraSchema } from '../schemas/lora';
-import { OptimizerSchema } from '../schemas/optimizer';
-import { timed } from './timed';
+import { seconds, timed } from './timed';
+import { trainBatch } from './train-batch';
 
 const LORA = LoraSchema.parse({ rank: 16, alpha: 32, targets: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] });
-const [BATCH, SEQ, PROMPT_LEN, STEPS] = [8, 128, 16, 3];
-const hp = { optimizer: OptimizerSchema.parse({ lr: 1e-4, weightDecay: 0.01, minLrRatio: 1 }), step: 1, totalSteps: 1 };
+const [BATCH, SEQ, STEPS] = [8, 128, 3];
 
 type Mode = 'full' | 'lora';
 interface Figures {
@@ -53,20 +52,12 @@ async function measure(mode: Mode, threads: number): Promise<Figures> {
   const weights = readWeights(gguf);
   gguf.close();
   await trainer.init({ config: gguf.config, seed: 1, weights, device: { kind: 'cpu', threads }, ...(mode === 'lora' && { lora: LORA }) });
-  let x = 1;
-  const next = () => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) % 256);
-  const sequences = Array.from({ length: BATCH }, () => Int32Array.from({ length: SEQ }, next));
-  const mask = sequences.map((s) => Uint8Array.from(s, (_, j) => (j >= PROMPT_LEN ? 1 : 0)));
-  const tokens = BATCH * SEQ;
-  const sft = tokens / (await timed(STEPS, () => trainer.sftStep({ sequences, lossMask: mask }, hp)));
-  const old = await trainer.logprobs(sequences);
-  const advantages = Float32Array.from(sequences, (_, i) => (i % 2 ? 1 : -1));
-  const loss = { aggregation: 'dapo' as const, scalars: { epsLow: 0.2, epsHigh: 0.28, beta: 0.04, maxLen: 1 } };
-  const grpo = tokens / (await timed(STEPS, () => trainer.grpoStep({ sequences, completionMask: mask, oldLogprobs: old, refLogprobs: old, advantages }, loss, hp)));
+  const batch = trainBatch(BATCH, SEQ);
+  const sft = batch.tokens / (await timed(STEPS, batch.sftStep));
+  const grpo = batch.tokens / (await timed(STEPS, await batch.grpoStep()));
   // After a step, as a GRPO phase publishes its policy: with LoRA the merge is made afresh.
-  const t0 = process.hrtime.bigint();
-  const state = await trainer.exportState();
-  const publishSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  let state!: trainer.ExportedState;
+  const publishSeconds = await seconds(async () => (state = await trainer.exportState()));
   const trained = Object.values(state.optimizer.m).reduce((n, t) => n + t.data.length, 0);
   return { trained, sft, grpo, publishSeconds, peakRssMiB: process.resourceUsage().maxRSS / 1024 };
 }

@@ -1,3 +1,10 @@
+/** Seconds one call of `f` takes. */
+export async function seconds(f: () => Promise<unknown>): Promise<number> {
+  const t0 = process.hrtime.bigint();
+  await f();
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
 /**
  * Seconds of the fastest of `n` calls, after one untimed call (session creation, warm-up). The
  * fastest, not the mean: on a shared machine the mean mostly measures the neighbours' load, and
@@ -6,10 +13,6 @@
 export async function timed(n: number, f: () => Promise<unknown>): Promise<number> {
   await f();
   let best = Infinity;
-  for (let i = 0; i < n; i++) {
-    const t0 = process.hrtime.bigint();
-    await f();
-    best = Math.min(best, Number(process.hrtime.bigint() - t0) / 1e9);
-  }
+  for (let i = 0; i < n; i++) best = Math.min(best, await seconds(f));
   return best;
 }

@@ -122,16 +122,12 @@ export function decoder(g: Graph, cfg: ModelConfig, p: Record<string, Value>, in
 }
 
 /**
- * What layer `pre` reads: its parameters, and its projections' adapters under PEFT's names
- * (`<projection>.lora_A.weight`), so that a recomputed layer differentiates them too.
+ * What layer `pre` reads: its parameters, and its projections' adapters under their own names,
+ * so that a recomputed layer differentiates them too.
  */
 function layerInputs(p: Record<string, Value>, adapters: Adapters, pre: string): Record<string, Value> {
   const out = Object.fromEntries(Object.entries(p).filter(([name]) => name.startsWith(pre)));
-  for (const [name, adapter] of Object.entries(adapters)) {
-    if (!name.startsWith(pre)) continue;
-    out[`${name}.lora_A.weight`] = adapter.a;
-    out[`${name}.lora_B.weight`] = adapter.b;
-  }
+  for (const [name, { a, b }] of Object.entries(adapters)) if (name.startsWith(pre)) Object.assign(out, { [a.name]: a, [b.name]: b });
   return out;
 }
 
@@ -142,8 +138,9 @@ type Project = (x: Value, name: string) => Value;
 function projector(g: Graph, lp: Record<string, Value>, adapters: Adapters): Project {
   return (x, name) => {
     const y = linear(g, x, lp[name + '.weight'], lp[name + '.bias']);
-    const a = lp[`${name}.lora_A.weight`];
-    return a ? g.add(y, loraUpdate(g, x, { a, b: lp[`${name}.lora_B.weight`], scale: adapters[name].scale })) : y;
+    const adapter = adapters[name];
+    // The layer's own copies (a recomputed layer's are aliases of the adapters).
+    return adapter ? g.add(y, loraUpdate(g, x, { a: lp[adapter.a.name], b: lp[adapter.b.name], scale: adapter.scale })) : y;
   };
 }
 

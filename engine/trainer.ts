@@ -297,15 +297,14 @@ async function trainStep<K extends string>(
   const hyper: Record<(typeof ADAMW_INPUTS)[number], number> = {
     step, lr: learningRate(at), beta1: o.beta1, beta2: o.beta2, eps: ADAM_EPS, weightDecay: o.weightDecay, gradClip: o.gradClip,
   };
-  const update: Record<string, OrtTensor> = { ...weightFeeds(s.weights), ...(s.lora && weightFeeds(s.lora.adapters)) };
+  const update: Record<string, OrtTensor> = modelFeeds(s);
   for (const [k, v] of Object.entries(hyper)) update[k] = scalar(v);
   for (const [name, t] of Object.entries(optimizer.m)) update[`m.${name}`] = new Tensor('float32', t.data, t.dims);
   for (const [name, t] of Object.entries(optimizer.v)) update[`v.${name}`] = new Tensor('float32', t.data, t.dims);
-  const { recompute } = s.memory;
-  const lora = s.lora?.config;
+  const graph = { recompute: s.memory.recompute, ...(s.lora && { lora: s.lora.config }) };
   const out = s.memory.microBatchSize === undefined
-    ? await (await trainSessionFor(s, loss, () => build({ part: 'whole', recompute, ...(lora && { lora }) }))).run({ ...update, ...parts[0].feeds })
-    : await accumulatedStep(s, loss, () => build({ part: 'gradient', recompute, ...(lora && { lora }) }), parts, update, metrics);
+    ? await (await trainSessionFor(s, loss, () => build({ part: 'whole', ...graph }))).run({ ...update, ...parts[0].feeds })
+    : await accumulatedStep(s, loss, () => build({ part: 'gradient', ...graph }), parts, update, metrics);
   if (!Number.isFinite(out.loss.data[0] as number)) throw new NonFiniteLossError(`${loss} step ${step}: loss is ${out.loss.data[0]}; weights left unchanged`);
   const params = trained(s);
   for (const name of Object.keys(params)) {
@@ -336,12 +335,12 @@ async function accumulatedStep(
   const names = Object.keys(params);
   let grads: Record<string, OrtTensor> = {};
   for (const name of names) grads[`grad.${name}`] = new Tensor('float32', new Float32Array(params[name].data.length), params[name].dims);
-  const modelFeeds = { ...weightFeeds(s.weights), ...(s.lora && weightFeeds(s.lora.adapters)) };
+  const model = modelFeeds(s);
   const out: Record<string, OrtTensor> = {};
   const totals = new Map<string, number>();
   for (const part of parts) {
     const share = lossShare(loss, part, whole);
-    const partOut = await session.run({ ...modelFeeds, ...part.feeds, ...grads, lossWeight: scalar(share) });
+    const partOut = await session.run({ ...model, ...part.feeds, ...grads, lossWeight: scalar(share) });
     grads = Object.fromEntries(names.map((name) => [`grad.${name}`, partOut[`new.grad.${name}`]]));
     out.gradNorm = partOut.gradNorm;
     for (const m of metrics) {
@@ -367,6 +366,11 @@ async function accumulatedStep(
     }
   }
   return out;
+}
+
+/** What a train step's graphs read of the model: the weights, and with LoRA the adapters. */
+function modelFeeds(s: State): Record<string, OrtTensor> {
+  return { ...weightFeeds(s.weights), ...(s.lora && weightFeeds(s.lora.adapters)) };
 }
 
 /** What a train step updates: the weights, or with LoRA the adapters. */
