@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { InferenceSession } from 'onnxruntime-node';
 import { deviceSchema, type Device } from '../schemas/device';
 import { optimisedSession, sessionCacheDir } from './session-cache';
+import type { NamedTensors } from './tensors';
 
 export type { Device };
 
@@ -26,19 +27,29 @@ export const CUDA_PROVIDER_FILES = ['libonnxruntime_providers_shared.so', 'libon
  * optimised model is cached in `cacheDir` (session-cache.ts), so only the first engine to build a
  * graph on this machine pays for optimising it. `arena: false` returns a run's memory when it
  * ends instead of keeping it for the next run (CPU only): for sessions whose runs are few and
- * light on kernels, where memory matters more than page faults.
+ * light on kernels, where memory matters more than page faults. `initializers`: the data of the
+ * model's external constants (Graph.external), by name, each passed as an in-memory external data
+ * file of that name, so no size limit of protobuf applies. onnxruntime copies them when the
+ * session is made (to the GPU; on the CPU into memory of its own, so they are held twice). Such a
+ * session is not cached: its optimised model would hold the data (a whole base model per entry),
+ * which the cache's key, the model's bytes, does not cover.
  */
 export async function createSession(
-  model: Uint8Array, device: Device, opts: { arena?: boolean; cacheDir?: string } = {},
+  model: Uint8Array, device: Device, opts: { arena?: boolean; cacheDir?: string; initializers?: NamedTensors } = {},
 ): Promise<InferenceSession> {
   const d = deviceSchema.parse(device);
+  const externalData = opts.initializers && Object.entries(opts.initializers).map(([path, t]) => ({
+    path,
+    data: new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength),
+  }));
   if (d.kind === 'cpu') {
     const options = { ...cpuSessionOptions(d.threads), ...(opts.arena === false && { enableCpuMemArena: false }) };
+    if (externalData) return InferenceSession.create(model, { ...options, externalData });
     return (await optimisedSession(model, options, opts.cacheDir ?? sessionCacheDir(), onnxruntimeVersion())).session;
   }
   checkDevice(d);
   try {
-    return await InferenceSession.create(model, { executionProviders: [{ name: 'cuda', deviceId: d.deviceId ?? 0 }] });
+    return await InferenceSession.create(model, { executionProviders: [{ name: 'cuda', deviceId: d.deviceId ?? 0 }], ...(externalData && { externalData }) });
   } catch (err) {
     throw new Error(`could not start onnxruntime's CUDA execution provider (device ${d.deviceId ?? 0}): ${(err as Error).message}`, { cause: err });
   }

@@ -3,7 +3,8 @@
  * serves every batch. Parameters are graph inputs named as in Hugging Face safetensors; a train
  * step also takes `m.<name>`/`v.<name>` and returns `new.<name>`, `new.m.<name>`, `new.v.<name>`
  * for each trained parameter: every weight, or with LoRA only the adapters (engine/lora.ts), the
- * weights then being inputs it reads and does not differentiate.
+ * weights then being inputs it reads and does not differentiate, or the session's initializers
+ * (StepGraphOptions.baseInitializers).
  *
  * Batch inputs (B sequences right-padded to T):
  *   ids, targets, positions [B, T] int32 (targets[t] = ids[t+1]); attentionMask, lossMask [B, T] float.
@@ -17,7 +18,7 @@ import type { ModelConfig } from '../schemas/model';
 import { gradients } from './autodiff';
 import { GRPO_LOSS_SCALARS, GrpoLossScalar, GrpoOutputs, grpoLoss, maskedMean, sftLoss, tokenLogprobs } from './losses';
 import { adapterInputs, adapterShapes } from './lora';
-import { headDim, cachedDecoder, decoder, lmHead, lmHeadWeight, parameterInputs, parameterShapes, KeyValueCache, type DecoderOptions } from './model';
+import { headDim, cachedDecoder, decoder, lmHead, lmHeadWeight, parameterInitializers, parameterInputs, parameterShapes, KeyValueCache, type DecoderOptions } from './model';
 import { FloatType, Graph, Value } from './onnx/builder';
 import { adamW } from './optimizer';
 
@@ -46,6 +47,13 @@ export interface StepGraphOptions {
   recompute: boolean;
   /** Train low-rank adapters of the frozen weights instead of the weights (trainedInputs). */
   lora?: Lora;
+  /**
+   * With `lora`: the frozen weights as session initializers, given once when the session is made
+   * (createSession's `initializers`), instead of inputs of every run. On CUDA every run copies its
+   * inputs to the GPU, so the base would cross PCIe each step; on the CPU onnxruntime keeps a
+   * copy of its initializers, so the base is held twice (trainer.ts chooses by device).
+   */
+  baseInitializers?: boolean;
 }
 
 const WHOLE_STEP: StepGraphOptions = { part: 'whole', recompute: false };
@@ -101,7 +109,7 @@ export function decodeGraph(cfg: ModelConfig, float: FloatType = 'float32'): Gra
 /** SFT step: masked token cross-entropy, its gradient and an AdamW update (see StepGraphOptions). */
 export function sftStepGraph(cfg: ModelConfig, opts: StepGraphOptions = WHOLE_STEP, float: FloatType = 'float32'): Graph {
   const g = new Graph(float);
-  const { params, trained, adapters } = trainedInputs(g, cfg, opts.lora);
+  const { params, trained, adapters } = trainedInputs(g, cfg, opts);
   const s = sequenceInputs(g);
   const lossMask = g.input('lossMask', float, ['B', 'T']);
   const loss = sftLoss(g, forward(g, cfg, params, s, false, { adapters, recompute: opts.recompute }).logprobs, lossMask);
@@ -113,7 +121,7 @@ export function sftStepGraph(cfg: ModelConfig, opts: StepGraphOptions = WHOLE_ST
 /** GRPO step: clipped surrogate + k3 KL with the given aggregation, gradient, AdamW update (see StepGraphOptions). */
 export function grpoStepGraph(cfg: ModelConfig, aggregation: LossAggregation, opts: StepGraphOptions = WHOLE_STEP, float: FloatType = 'float32'): Graph {
   const g = new Graph(float);
-  const { params, trained, adapters } = trainedInputs(g, cfg, opts.lora);
+  const { params, trained, adapters } = trainedInputs(g, cfg, opts);
   const s = sequenceInputs(g);
   const mask = g.input('lossMask', float, ['B', 'T']);
   const oldLogprobs = g.input('oldLogprobs', float, ['B', 'T']);
@@ -132,8 +140,8 @@ export function grpoStepGraph(cfg: ModelConfig, aggregation: LossAggregation, op
 }
 
 /** The model's weights, and what a step trains: the weights themselves, or with LoRA the adapters. */
-function trainedInputs(g: Graph, cfg: ModelConfig, lora: Lora | undefined) {
-  const params = parameterInputs(g, cfg);
+function trainedInputs(g: Graph, cfg: ModelConfig, { lora, baseInitializers }: StepGraphOptions) {
+  const params = lora && baseInitializers ? parameterInitializers(g, cfg) : parameterInputs(g, cfg);
   if (!lora) return { params, trained: params, adapters: {} };
   const { tensors, adapters } = adapterInputs(g, cfg, lora);
   return { params, trained: tensors, adapters };

@@ -77,15 +77,17 @@ export function adapterInputs(g: Graph, cfg: ModelConfig, lora: Lora): { tensors
 }
 
 /**
- * Merged weights: inputs are the adapted weights (by their names) and the adapters; outputs
+ * Merged weights: inputs are the adapted weights (by their names; with `baseInitializers`, the
+ * session's initializers instead, as in the train step) and the adapters; outputs
  * `merged.<weight name>` = W + scale B A, one GEMM each. Run as a graph because the products are
  * large (SmolLM2 with every projection adapted at rank 16: 1.7 GFLOP).
  */
-export function mergeGraph(cfg: ModelConfig, lora: Lora): Graph {
+export function mergeGraph(cfg: ModelConfig, lora: Lora, baseInitializers = false): Graph {
   const g = new Graph('float32');
   const { adapters } = adapterInputs(g, cfg, lora);
   for (const [module, dims] of Object.entries(adaptedModules(cfg, lora))) {
-    const w = g.input(`${module}.weight`, g.float, dims);
+    const name = `${module}.weight`;
+    const w = baseInitializers ? g.external(name, g.float, dims) : g.input(name, g.float, dims);
     const { a, b, scale } = adapters[module];
     g.output(g.add(w, g.mul(g.matmul(b, a), g.scalar(scale))), `merged.${w.name}`);
   }

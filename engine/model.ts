@@ -74,6 +74,11 @@ export function parameterInputs(g: Graph, cfg: ModelConfig): Record<string, Valu
   return params;
 }
 
+/** The parameters as constants the session is given once, when it is made (Graph.external), instead of inputs of every run. */
+export function parameterInitializers(g: Graph, cfg: ModelConfig): Record<string, Value> {
+  return Object.fromEntries(Object.entries(parameterShapes(cfg)).map(([name, dims]) => [name, g.external(name, g.float, dims)]));
+}
+
 export interface DecoderInputs {
   /** Token ids [B, T] (int32). */
   ids: Value;

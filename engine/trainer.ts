@@ -58,6 +58,13 @@ export interface InitOptions {
   assets?: Record<string, Uint8Array>;
   /** Micro-batches and recomputation; none: whole batches, nothing recomputed. */
   memory?: Memory;
+  /**
+   * With `lora`, how the train step gets the frozen base (StepGraphOptions.baseInitializers):
+   * as session initializers, made once per session, or as inputs of every run. Default: by
+   * device: initializers on CUDA, where inputs cross PCIe every run; inputs on the CPU, where
+   * initializers would hold the base a second time (onnxruntime copies them) for no speed.
+   */
+  loraBase?: 'inputs' | 'initializers';
 }
 
 export interface SftBatch {
@@ -89,6 +96,7 @@ interface State {
   /** The weights; with LoRA the frozen base, which `policyWeights` merges with the adapters. */
   weights: NamedTensors;
   lora?: LoraState & {
+    base: 'inputs' | 'initializers';
     /** The merged weights since the last step, made when first asked for. */
     merged?: NamedTensors;
   };
@@ -125,13 +133,15 @@ export async function init(opts: InitOptions): Promise<{ parameters: number; env
   const config = modelConfigSchema.parse(opts.config);
   const weights = opts.weights ?? initParameters(config, opts.seed);
   checkTensors('weights', weights, parameterShapes(config));
-  const lora = opts.lora && { config: opts.lora, adapters: initAdapters(config, opts.lora, opts.seed) };
+  const threads = engineThreadOptions().intraOpThreads;
+  const device: Device = opts.device ?? { kind: 'cpu', ...(threads ? { threads } : {}) };
+  const base = opts.loraBase ?? (device.kind === 'cuda' ? 'initializers' : 'inputs');
+  const lora = opts.lora && { config: opts.lora, adapters: initAdapters(config, opts.lora, opts.seed), base };
   if (opts.optimizer) checkOptimizer(opts.optimizer, trainedShapes(config, lora));
   const memory = MemorySchema.parse(opts.memory ?? {});
-  const threads = engineThreadOptions().intraOpThreads;
   state = {
     config,
-    device: opts.device ?? { kind: 'cpu', ...(threads ? { threads } : {}) },
+    device,
     memory,
     weights,
     ...(lora && { lora }),
@@ -254,7 +264,7 @@ export async function importState(saved: { config: unknown; weights: NamedTensor
   checkOptimizer(saved.optimizer, trainedShapes(config, saved.lora));
   if (s.lora && saved.lora) {
     checkTensors('lora.adapters', saved.lora.adapters, adapterShapes(config, saved.lora.config));
-    s.lora = { config: s.lora.config, adapters: saved.lora.adapters };
+    s.lora = { config: s.lora.config, adapters: saved.lora.adapters, base: s.lora.base };
   } else {
     s.weights = saved.weights;
   }
@@ -301,7 +311,7 @@ async function trainStep<K extends string>(
   for (const [k, v] of Object.entries(hyper)) update[k] = scalar(v);
   for (const [name, t] of Object.entries(optimizer.m)) update[`m.${name}`] = new Tensor('float32', t.data, t.dims);
   for (const [name, t] of Object.entries(optimizer.v)) update[`v.${name}`] = new Tensor('float32', t.data, t.dims);
-  const graph = { recompute: s.memory.recompute, ...(s.lora && { lora: s.lora.config }) };
+  const graph = { recompute: s.memory.recompute, ...(s.lora && { lora: s.lora.config, baseInitializers: s.lora.base === 'initializers' }) };
   const out = s.memory.microBatchSize === undefined
     ? await (await trainSessionFor(s, loss, () => build({ part: 'whole', ...graph }))).run({ ...update, ...parts[0].feeds })
     : await accumulatedStep(s, loss, () => build({ part: 'gradient', ...graph }), parts, update, metrics);
@@ -368,9 +378,18 @@ async function accumulatedStep(
   return out;
 }
 
-/** What a train step's graphs read of the model: the weights, and with LoRA the adapters. */
+/** What a train step's graphs read of the model: the weights, and with LoRA the adapters (and the base, unless the session holds it). */
 function modelFeeds(s: State): Record<string, OrtTensor> {
-  return { ...weightFeeds(s.weights), ...(s.lora && weightFeeds(s.lora.adapters)) };
+  return { ...(!frozenBase(s) && weightFeeds(s.weights)), ...(s.lora && weightFeeds(s.lora.adapters)) };
+}
+
+/**
+ * The frozen base when the train and merge sessions hold it as initializers. It never changes
+ * under them: a LoRA trainer keeps the base init gave it (importState takes adapters, setWeights
+ * refuses), and init starts a new state with sessions of its own.
+ */
+function frozenBase(s: State): NamedTensors | undefined {
+  return s.lora?.base === 'initializers' ? s.weights : undefined;
 }
 
 /** What a train step updates: the weights, or with LoRA the adapters. */
@@ -387,10 +406,11 @@ async function policyWeights(s: State): Promise<NamedTensors> {
   const lora = s.lora;
   if (!lora) return s.weights;
   if (!lora.merged) {
-    const session = await sessionFor(s, 'lora-merge', () => mergeGraph(s.config, lora.config));
+    const base = frozenBase(s);
+    const session = await sessionFor(s, 'lora-merge', () => mergeGraph(s.config, lora.config, !!base), base && { initializers: base });
     const adapted = session.outputNames.map((o) => o.slice('merged.'.length));
     const feeds = weightFeeds(lora.adapters);
-    for (const name of adapted) feeds[name] = new Tensor('float32', s.weights[name].data, s.weights[name].dims);
+    if (!base) for (const name of adapted) feeds[name] = new Tensor('float32', s.weights[name].data, s.weights[name].dims);
     const out = await session.run(feeds);
     const merged = { ...s.weights };
     for (const name of adapted) merged[name] = { dims: s.weights[name].dims, data: out[`merged.${name}`].data as Float32Array };
@@ -420,12 +440,13 @@ async function trainSessionFor(s: State, key: string, build: () => Graph): Promi
   if (kept?.key === key) return kept.session;
   s.trainSession = undefined;
   if (kept) await kept.session.then((session) => session.release(), () => undefined);
-  const session = createSession(build().toModel(), s.device);
+  const base = frozenBase(s);
+  const session = createSession(build().toModel(), s.device, base && { initializers: base });
   s.trainSession = { key, session };
   return session;
 }
 
-function sessionFor(s: State, key: string, build: () => Graph, opts: { arena?: boolean } = {}): Promise<InferenceSession> {
+function sessionFor(s: State, key: string, build: () => Graph, opts: Parameters<typeof createSession>[2] = {}): Promise<InferenceSession> {
   let session = s.sessions.get(key);
   if (!session) {
     session = createSession(build().toModel(), s.device, opts);

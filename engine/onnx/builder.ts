@@ -107,6 +107,15 @@ export class Graph {
     return v;
   }
 
+  /**
+   * A constant whose data is not in the model but given to the session beside it, under `name`
+   * (createSession's `initializers`): large tensors a session holds for its whole life.
+   */
+  external(name: string, dtype: DType, dims: readonly number[]): Value {
+    this.initializers.push({ name, dtype, dims: [...dims], external: name });
+    return { name, dtype, dims: [...dims] };
+  }
+
   /** A rank-0 constant, by default of the graph's float type. */
   scalar(x: number, dtype: DType = this.float): Value {
     return this.constant([x], dtype, []);

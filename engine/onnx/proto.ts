@@ -7,12 +7,12 @@
 export const DataType = { float32: 1, int32: 6, int64: 7, bool: 9, float64: 11 } as const;
 export type DType = keyof typeof DataType;
 
-export interface TensorProto {
-  name: string;
-  dtype: DType;
-  dims: number[];
-  raw: Uint8Array; // little-endian element bytes
-}
+/**
+ * A constant tensor: its little-endian element bytes inside the model (`raw`), or outside it
+ * (`external`): the whole of a data file of that name, which the session is given beside the
+ * model (device.ts), so a model of large tensors stays within protobuf's 2 GB.
+ */
+export type TensorProto = { name: string; dtype: DType; dims: number[] } & ({ raw: Uint8Array } | { external: string });
 
 export type AttributeValue =
   | { kind: 'int'; value: number }
@@ -114,7 +114,10 @@ class Writer {
 function tensor(t: TensorProto): Writer {
   const w = new Writer();
   for (const d of t.dims) w.int(1, d);
-  return w.int(2, DataType[t.dtype]).string(8, t.name).bytes(9, t.raw);
+  w.int(2, DataType[t.dtype]).string(8, t.name);
+  if ('raw' in t) return w.bytes(9, t.raw);
+  // external_data entries (StringStringEntryProto: key 1, value 2), then data_location EXTERNAL.
+  return w.message(13, new Writer().string(1, 'location').string(2, t.external)).int(14, 1);
 }
 
 const AttrType = { float: 1, int: 2, string: 3, tensor: 4, ints: 7 } as const;
