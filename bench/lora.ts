@@ -2,6 +2,8 @@
  * LoRA beside the full fine-tune (part of `npm run bench:engine`, run as BENCH_CONFIG=LoRA, alone):
  * SmolLM2-135M-Instruct with its real weights, an SFT and a GRPO (dapo) step at batch 8 x 128,
  * rank 16 on every attention and MLP projection, against the same steps training every weight.
+ * LoRA runs twice: with the frozen base fed as inputs of every step (the CPU's default) and held
+ * as session initializers (CUDA's default, forced here; trainer.ts InitOptions.loraBase).
  * Each runs in a process of its own, so each peak RSS is its own. Also timed: publishing the
  * policy after a step (exportState, as every GRPO step does: a copy of weights and moments, or
  * with LoRA the merge and a copy of the merged weights). Fastest of several steps, as elsewhere
@@ -19,7 +21,8 @@ import { trainBatch } from './train-batch';
 const LORA = LoraSchema.parse({ rank: 16, alpha: 32, targets: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] });
 const [BATCH, SEQ, STEPS] = [8, 128, 3];
 
-type Mode = 'full' | 'lora';
+const MODES = ['full', 'lora', 'lora-initializers'] as const;
+type Mode = (typeof MODES)[number];
 interface Figures {
   trained: number;
   sft: number;
@@ -32,14 +35,18 @@ interface Figures {
 export function benchLora(threads: number): void {
   console.log(`\nLoRA (rank ${LORA.rank}, alpha ${LORA.alpha}, ${LORA.targets.join(', ')}) vs full fine-tune: SmolLM2-135M-Instruct, batch ${BATCH} x seq ${SEQ}, ${threads} threads`);
   const figures = {} as Record<Mode, Figures>;
-  for (const mode of ['full', 'lora'] as const) {
+  for (const mode of MODES) {
     const r = spawnSync(process.execPath, [__filename, mode, String(threads)], { encoding: 'utf8', timeout: 1_200_000, stdio: ['ignore', 'pipe', 'inherit'] });
     if (r.status !== 0) throw new Error(`bench/lora ${mode} failed (${r.status ?? r.signal})`);
     figures[mode] = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Figures;
   }
   const { full, lora } = figures;
+  const held = figures['lora-initializers'];
   const row = (what: string, f: (x: Figures) => string, ratio?: (x: Figures) => number) =>
-    console.log(`  ${what.padEnd(26)} full ${f(full).padStart(12)}   LoRA ${f(lora).padStart(12)}${ratio ? `   LoRA / full = ${(ratio(lora) / ratio(full)).toFixed(2)}` : ''}`);
+    console.log(
+      `  ${what.padEnd(26)} full ${f(full).padStart(12)}   LoRA ${f(lora).padStart(12)}   LoRA, base as initializers ${f(held).padStart(12)}` +
+        (ratio ? `   LoRA / full = ${(ratio(lora) / ratio(full)).toFixed(2)}, with initializers ${(ratio(held) / ratio(full)).toFixed(2)}` : ''),
+    );
   row('trained parameters', (x) => `${(x.trained / 1e6).toFixed(2)} M`);
   row('SFT step', (x) => `${x.sft.toFixed(0)} tok/s`, (x) => x.sft);
   row('GRPO step (dapo)', (x) => `${x.grpo.toFixed(0)} tok/s`, (x) => x.grpo);
@@ -51,7 +58,8 @@ async function measure(mode: Mode, threads: number): Promise<Figures> {
   const gguf = openGguf(toolPath('smollm2'));
   const weights = readWeights(gguf);
   gguf.close();
-  await trainer.init({ config: gguf.config, seed: 1, weights, device: { kind: 'cpu', threads }, ...(mode === 'lora' && { lora: LORA }) });
+  const lora = mode !== 'full' && { lora: LORA, loraBase: mode === 'lora' ? 'inputs' : 'initializers' } as const;
+  await trainer.init({ config: gguf.config, seed: 1, weights, device: { kind: 'cpu', threads }, ...lora });
   const batch = trainBatch(BATCH, SEQ);
   const sft = batch.tokens / (await timed(STEPS, batch.sftStep));
   const grpo = batch.tokens / (await timed(STEPS, await batch.grpoStep()));

@@ -50,8 +50,8 @@ export interface StepGraphOptions {
   /**
    * With `lora`: the frozen weights as session initializers, given once when the session is made
    * (createSession's `initializers`), instead of inputs of every run. On CUDA every run copies its
-   * inputs to the GPU, so the base would cross PCIe each step; on the CPU onnxruntime keeps a
-   * copy of its initializers, so the base is held twice (trainer.ts chooses by device).
+   * inputs to the GPU, so the base would cross PCIe each step; on the CPU onnxruntime keeps
+   * copies of its initializers, so the base is held more than once (trainer.ts chooses by device).
    */
   baseInitializers?: boolean;
 }
