@@ -19,7 +19,8 @@ export type AttributeValue =
   | { kind: 'float'; value: number }
   | { kind: 'string'; value: string }
   | { kind: 'ints'; value: number[] }
-  | { kind: 'tensor'; value: TensorProto };
+  | { kind: 'tensor'; value: TensorProto }
+  | { kind: 'graph'; value: GraphProto };
 
 export interface NodeProto {
   opType: string;
@@ -117,7 +118,7 @@ function tensor(t: TensorProto): Writer {
   return w.int(2, DataType[t.dtype]).string(8, t.name).bytes(9, t.raw);
 }
 
-const AttrType = { float: 1, int: 2, string: 3, tensor: 4, ints: 7 } as const;
+const AttrType = { float: 1, int: 2, string: 3, tensor: 4, graph: 5, ints: 7 } as const;
 
 function attribute(name: string, a: AttributeValue): Writer {
   const w = new Writer().string(1, name);
@@ -126,6 +127,7 @@ function attribute(name: string, a: AttributeValue): Writer {
     case 'int': w.int(3, a.value); break;
     case 'string': w.string(4, a.value); break;
     case 'tensor': w.message(5, tensor(a.value)); break;
+    case 'graph': w.message(6, graph(a.value)); break;
     case 'ints': for (const v of a.value) w.int(8, v); break;
   }
   return w.int(20, AttrType[a.kind]);
