@@ -5,7 +5,7 @@
  * wrong: GRPO with μ = 2 iterations over 3 mini-batches of different sizes and lengths (the loop
  * pads them to one shape, and the grpo and dr_grpo losses divide by the sequences, which padding
  * must not add to), a schedule that moves between updates, gradient clipping and the ratio clip
- * acting, LoRA adapters as the trained values. The comparison is shown to catch an update that
+ * acting, LoRA adapters as the trained values, recomputed layers. The comparison is shown to catch an update that
  * reads its neighbour's learning rate or batch; a non-finite loss keeps the state as it was.
  */
 import * as assert from 'node:assert/strict';
@@ -78,16 +78,16 @@ const sftBatches = [[0, 2], [2, 5], [4, 8]].map(([from, to]) => ({
   lossMask: rollouts.slice(from, to).map((r) => Uint8Array.from([...r.promptTokens.map(() => 0), ...r.tokens.map(() => 1)])),
 }));
 
-async function sftInTurn(lora = false): Promise<Trained> {
-  await fresh(undefined, lora);
+async function sftInTurn(lora = false, memory?: Memory): Promise<Trained> {
+  await fresh(memory, lora);
   const metrics: Metrics[] = [];
   for (const [i, batch] of sftBatches.entries()) metrics.push({ ...(await trainer.sftStep(batch, at(i + 1))) });
   return { metrics, state: await trainer.exportState() };
 }
 
 /** The same steps in one run; `ats` and `batches` default to each step's own. */
-async function sftLooped(opts: { lora?: boolean; ats?: OptimizerStep[]; batches?: typeof sftBatches } = {}): Promise<Trained> {
-  await fresh(undefined, opts.lora);
+async function sftLooped(opts: { lora?: boolean; memory?: Memory; ats?: OptimizerStep[]; batches?: typeof sftBatches } = {}): Promise<Trained> {
+  await fresh(opts.memory, opts.lora);
   const batches = opts.batches ?? sftBatches;
   const metrics = await trainer.sftSteps(batches.map((batch, i) => ({ batch, at: opts.ats?.[i] ?? at(i + 1) })));
   return { metrics: metrics as unknown as Metrics[], state: await trainer.exportState() };
@@ -154,6 +154,11 @@ test('LoRA: the looped run trains the adapters as the steps one by one do', asyn
   const looped = await sftLooped({ lora: true });
   assertSame(inTurn, looped);
   assert.deepEqual(looped.state.weights['model.embed_tokens.weight'], inTurn.state.weights['model.embed_tokens.weight'], 'the base stays');
+});
+
+test('recomputed layers (runtime.memory.recompute) inside the loop: the same steps as one by one', async () => {
+  const memory = { recompute: true };
+  assertSame(await sftInTurn(false, memory), await sftLooped({ memory }));
 });
 
 test('a non-finite loss in any update keeps the trainer as it was before the first (NonFiniteLossError)', async () => {
