@@ -5,8 +5,9 @@
  * wrong: GRPO with μ = 2 iterations over 3 mini-batches of different sizes and lengths (the loop
  * pads them to one shape, and the grpo and dr_grpo losses divide by the sequences, which padding
  * must not add to), a schedule that moves between updates, gradient clipping and the ratio clip
- * acting, LoRA adapters as the trained values, recomputed layers. The comparison is shown to catch an update that
- * reads its neighbour's learning rate or batch; a non-finite loss keeps the state as it was.
+ * acting, LoRA adapters as the trained values, recomputed layers. The comparison is shown to
+ * catch an update that reads its neighbour's learning rate or batch; a non-finite loss keeps the
+ * state as it was.
  */
 import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
