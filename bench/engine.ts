@@ -19,22 +19,18 @@
  */
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
-import { Tensor } from 'onnxruntime-node';
-import { createSession } from '../engine/device';
-import { IncrementalDecoder } from '../engine/generate';
-import { decodeGraph } from '../engine/graphs';
 import * as trainer from '../engine/trainer';
-import { openGguf } from '../engine/gguf-model';
-import { readWeights } from '../engine/model-source';
 import type { NamedTensors } from '../engine/tensors';
 import { toolPath } from '../infra/local/tools';
 import { modelConfigSchema, type ModelConfig } from '../schemas/model';
+import { decodeTokensPerSecond } from './decode';
 import { benchFirstStep } from './first-step';
 import { benchLora } from './lora';
 import { benchModelIo } from './model-io';
+import { QWEN25_05B, smolLm2 } from './models';
 import { benchSampling } from './sampling';
 import { seconds, timed } from './timed';
-import { PROMPT_LEN, randomSequences, trainBatch, type TrainBatch } from './train-batch';
+import { PROMPT_LEN, trainBatch, type TrainBatch } from './train-batch';
 import { MemorySchema, type Memory } from '../schemas/runtime';
 
 const THREADS = Number(process.env.BENCH_THREADS ?? 2);
@@ -79,24 +75,6 @@ interface BenchConfig {
 const model = (d: number, layers: number, heads: number) =>
   modelConfigSchema.parse({ vocabSize: 259, hiddenSize: d, intermediateSize: 4 * d, numLayers: layers, numHeads: heads, numKvHeads: heads, maxSeqLen: 512 });
 
-/** SmolLM2-135M-Instruct as imported from its GGUF: its config, and its weights when asked. */
-function smolLm2(): { model: ModelConfig; weights: () => NamedTensors; gguf: string } {
-  const source = openGguf(toolPath('smollm2'));
-  source.close();
-  return {
-    model: source.config,
-    gguf: toolPath('smollm2'),
-    weights: () => {
-      const s = openGguf(toolPath('smollm2'));
-      try {
-        return readWeights(s);
-      } finally {
-        s.close();
-      }
-    },
-  };
-}
-
 const CONFIGS: BenchConfig[] = [
   { name: 'tiny (d=64, 2 layers, 4 heads)', model: model(64, 2, 4), batch: 4, seq: 64, newTokens: 256, noCacheBatch: 4, steps: 20 },
   { name: 'small (d=256, 4 layers, 8 heads)', model: model(256, 4, 8), batch: 16, seq: 256, newTokens: 256, noCacheBatch: 2, steps: 6 },
@@ -109,41 +87,10 @@ const CONFIGS: BenchConfig[] = [
   // new). Watch its RSS on a machine without a few GB to spare.
   {
     name: 'Qwen2.5-0.5B-shaped (random weights: d=896, 24 layers, 14/2 heads, vocab 151,936)',
-    model: modelConfigSchema.parse({
-      architecture: 'qwen2', vocabSize: 151936, hiddenSize: 896, intermediateSize: 4864, numLayers: 24, numHeads: 14, numKvHeads: 2,
-      maxSeqLen: 32768, ropeTheta: 1e6, rmsNormEps: 1e-6, qkvBias: true, tieEmbeddings: true,
-    }),
+    model: QWEN25_05B,
     batch: 4, seq: 1024, newTokens: 0, noCacheBatch: 0, steps: 1, onlyWhenNamed: true, memory: { recompute: true, microBatchSize: 1 }, grpoOnly: true,
   },
 ];
-
-async function decodeTokensPerSecond(cfg: BenchConfig, useCache: boolean, rows: number): Promise<number> {
-  // The engine's own session settings (device.ts), so the figure is what generate() gets.
-  const session = await createSession(decodeGraph(cfg.model).toModel(), { kind: 'cpu', threads: THREADS });
-  const { weights } = await trainer.exportState();
-  const feeds: Record<string, Tensor> = {};
-  for (const [k, t] of Object.entries(weights)) feeds[k] = new Tensor('float32', t.data, t.dims);
-  const V = cfg.model.vocabSize;
-  const decode = async (newTokens: number) => {
-    const decoder = new IncrementalDecoder((f) => session.run({ ...feeds, ...f }), cfg.model, randomSequences(rows, PROMPT_LEN, 9), useCache);
-    let logits = await decoder.start();
-    for (let step = 1; step < newTokens; step++) {
-      const next = Int32Array.from({ length: rows }, (_, b) => argmax(logits.subarray(b * V, (b + 1) * V)));
-      logits = await decoder.step(next);
-    }
-  };
-  // Untimed warm-up, as timed() does: a session's first runs also set up its kernels and arena.
-  await decode(4);
-  const t0 = process.hrtime.bigint();
-  await decode(cfg.newTokens);
-  return (rows * cfg.newTokens) / (Number(process.hrtime.bigint() - t0) / 1e9);
-}
-
-function argmax(xs: Float32Array): number {
-  let best = 0;
-  for (let i = 1; i < xs.length; i++) if (xs[i] > xs[best]) best = i;
-  return best;
-}
 
 function torchReference(cfg: BenchConfig): Record<string, number> | undefined {
   const script = path.resolve('bench', 'torch_reference.py'); // npm runs scripts from the package root
@@ -183,8 +130,8 @@ async function main(): Promise<void> {
       figures.sft = batch.tokens / (await timed(cfg.steps, batch.sftStep));
       figures.grpo = batch.tokens / (await timed(cfg.steps, await batch.grpoStep()));
     }
-    if (!ONLY_TRAIN) figures.generateCached = await decodeTokensPerSecond(cfg, true, cfg.batch);
-    if (!ONLY_TRAIN && cfg.noCacheBatch > 0) figures.generateUncached = await decodeTokensPerSecond(cfg, false, cfg.noCacheBatch);
+    if (!ONLY_TRAIN) figures.generateCached = await decodeTokensPerSecond(cfg.model, { kind: 'cpu', threads: THREADS }, { rows: cfg.batch, newTokens: cfg.newTokens, useCache: true });
+    if (!ONLY_TRAIN && cfg.noCacheBatch > 0) figures.generateUncached = await decodeTokensPerSecond(cfg.model, { kind: 'cpu', threads: THREADS }, { rows: cfg.noCacheBatch, newTokens: cfg.newTokens, useCache: false });
 
     if (!ONLY_GENERATE) {
       console.log(`  SFT step:                ${figures.sft.toFixed(0)} tokens/s`);

@@ -129,7 +129,8 @@ export function grpoStepGraph(cfg: ModelConfig, aggregation: LossAggregation, op
   const advantages = g.input('advantages', float, ['B']);
   const scalars = Object.fromEntries(GRPO_LOSS_SCALARS.map((n) => [n, g.input(n, float, [])] as const)) as Record<GrpoLossScalar, Value>;
   const { logprobs, entropy } = forward(g, cfg, params, s, true, { adapters, recompute: opts.recompute });
-  const out: GrpoOutputs = grpoLoss(g, { logprobs, oldLogprobs, refLogprobs, advantages, mask, ...scalars }, aggregation);
+  const sequences = g.sumAll(g.reduceMax(s.attentionMask, [1]));
+  const out: GrpoOutputs = grpoLoss(g, { logprobs, oldLogprobs, refLogprobs, advantages, mask, sequences, ...scalars }, aggregation);
   backward(g, trained, out.loss, opts.part);
   g.output(out.loss, 'loss');
   g.output(out.kl, 'kl');

@@ -48,6 +48,8 @@ export interface GrpoMetrics {
 export interface GrpoPolicy {
   referenceLogprobs(sequences: Int32Array[]): Promise<Float32Array[]>;
   step(batch: GrpoBatch, loss: GrpoLoss, at: OptimizerStep): Promise<GrpoMetrics>;
+  /** All the optimizer updates at once, as many `step` calls in turn would take them; when absent, `step` takes them. */
+  steps?(steps: { batch: GrpoBatch; at: OptimizerStep }[], loss: GrpoLoss): Promise<GrpoMetrics[]>;
 }
 
 /** One step's rollouts (groups contiguous, `groupSize` samples each) and their scores, in the same order. */
@@ -138,7 +140,7 @@ export async function grpoUpdate(policy: GrpoPolicy, input: GrpoUpdateInput): Pr
   // when the sizes allow). From the second update on, the ratio to the sampling policy moves and
   // the clip acts.
   const parts = Math.min(config.miniBatches, keep.length);
-  const updates: GrpoMetrics[] = [];
+  const steps: { batch: GrpoBatch; at: OptimizerStep }[] = [];
   for (let iteration = 0; iteration < config.iterations; iteration++) {
     for (let part = 0; part < parts; part++) {
       const from = Math.floor((part * keep.length) / parts);
@@ -150,9 +152,12 @@ export async function grpoUpdate(policy: GrpoPolicy, input: GrpoUpdateInput): Pr
         refLogprobs: refLogprobs?.slice(from, to),
         advantages: Float32Array.from(keep.slice(from, to), (i) => advantages[i]),
       };
-      updates.push(await policy.step(batch, loss, at));
+      steps.push({ batch, at });
     }
   }
+  let updates: GrpoMetrics[] = [];
+  if (policy.steps) updates = await policy.steps(steps, loss);
+  else for (const u of steps) updates.push(await policy.step(u.batch, loss, u.at));
   return { reward, kept: keep.length, lr: learningRate(at), updates: updates.length, ...meanOf(updates) };
 }
 

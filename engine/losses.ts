@@ -107,6 +107,12 @@ export interface GrpoInputs extends Record<GrpoLossScalar, Value> {
   refLogprobs: Value; // reference policy for the KL term [B, T]
   advantages: Value; // one per sample [B]
   mask: Value; // completion tokens [B, T]
+  /**
+   * How many of the B rows are sequences (a float scalar), for the aggregations that divide by
+   * it; all of them when absent. The step graph counts the rows that hold a token: a looped
+   * update pads its mini-batches with empty rows to one shape (looped.ts), which are none.
+   */
+  sequences?: Value;
 }
 
 export interface GrpoOutputs {
@@ -142,14 +148,15 @@ export function grpoLoss(g: Graph, x: GrpoInputs, aggregation: LossAggregation):
   const kl = g.sub(g.sub(clampedExp(g, refMinusNew), refMinusNew), one);
   const perToken = g.add(g.neg(surrogate), g.mul(x.beta, kl));
 
+  const sequences = x.sequences ?? g.count([x.mask.dims[0]]);
   let loss: Value;
   if (aggregation === 'grpo') {
     const perSample = g.div(g.reduceSum(g.mul(perToken, x.mask), [1]), g.max(g.reduceSum(x.mask, [1]), one));
-    loss = g.reduceMean(perSample, [0]);
+    loss = g.div(g.sumAll(perSample), sequences);
   } else if (aggregation === 'dapo') {
     loss = maskedMean(g, perToken, x.mask);
   } else {
-    loss = g.div(g.sumAll(g.mul(perToken, x.mask)), g.mul(x.maxLen, g.count([x.mask.dims[0]])));
+    loss = g.div(g.sumAll(g.mul(perToken, x.mask)), g.mul(x.maxLen, sequences));
   }
 
   const zero = g.scalar(0);

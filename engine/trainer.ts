@@ -22,6 +22,7 @@ import { generate as sample, type GenerateOptions, type Generation } from './gen
 import { ADAMW_INPUTS, GRPO_METRICS, SFT_METRICS, applyGraph, applyGroups, decodeGraph, grpoStepGraph, logprobsGraph, sftStepGraph, type StepGraphOptions } from './graphs';
 import { grpoUpdate as runGrpoUpdate, type GrpoBatch, type GrpoLoss, type GrpoMetrics, type GrpoUpdateInput } from './grpo';
 import { adapterShapes, initAdapters, mergeGraph, type LoraState } from './lora';
+import { loopFeeds, loopedStepGraph } from './looped';
 import { lossShare, type BatchCounts } from './losses';
 import { initParameters, parameterShapes } from './model';
 import type { Graph } from './onnx/builder';
@@ -159,47 +160,45 @@ export async function init(opts: InitOptions): Promise<{ parameters: number; env
 /** One AdamW step on the masked token cross-entropy. */
 export async function sftStep(batch: SftBatch, at: OptimizerStep): Promise<SftMetrics> {
   const s = current();
-  const parts = microBatches(s, batch.sequences.length).map(([from, to]): BatchPart => {
-    const packed = packSequences(batch.sequences.slice(from, to));
-    const lossMask = packed.shift(batch.lossMask.slice(from, to), 'lossMask');
-    return { feeds: { ...packed.feeds, lossMask }, sequences: to - from, tokens: count(lossMask) };
-  });
+  const parts = microBatches(s, batch.sequences.length).map((rows) => sftPart(batch, rows));
   const out = await trainStep(s, 'sft', (opts) => sftStepGraph(s.config, opts), parts, SFT_METRICS, at);
   return { ...out, tokens: sum(parts.map((p) => p.tokens)) };
 }
 
-/** One GRPO step (grpo.ts): advantages, the samples that count, μ iterations over mini-batches. */
-export async function grpoUpdate(input: GrpoUpdateInput): Promise<Metrics> {
-  return runGrpoUpdate({ referenceLogprobs: (sequences) => logprobs(sequences, 'reference'), step: grpoStep }, input);
+/** Several SFT steps, each on its batch at its place in the schedule, in one onnxruntime run (looped.ts): what as many sftStep calls give. */
+export async function sftSteps(steps: { batch: SftBatch; at: OptimizerStep }[]): Promise<SftMetrics[]> {
+  const s = current();
+  const parts = steps.map(({ batch }) => sftPart(batch, [0, batch.sequences.length]));
+  const out = await loopedSteps(s, 'sft', (opts) => sftStepGraph(s.config, opts), parts, steps.map((x) => x.at), SFT_METRICS);
+  return out.map((m, i) => ({ ...m, tokens: parts[i].tokens }));
+}
+
+/**
+ * One GRPO step (grpo.ts): advantages, the samples that count, μ iterations over mini-batches.
+ * Its optimizer updates run in one onnxruntime run (grpoSteps) where that pays (loopPays), or
+ * where `looped` says so.
+ */
+export async function grpoUpdate(input: GrpoUpdateInput, opts: { looped?: boolean } = {}): Promise<Metrics> {
+  const looped = opts.looped ?? loopPays(current());
+  return runGrpoUpdate({ referenceLogprobs: (sequences) => logprobs(sequences, 'reference'), step: grpoStep, ...(looped && { steps: grpoSteps }) }, input);
 }
 
 /** One AdamW step on the GRPO objective (losses.ts) over a prepared batch. */
 export async function grpoStep(batch: GrpoBatch, loss: GrpoLoss, at: OptimizerStep): Promise<GrpoMetrics> {
   const s = current();
-  if (loss.scalars.beta > 0 && !batch.refLogprobs) throw new Error('grpoStep: beta > 0 needs refLogprobs');
-  if (loss.aggregation === 'dr_grpo' && !(loss.scalars.maxLen > 0)) throw new Error('grpoStep: dr_grpo needs maxLen > 0');
-  if (batch.advantages.length !== batch.sequences.length) {
-    throw new Error(`grpoStep: ${batch.advantages.length} advantages for ${batch.sequences.length} sequences`);
-  }
-  const parts = microBatches(s, batch.sequences.length).map(([from, to]): BatchPart => {
-    const packed = packSequences(batch.sequences.slice(from, to));
-    const lossMask = packed.shift(batch.completionMask.slice(from, to), 'completionMask');
-    const oldLogprobs = packed.shift(batch.oldLogprobs.slice(from, to), 'oldLogprobs');
-    // Without a reference the KL term is weighted 0; the old policy stands in so the metric stays finite.
-    const refLogprobs = batch.refLogprobs ? packed.shift(batch.refLogprobs.slice(from, to), 'refLogprobs') : oldLogprobs;
-    const feeds: Record<string, OrtTensor> = {
-      ...packed.feeds,
-      lossMask,
-      oldLogprobs,
-      refLogprobs,
-      advantages: new Tensor('float32', batch.advantages.slice(from, to), [packed.B]),
-    };
-    for (const [name, value] of Object.entries(loss.scalars)) feeds[name] = scalar(value);
-    return { feeds, sequences: to - from, tokens: count(lossMask) };
-  });
+  const parts = microBatches(s, batch.sequences.length).map((rows) => grpoPart(batch, loss, rows));
   const agg = loss.aggregation;
   const out = await trainStep(s, agg, (opts) => grpoStepGraph(s.config, agg, opts), parts, GRPO_METRICS, at);
   return { ...out, tokens: sum(parts.map((p) => p.tokens)) };
+}
+
+/** Several GRPO optimizer updates with one loss, each on its batch at its place in the schedule, in one onnxruntime run (looped.ts): what as many grpoStep calls give. */
+export async function grpoSteps(steps: { batch: GrpoBatch; at: OptimizerStep }[], loss: GrpoLoss): Promise<GrpoMetrics[]> {
+  const s = current();
+  const parts = steps.map(({ batch }) => grpoPart(batch, loss, [0, batch.sequences.length]));
+  const agg = loss.aggregation;
+  const out = await loopedSteps(s, agg, (opts) => grpoStepGraph(s.config, agg, opts), parts, steps.map((x) => x.at), GRPO_METRICS);
+  return out.map((m, i) => ({ ...m, tokens: parts[i].tokens }));
 }
 
 /** Per-token log-probs of each sequence under the policy, or the reference (snapshotReference). */
@@ -296,6 +295,36 @@ function microBatches(s: State, rows: number): [number, number][] {
   return Array.from({ length: Math.max(1, Math.ceil(rows / size)) }, (_, i) => [i * size, Math.min(rows, (i + 1) * size)]);
 }
 
+/** Rows [from, to) of an SFT batch as graph feeds. */
+function sftPart(batch: SftBatch, [from, to]: [number, number]): BatchPart {
+  const packed = packSequences(batch.sequences.slice(from, to));
+  const lossMask = packed.shift(batch.lossMask.slice(from, to), 'lossMask');
+  return { feeds: { ...packed.feeds, lossMask }, sequences: to - from, tokens: count(lossMask) };
+}
+
+/** Rows [from, to) of a GRPO batch, and the loss's scalars, as graph feeds. */
+function grpoPart(batch: GrpoBatch, loss: GrpoLoss, [from, to]: [number, number]): BatchPart {
+  if (loss.scalars.beta > 0 && !batch.refLogprobs) throw new Error('grpoStep: beta > 0 needs refLogprobs');
+  if (loss.aggregation === 'dr_grpo' && !(loss.scalars.maxLen > 0)) throw new Error('grpoStep: dr_grpo needs maxLen > 0');
+  if (batch.advantages.length !== batch.sequences.length) {
+    throw new Error(`grpoStep: ${batch.advantages.length} advantages for ${batch.sequences.length} sequences`);
+  }
+  const packed = packSequences(batch.sequences.slice(from, to));
+  const lossMask = packed.shift(batch.completionMask.slice(from, to), 'completionMask');
+  const oldLogprobs = packed.shift(batch.oldLogprobs.slice(from, to), 'oldLogprobs');
+  // Without a reference the KL term is weighted 0; the old policy stands in so the metric stays finite.
+  const refLogprobs = batch.refLogprobs ? packed.shift(batch.refLogprobs.slice(from, to), 'refLogprobs') : oldLogprobs;
+  const feeds: Record<string, OrtTensor> = {
+    ...packed.feeds,
+    lossMask,
+    oldLogprobs,
+    refLogprobs,
+    advantages: new Tensor('float32', batch.advantages.slice(from, to), [packed.B]),
+  };
+  for (const [name, value] of Object.entries(loss.scalars)) feeds[name] = scalar(value);
+  return { feeds, sequences: to - from, tokens: count(lossMask) };
+}
+
 /**
  * One optimizer step over the batch that `parts` make up; returns its metrics as if the batch
  * had run whole. `loss` names the step's loss for lossShare and its sessions.
@@ -313,10 +342,9 @@ async function trainStep<K extends string>(
   for (const [k, v] of Object.entries(hyper)) update[k] = scalar(v);
   for (const [name, t] of Object.entries(optimizer.m)) update[`m.${name}`] = new Tensor('float32', t.data, t.dims);
   for (const [name, t] of Object.entries(optimizer.v)) update[`v.${name}`] = new Tensor('float32', t.data, t.dims);
-  const graph = { recompute: s.memory.recompute, ...(s.lora && { lora: s.lora.config, baseInitializers: s.lora.base === 'initializers' }) };
   const out = s.memory.microBatchSize === undefined
-    ? await (await trainSessionFor(s, loss, () => build({ part: 'whole', ...graph }))).run({ ...update, ...parts[0].feeds })
-    : await accumulatedStep(s, loss, () => build({ part: 'gradient', ...graph }), parts, update, metrics);
+    ? await (await trainSessionFor(s, loss, () => build(stepGraphOptions(s, 'whole')))).run({ ...update, ...parts[0].feeds })
+    : await accumulatedStep(s, loss, () => build(stepGraphOptions(s, 'gradient')), parts, update, metrics);
   if (!Number.isFinite(out.loss.data[0] as number)) throw new NonFiniteLossError(`${loss} step ${step}: loss is ${out.loss.data[0]}; weights left unchanged`);
   const params = trained(s);
   for (const name of Object.keys(params)) {
@@ -378,6 +406,63 @@ async function accumulatedStep(
     }
   }
   return out;
+}
+
+/**
+ * Whether a GRPO update's optimizer updates run in one onnxruntime run (looped.ts): on a GPU,
+ * where every run copies the trained values and both moments in and out (NOTES.md). Not over
+ * micro-batches, which loopedSteps does not take; nor on the CPU, where a run copies nothing.
+ */
+function loopPays(s: State): boolean {
+  return s.device.kind === 'cuda' && s.memory.microBatchSize === undefined;
+}
+
+/**
+ * The steps of trainStep, one whole batch each (`parts`), in one run of the looped step graph
+ * (looped.ts); per-step metrics. The new state is kept only when every step's loss is finite:
+ * otherwise the trainer stays as it was before the first step.
+ */
+async function loopedSteps<K extends string>(
+  s: State, loss: LossAggregation | 'sft', build: (opts: StepGraphOptions) => Graph, parts: BatchPart[], ats: OptimizerStep[], metrics: readonly K[],
+): Promise<Record<K, number>[]> {
+  if (s.memory.microBatchSize !== undefined) {
+    throw new Error('looped updates take whole batches: they do not run with runtime.memory.microBatchSize set (grpoUpdate leaves the loop out there)');
+  }
+  if (parts.length === 0) return [];
+  const o = ats[0].optimizer;
+  const other = ats.find((at) => (['beta1', 'beta2', 'weightDecay', 'gradClip'] as const).some((k) => at.optimizer[k] !== o[k]));
+  if (other) throw new Error(`looped updates share one optimizer's settings: step ${other.step}'s differ from step ${ats[0].step}'s`);
+  const optimizer = optimizerOf(s);
+  const names = Object.keys(trained(s));
+  const feeds: Record<string, OrtTensor> = modelFeeds(s);
+  for (const [k, v] of Object.entries({ beta1: o.beta1, beta2: o.beta2, eps: ADAM_EPS, weightDecay: o.weightDecay, gradClip: o.gradClip })) feeds[k] = scalar(v);
+  for (const name of names) {
+    feeds[`m.${name}`] = new Tensor('float32', optimizer.m[name].data, optimizer.m[name].dims);
+    feeds[`v.${name}`] = new Tensor('float32', optimizer.v[name].data, optimizer.v[name].dims);
+  }
+  const session = await trainSessionFor(s, `${loss}-looped`, () => loopedStepGraph(build(stepGraphOptions(s, 'whole')), names, metrics));
+  const updates = parts.map(({ feeds: batch }, i) => ({ ...batch, step: scalar(optimizer.step + 1 + i), lr: scalar(learningRate(ats[i])) }));
+  const out = await session.run({ ...feeds, ...loopFeeds(session.inputNames, updates) });
+  const losses = out.loss.data as Float32Array;
+  const bad = losses.findIndex((x) => !Number.isFinite(x));
+  if (bad >= 0) {
+    throw new NonFiniteLossError(`${loss} step ${optimizer.step + 1 + bad} (update ${bad + 1} of ${parts.length} in one run): loss is ${losses[bad]}; weights left as before the first`);
+  }
+  const params = trained(s);
+  for (const name of names) {
+    const dims = params[name].dims;
+    params[name] = { dims, data: out[`new.${name}`].data as Float32Array };
+    optimizer.m[name] = { dims, data: out[`new.m.${name}`].data as Float32Array };
+    optimizer.v[name] = { dims, data: out[`new.v.${name}`].data as Float32Array };
+  }
+  optimizer.step += parts.length;
+  if (s.lora) s.lora.merged = undefined;
+  return parts.map((_, i) => Object.fromEntries(metrics.map((m) => [m, out[m].data[i] as number])) as Record<K, number>);
+}
+
+/** How this trainer's step graphs are built: its memory settings, and LoRA's adapters and base. */
+function stepGraphOptions(s: State, part: StepGraphOptions['part']): StepGraphOptions {
+  return { part, recompute: s.memory.recompute, ...(s.lora && { lora: s.lora.config, baseInitializers: s.lora.base === 'initializers' }) };
 }
 
 /** What a train step's graphs read of the model: the weights, and with LoRA the adapters (and the base, unless the session holds it). */

@@ -3,7 +3,7 @@
  * (symbolic dims included), so a wrong shape fails while building, naming the op and the shapes,
  * instead of deep inside onnxruntime. The recorded node list doubles as the tape for autodiff.
  */
-import { AttributeValue, DataType, DType, TensorProto, encodeModel } from './proto';
+import { AttributeValue, DataType, DType, GraphProto, TensorProto, encodeModel } from './proto';
 import { Dim, broadcastDims, dimProduct, formatDims, normAxis, sameDims } from './shape';
 
 export type { DType } from './proto';
@@ -126,31 +126,33 @@ export class Graph {
   }
 
   toModel(): Uint8Array {
+    return encodeModel(this.toGraphProto(), OPSET);
+  }
+
+  /** The graph as ONNX's GraphProto: what toModel encodes, or the body of a control-flow op (engine/looped.ts). */
+  toGraphProto(): GraphProto {
     const info = (v: Value) => ({ name: v.name, dtype: v.dtype, dims: [...v.dims] });
     const nodes = this.liveNodes();
-    const used = new Set(nodes.flatMap((n) => n.inputs.map((i) => i.name)));
+    const used = new Set(nodes.flatMap(reads));
     const outputNames = new Set(this.outputs.map((o) => o.name));
-    return encodeModel(
-      {
-        name: 'r1',
-        nodes: nodes.map((n) => ({
-          opType: n.op,
-          name: n.name,
-          inputs: n.inputs.map((i) => i.name),
-          outputs: n.outputs.map((o) => o.name),
-          attributes: n.attrs,
-        })),
-        initializers: this.initializers.filter((t) => used.has(t.name)),
-        inputs: this.inputs.map(info),
-        outputs: this.outputs.map(info),
-        // The shape of every value computed: onnxruntime's own inference loses symbolic dims at
-        // each Reshape, and its memory planner then finds no buffer to reuse, scanning a list of
-        // dead buffers that grows with the graph for every value. Without these, creating a
-        // SmolLM2 train-step session took 16 s in that scan alone; with them, under 2 s.
-        valueInfo: nodes.flatMap((n) => n.outputs).filter((o) => !outputNames.has(o.name)).map(info),
-      },
-      OPSET,
-    );
+    return {
+      name: 'r1',
+      nodes: nodes.map((n) => ({
+        opType: n.op,
+        name: n.name,
+        inputs: n.inputs.map((i) => i.name),
+        outputs: n.outputs.map((o) => o.name),
+        attributes: n.attrs,
+      })),
+      initializers: this.initializers.filter((t) => used.has(t.name)),
+      inputs: this.inputs.map(info),
+      outputs: this.outputs.map(info),
+      // The shape of every value computed: onnxruntime's own inference loses symbolic dims at
+      // each Reshape, and its memory planner then finds no buffer to reuse, scanning a list of
+      // dead buffers that grows with the graph for every value. Without these, creating a
+      // SmolLM2 train-step session took 16 s in that scan alone; with them, under 2 s.
+      valueInfo: nodes.flatMap((n) => n.outputs).filter((o) => !outputNames.has(o.name)).map(info),
+    };
   }
 
   /**
@@ -165,7 +167,7 @@ export class Graph {
       const n = this.nodes[i];
       if (!n.outputs.some((o) => live.has(o.name))) continue;
       kept.push(n);
-      for (const x of n.inputs) live.add(x.name);
+      for (const x of reads(n)) live.add(x);
     }
     return kept.reverse();
   }
@@ -199,6 +201,13 @@ export class Graph {
     this.nodes.push(node);
     this.producers.set(out.name, node);
     return out;
+  }
+
+  /** Records one node with several outputs (a Loop's), named as given; autodiff does not go through it. */
+  emitMany(op: string, inputs: Value[], attrs: Record<string, AttributeValue>, outputs: readonly Value[]): void {
+    const node: Node = { op, name: outputs[0].name, inputs, outputs: [...outputs], attrs };
+    this.nodes.push(node);
+    for (const o of outputs) this.producers.set(o.name, node);
   }
 
   // ---- run-time shapes ------------------------------------------------------------------
@@ -464,4 +473,11 @@ export class Graph {
   range(n: Value, dim: Dim): Value {
     return this.emit('Range', [this.scalar(0, 'int64'), n, this.scalar(1, 'int64')], {}, 'int64', [dim]);
   }
+}
+
+/** The names a node reads: its inputs, and those of the outer graph its subgraphs (a Loop's body) read. */
+function reads(n: Node): string[] {
+  const names = n.inputs.map((i) => i.name);
+  for (const a of Object.values(n.attrs)) if (a.kind === 'graph') names.push(...a.value.nodes.flatMap((m) => m.inputs));
+  return names;
 }

@@ -19,7 +19,8 @@ export type AttributeValue =
   | { kind: 'float'; value: number }
   | { kind: 'string'; value: string }
   | { kind: 'ints'; value: number[] }
-  | { kind: 'tensor'; value: TensorProto };
+  | { kind: 'tensor'; value: TensorProto }
+  | { kind: 'graph'; value: GraphProto };
 
 export interface NodeProto {
   opType: string;
@@ -120,7 +121,7 @@ function tensor(t: TensorProto): Writer {
   return w.message(13, new Writer().string(1, 'location').string(2, t.external)).int(14, 1);
 }
 
-const AttrType = { float: 1, int: 2, string: 3, tensor: 4, ints: 7 } as const;
+const AttrType = { float: 1, int: 2, string: 3, tensor: 4, graph: 5, ints: 7 } as const;
 
 function attribute(name: string, a: AttributeValue): Writer {
   const w = new Writer().string(1, name);
@@ -129,6 +130,7 @@ function attribute(name: string, a: AttributeValue): Writer {
     case 'int': w.int(3, a.value); break;
     case 'string': w.string(4, a.value); break;
     case 'tensor': w.message(5, tensor(a.value)); break;
+    case 'graph': w.message(6, graph(a.value)); break;
     case 'ints': for (const v of a.value) w.int(8, v); break;
   }
   return w.int(20, AttrType[a.kind]);
