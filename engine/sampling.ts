@@ -99,8 +99,7 @@ export function candidates(row: TokenScores, opts: SamplingOptions): Candidates 
     const total = sum(w);
     return cutTopP ? keepNucleus(ids, w, total, topP) : { ids, weights: w, total };
   }
-  const total = sum(weights);
-  return cutTopP ? nucleus(row, total, topP, temperature) : { total };
+  return cutTopP ? nucleus(row, topP, temperature) : { total: sum(weights) };
 }
 
 /** Whether token t is at or before `last` in best-first order. */
@@ -117,8 +116,7 @@ const STEPS_PER_NAT = 64;
 const BUCKETS = 4096;
 
 /**
- * Top-p over the whole vocabulary, `total` being the row's weights summed in id order. The
- * weight of each bucket (see `BUCKETS`) tells which bucket the nucleus ends in; only that
+ * Top-p over the whole vocabulary. The weight of each bucket (see `BUCKETS`) tells which bucket the nucleus ends in; only that
  * bucket's tokens are sorted.
  *
  * The nucleus is the shortest best-first prefix whose weights reach p times the sum in
@@ -127,21 +125,24 @@ const BUCKETS = 4096;
  * rare case one falls within the margin, the whole vocabulary is sorted and summed best first, so
  * the kept set is always exactly the one a full sort gives.
  */
-function nucleus(row: TokenScores, total: number, topP: number, temperature: number): Candidates {
+function nucleus(row: TokenScores, topP: number, temperature: number): Candidates {
   const { logits, weights } = row;
   const V = logits.length;
+  const total = sum(weights); // in id order
   let max = -Infinity;
   for (let t = 0; t < V; t++) if (logits[t] > max) max = logits[t];
   const scale = STEPS_PER_NAT / temperature;
+  const buckets = new Uint16Array(V);
+  for (let t = 0; t < V; t++) buckets[t] = bucketOf(logits[t], max, scale);
   // Even and odd tokens into histograms of their own, two at a time: neighbours often share a
   // bucket, and with one histogram each addition waits on the one before (3x slower here).
   const mass = new Float64Array(2 * BUCKETS);
   let t = 0;
   for (; t + 1 < V; t += 2) {
-    mass[bucketOf(logits[t], max, scale)] += weights[t];
-    mass[BUCKETS + bucketOf(logits[t + 1], max, scale)] += weights[t + 1];
+    mass[buckets[t]] += weights[t];
+    mass[BUCKETS + buckets[t + 1]] += weights[t + 1];
   }
-  if (t < V) mass[bucketOf(logits[t], max, scale)] += weights[t];
+  if (t < V) mass[buckets[t]] += weights[t];
   for (let b = 0; b < BUCKETS; b++) mass[b] += mass[BUCKETS + b];
 
   const margin = V * 2 ** -50; // relative: each sum is within (V - 1) ulps of the exact one
@@ -151,7 +152,7 @@ function nucleus(row: TokenScores, total: number, topP: number, temperature: num
   let cumulative = 0;
   while (bucket < BUCKETS - 1 && cumulative + mass[bucket] < low) cumulative += mass[bucket++];
   const inBucket: number[] = [];
-  for (let t = 0; t < V; t++) if (bucketOf(logits[t], max, scale) === bucket) inBucket.push(t);
+  for (let t = 0; t < V; t++) if (buckets[t] === bucket) inBucket.push(t);
   const ids = bestFirst(logits, Int32Array.from(inBucket));
   for (let keep = 0; keep <= ids.length; keep++) {
     if (cumulative >= high) return { last: rankOf(logits, ids[keep - 1]), total: cumulative };
@@ -165,8 +166,8 @@ function nucleus(row: TokenScores, total: number, topP: number, temperature: num
 }
 
 function bucketOf(logit: number, max: number, scale: number): number {
-  const b = (max - logit) * scale;
-  return b < BUCKETS - 1 ? Math.floor(b) : BUCKETS - 1;
+  const b = (max - logit) * scale; // >= 0: `| 0` floors it
+  return b < BUCKETS - 1 ? b | 0 : BUCKETS - 1;
 }
 
 /** Top-p over best-first candidates whose weights sum to `total` in that order. */
