@@ -108,12 +108,13 @@ export function keptBy(logits: Float32Array, last: Rank): (t: number) => boolean
 }
 
 /**
- * Top-p buckets best-first order by log-weight: bucket b holds the tokens with
- * (max - logit) / temperature in [b, b + 1) / STEPS_PER_NAT, the last one everything lighter
- * (below e^-64 of the best token's weight).
+ * Top-p buckets best-first order by log-weight: BUCKETS equal steps of (max - logit) / temperature
+ * over the row's range of it, at most MAX_NATS (the last bucket holds everything lighter, below
+ * e^-64 of the best token's weight). Spread over the row's own range, even a nearly flat row
+ * leaves few tokens in any one bucket.
  */
-const STEPS_PER_NAT = 64;
 const BUCKETS = 4096;
+const MAX_NATS = 64;
 
 /**
  * Top-p over the whole vocabulary. The weight of each bucket (see `BUCKETS`) tells which bucket the nucleus ends in; only that
@@ -131,7 +132,10 @@ function nucleus(row: TokenScores, topP: number, temperature: number): Candidate
   const total = sum(weights); // in id order
   let max = -Infinity;
   for (let t = 0; t < V; t++) if (logits[t] > max) max = logits[t];
-  const scale = STEPS_PER_NAT / temperature;
+  let min = Infinity;
+  for (let t = 0; t < V; t++) if (logits[t] < min) min = logits[t];
+  const range = Math.min(MAX_NATS, (max - min) / temperature);
+  const scale = range > 0 ? (BUCKETS - 1) / range / temperature : 0;
   const buckets = new Uint16Array(V);
   for (let t = 0; t < V; t++) buckets[t] = bucketOf(logits[t], max, scale);
   // Even and odd tokens into histograms of their own, two at a time: neighbours often share a
