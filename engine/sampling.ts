@@ -109,16 +109,16 @@ export function keptBy(logits: Float32Array, last: Rank): (t: number) => boolean
 
 /**
  * Top-p buckets best-first order by log-weight: BUCKETS equal steps of (max - logit) / temperature
- * over the row's range of it, at most MAX_NATS (the last bucket holds everything lighter, below
- * e^-64 of the best token's weight). Spread over the row's own range, even a nearly flat row
- * leaves few tokens in any one bucket.
+ * over the row's range of it, or over MAX_NATS where the range is wider (tokens lighter than
+ * e^-64 of the best one then share the last bucket). Spread over the row's own range, even a
+ * nearly flat row leaves few tokens in any one bucket.
  */
 const BUCKETS = 4096;
 const MAX_NATS = 64;
 
 /**
- * Top-p over the whole vocabulary. The weight of each bucket (see `BUCKETS`) tells which bucket the nucleus ends in; only that
- * bucket's tokens are sorted.
+ * Top-p over the whole vocabulary. The weight of each bucket (see `BUCKETS`) tells which bucket
+ * the nucleus ends in; only that bucket's tokens are sorted.
  *
  * The nucleus is the shortest best-first prefix whose weights reach p times the sum in
  * best-first order. The sums here (by bucket, by id) differ from that order's by at most a few
