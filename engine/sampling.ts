@@ -130,10 +130,7 @@ function nucleus(row: TokenScores, topP: number, temperature: number): Candidate
   const { logits, weights } = row;
   const V = logits.length;
   const total = sum(weights); // in id order
-  let max = -Infinity;
-  for (let t = 0; t < V; t++) if (logits[t] > max) max = logits[t];
-  let min = Infinity;
-  for (let t = 0; t < V; t++) if (logits[t] < min) min = logits[t];
+  const { max, min } = extremes(logits);
   const range = Math.min(MAX_NATS, (max - min) / temperature);
   const scale = range > 0 ? (BUCKETS - 1) / range / temperature : 0;
   const buckets = new Uint16Array(V);
@@ -167,6 +164,17 @@ function nucleus(row: TokenScores, topP: number, temperature: number): Candidate
   const sortedWeights = gather(weights, sorted);
   const kept = keepNucleus(sorted, sortedWeights, sum(sortedWeights), topP);
   return { last: rankOf(logits, kept.ids[kept.ids.length - 1]), total: kept.total };
+}
+
+function extremes(logits: Float32Array): { max: number; min: number } {
+  let max = -Infinity;
+  let min = Infinity;
+  for (let t = 0; t < logits.length; t++) {
+    const x = logits[t];
+    if (x > max) max = x;
+    if (x < min) min = x;
+  }
+  return { max, min };
 }
 
 function bucketOf(logit: number, max: number, scale: number): number {
