@@ -20,10 +20,10 @@ export async function decodeTokensPerSecond(model: ModelConfig, device: Device, 
   const V = model.vocabSize;
   const decode = async (newTokens: number) => {
     const decoder = new IncrementalDecoder((f) => session.run({ ...feeds, ...f }), model, randomSequences(opts.rows, PROMPT_LEN, 9), opts.useCache);
-    let logits = await decoder.start();
+    let { logits } = await decoder.start();
     for (let step = 1; step < newTokens; step++) {
       const next = Int32Array.from({ length: opts.rows }, (_, b) => argmax(logits.subarray(b * V, (b + 1) * V)));
-      logits = await decoder.step(next);
+      ({ logits } = await decoder.step(next));
     }
   };
   // Untimed warm-up, as timed() does: a session's first runs also set up its kernels and arena.

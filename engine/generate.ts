@@ -47,11 +47,24 @@ export interface Generation {
 
 export type RunDecode = (feeds: Record<string, Tensor>) => Promise<Record<string, Tensor>>;
 
+/**
+ * A step's next-token scores, rows one after another: `logits` and `weights` [B * V],
+ * `logNormalisers` [B] (decodeGraph's outputs of those names).
+ */
+export interface StepScores {
+  logits: Float32Array;
+  weights: Float32Array;
+  logNormalisers: Float32Array;
+}
+
 /** Cache slots are added this many at a time: the graph attends over the whole buffer, filled or not. */
 const CACHE_CHUNK = 32;
 const HIDDEN = -1e9;
 
-/** Produces next-token logits [B * V] for a batch of growing sequences. */
+/**
+ * Produces next-token scores for a batch of growing sequences; `temperature` is the one the
+ * scores' weights are at (1 for greedy decoding, which reads none).
+ */
 export class IncrementalDecoder {
   private readonly rows: number[][];
   private readonly pads: number[]; // left padding of each row
@@ -67,12 +80,14 @@ export class IncrementalDecoder {
   private cacheFeeds: Record<string, Tensor> = {};
   /** Feeds of a one-token step, reused: their arrays are rewritten in place. */
   private stepFeeds: { ids: Int32Array; positions: Int32Array; feeds: Record<string, Tensor> } | undefined;
+  private readonly temperature: Tensor;
 
   constructor(
     private readonly run: RunDecode,
     private readonly cfg: ModelConfig,
     prompts: readonly Int32Array[],
     private readonly useCache = true,
+    temperature = 1,
   ) {
     if (prompts.length === 0 || prompts.some((p) => p.length === 0)) throw new Error('generate: needs prompts of at least one token');
     this.rows = prompts.map((p) => Array.from(p));
@@ -81,15 +96,16 @@ export class IncrementalDecoder {
     this.B = prompts.length;
     this.kvHeads = cfg.numKvHeads;
     this.hd = headDim(cfg);
+    this.temperature = new Tensor('float32', Float32Array.of(temperature), []);
   }
 
-  /** Logits after the prompts. */
-  start(): Promise<Float32Array> {
+  /** Scores after the prompts. */
+  start(): Promise<StepScores> {
     return this.forward(this.width());
   }
 
-  /** Appends one token per row and returns the logits after it. */
-  step(tokens: Int32Array): Promise<Float32Array> {
+  /** Appends one token per row and returns the scores after it. */
+  step(tokens: Int32Array): Promise<StepScores> {
     this.rows.forEach((r, b) => r.push(tokens[b]));
     return this.useCache ? this.forwardOne(tokens) : this.forward(this.width());
   }
@@ -128,7 +144,7 @@ export class IncrementalDecoder {
   }
 
   /** A one-token step on the cache, with feeds reused from the last one. */
-  private async forwardOne(tokens: Int32Array): Promise<Float32Array> {
+  private async forwardOne(tokens: Int32Array): Promise<StepScores> {
     const B = this.B;
     if (!this.stepFeeds) {
       const ids = new Int32Array(B);
@@ -147,14 +163,14 @@ export class IncrementalDecoder {
       positions[b] = col - this.pads[b];
     }
     this.reserve(col + 1);
-    return this.take(await this.run({ ...feeds, ...this.cacheFeeds }), 1);
+    return this.take(await this.run({ ...feeds, temperature: this.temperature, ...this.cacheFeeds }), 1);
   }
 
   /**
    * Runs the last `n` columns: the prefill (cache empty) or, without the cache, the whole sequence
    * against an empty one.
    */
-  private async forward(n: number): Promise<Float32Array> {
+  private async forward(n: number): Promise<StepScores> {
     const B = this.B;
     const width = this.width();
     const first = width - n; // column of the first new token
@@ -177,13 +193,14 @@ export class IncrementalDecoder {
       ids: new Tensor('int32', ids, [B, n]),
       positions: new Tensor('int32', positions, [B, n]),
       newBias: new Tensor('float32', newBias, [B, n, n]),
+      temperature: this.temperature,
       ...cache,
     });
-    return this.useCache ? this.take(out, n) : (out.logits.data as Float32Array);
+    return this.useCache ? this.take(out, n) : scores(out);
   }
 
-  /** Writes the `n` new columns' keys and values from a run into the cache; returns its logits. */
-  private take(out: Record<string, Tensor>, n: number): Float32Array {
+  /** Writes the `n` new columns' keys and values from a run into the cache; returns its scores. */
+  private take(out: Record<string, Tensor>, n: number): StepScores {
     const { B, kvHeads: H, hd, capacity: cap } = this;
     const at = this.filled;
     for (let i = 0; i < this.cfg.numLayers; i++) {
@@ -200,7 +217,7 @@ export class IncrementalDecoder {
     }
     for (let b = 0; b < B; b++) this.pastBias.fill(0, b * cap + Math.max(at, this.pads[b]), b * cap + at + n);
     this.filled = at + n;
-    return out.logits.data as Float32Array;
+    return scores(out);
   }
 
   /** Makes room for `columns` cached columns, growing the buffers by whole chunks. */
@@ -226,6 +243,14 @@ export class IncrementalDecoder {
     this.cacheFeeds.pastBias = new Tensor('float32', bias, [B, cap]);
     this.capacity = cap;
   }
+}
+
+function scores(out: Record<string, Tensor>): StepScores {
+  return {
+    logits: out.logits.data as Float32Array,
+    weights: out.weights.data as Float32Array,
+    logNormalisers: out.logNormaliser.data as Float32Array,
+  };
 }
 
 /** A cache of one empty slot (hidden by its bias): what recomputation attends to besides the sequence. */
@@ -258,17 +283,18 @@ export async function generate(
     done: false,
     watch: stops.length > 0 ? new StopStrings(tokenizer, stops) : undefined,
   }));
-  const decoder = new IncrementalDecoder(run, cfg, prompts, opts.useCache ?? true);
+  const decoder = new IncrementalDecoder(run, cfg, prompts, opts.useCache ?? true, opts.temperature || 1);
   // active[j]: the prompt whose sequence is the decoder's row j. Finished rows leave the batch
   // once they are a quarter of it, so a step computes (nearly) only rows still generating.
   let active = prompts.map((_, b) => b);
-  let logits = await decoder.start();
+  let scores = await decoder.start();
   for (let step = 0; step < opts.maxNewTokens; step++) {
     const next = new Int32Array(active.length).fill(tokenizer.padId);
     active.forEach((b, j) => {
       const o = out[b];
       if (o.done) return;
-      const { token, logprob } = sampleToken(logits.subarray(j * V, (j + 1) * V), sampling, rng);
+      const row = { logits: scores.logits.subarray(j * V, (j + 1) * V), weights: scores.weights.subarray(j * V, (j + 1) * V), logNormaliser: scores.logNormalisers[j] };
+      const { token, logprob } = sampleToken(row, sampling, rng);
       o.tokens.push(token);
       o.logprobs.push(logprob);
       next[j] = token;
@@ -285,9 +311,9 @@ export async function generate(
     if (active.length - keep.length >= Math.max(1, active.length / 4)) {
       decoder.retain(keep);
       active = keep.map((j) => active[j]);
-      logits = await decoder.step(Int32Array.from(keep, (j) => next[j]));
+      scores = await decoder.step(Int32Array.from(keep, (j) => next[j]));
     } else {
-      logits = await decoder.step(next);
+      scores = await decoder.step(next);
     }
   }
   return out.map((o) => {

@@ -21,6 +21,7 @@ import { adapterInputs, adapterShapes } from './lora';
 import { headDim, cachedDecoder, decoder, lmHead, lmHeadWeight, parameterInitializers, parameterInputs, parameterShapes, KeyValueCache, type DecoderOptions } from './model';
 import { FloatType, Graph, Value } from './onnx/builder';
 import { adamW } from './optimizer';
+import { samplingHead } from './sampling-head';
 
 /** Hyperparameter inputs of every train step (rank-0 floats). */
 export const ADAMW_INPUTS = ['step', 'lr', 'beta1', 'beta2', 'eps', 'weightDecay', 'gradClip'] as const;
@@ -77,8 +78,9 @@ export function logprobsGraph(cfg: ModelConfig, float: FloatType = 'float32'): G
  * (the whole prompt for the prefill) and S cache slots, and returns the logits of the last
  * position [B, V] and each layer's keys and values of the new tokens only, `new.<i>.key`
  * [B, kvHeads, headDim, T] (transposed, the cache's key layout) and `new.<i>.value`
- * [B, kvHeads, T, headDim]. Inputs: ids, positions [B, T] int32; pastBias [B, S] and
- * newBias [B, T, T], additive (0 visible, -1e9 hidden); `past.<i>.key` [B, kvHeads, headDim, S]
+ * [B, kvHeads, T, headDim], and what sampling needs of the logits, `weights` and
+ * `logNormaliser` (sampling-head.ts). Inputs: ids, positions [B, T] int32; temperature, a
+ * rank-0 float; pastBias [B, S] and newBias [B, T, T], additive (0 visible, -1e9 hidden); `past.<i>.key` [B, kvHeads, headDim, S]
  * and `past.<i>.value` [B, kvHeads, S, headDim]. The caller writes the new keys and values into
  * its buffers, so no step copies the cache.
  */
@@ -98,7 +100,8 @@ export function decodeGraph(cfg: ModelConfig, float: FloatType = 'float32'): Gra
     });
   }
   const { hidden, fresh } = cachedDecoder(g, cfg, params, { ids, positions, pastBias, newBias, past });
-  g.output(g.squeeze(lmHead(g, cfg, params, g.slice(hidden, 1, -1)), 1), 'logits');
+  const logits = g.output(g.squeeze(lmHead(g, cfg, params, g.slice(hidden, 1, -1)), 1), 'logits');
+  samplingHead(g, logits, g.input('temperature', float, []));
   fresh.forEach((kv, i) => {
     g.output(kv.keyT, `new.${i}.key`); // named so by cachedDecoder: no Identity copy
     g.output(kv.value, `new.${i}.value`);

@@ -29,14 +29,14 @@ test('KV-cache decoding gives the logits of full recomputation', async () => {
   const run: RunDecode = (f) => session.run({ ...feeds, ...f });
   const cached = new IncrementalDecoder(run, config, prompts, true);
   const full = new IncrementalDecoder(run, config, prompts, false);
-  let [a, b] = [await cached.start(), await full.start()];
+  let [a, b] = [(await cached.start()).logits, (await full.start()).logits];
   // 40 steps: the cache buffers grow (by 32-slot chunks) along the way.
   for (let step = 0; step < 40; step++) {
     let worst = 0;
     for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
     assert.ok(worst < 1e-4, `step ${step}: cached and recomputed logits differ by ${worst}`);
     const next = Int32Array.from(prompts, (_, r) => (step * 31 + r * 17) % 256);
-    [a, b] = [await cached.step(next), await full.step(next)];
+    [a, b] = [(await cached.step(next)).logits, (await full.step(next)).logits];
   }
 });
 
@@ -49,12 +49,12 @@ test('rows kept after others finish give the logits they had in the full batch',
   for (const useCache of [true, false]) {
     const all = new IncrementalDecoder(run, config, prompts, useCache);
     const kept = new IncrementalDecoder(run, config, prompts, useCache);
-    let [a, b] = [await all.start(), await kept.start()];
+    let [a, b] = [(await all.start()).logits, (await kept.start()).logits];
     for (let step = 0; step < 36; step++) {
       const next = Int32Array.from(prompts, (_, r) => (step * 29 + r * 13) % 256);
       if (step === 3) kept.retain([0, 2]);
       const rows = step >= 3 ? [0, 2] : [0, 1, 2];
-      [a, b] = [await all.step(next), await kept.step(Int32Array.from(rows, (r) => next[r]))];
+      [a, b] = [(await all.step(next)).logits, (await kept.step(Int32Array.from(rows, (r) => next[r]))).logits];
       rows.forEach((r, j) => {
         for (let i = 0; i < V; i++) assert.ok(Math.abs(a[r * V + i] - b[j * V + i]) < 1e-4, `cache ${useCache}, step ${step}, row ${r}, logit ${i}: ${a[r * V + i]} vs ${b[j * V + i]}`);
       });
@@ -67,27 +67,30 @@ test('left padding does not change a prompt\'s logits', async () => {
   const feeds: Record<string, Tensor> = {};
   for (const [k, t] of Object.entries(initParameters(config, 4))) feeds[k] = new Tensor('float32', t.data.map((x) => x * 20), t.dims);
   const run: RunDecode = (f) => session.run({ ...feeds, ...f });
-  const alone = await new IncrementalDecoder(run, config, [prompts[1]]).start();
-  const batched = await new IncrementalDecoder(run, config, prompts).start();
+  const alone = (await new IncrementalDecoder(run, config, [prompts[1]]).start()).logits;
+  const batched = (await new IncrementalDecoder(run, config, prompts).start()).logits;
   const row = batched.subarray(config.vocabSize, 2 * config.vocabSize);
   for (let i = 0; i < alone.length; i++) assert.ok(Math.abs(alone[i] - row[i]) < 1e-4, `logit ${i}: ${alone[i]} vs ${row[i]}`);
 });
 
 test('seeded sampling is reproducible and its log-probs match the log-prob graph', async () => {
   await trainer.init({ config, seed: 5, device: { kind: 'cpu', threads: 1 } });
-  const opts = { maxNewTokens: 12, temperature: 1, topP: 0.95, topK: 50, seed: 123 };
-  const first = await trainer.generate(prompts, opts);
-  const again = await trainer.generate(prompts, opts);
-  const other = await trainer.generate(prompts, { ...opts, seed: 124 });
-  assert.deepEqual(again.map((g) => Array.from(g.tokens)), first.map((g) => Array.from(g.tokens)));
-  assert.notDeepEqual(other.map((g) => Array.from(g.tokens)), first.map((g) => Array.from(g.tokens)));
+  // Top-k draws from its own list; top-p alone and plain temperature from the graph's weights.
+  for (const sampling of [{ temperature: 1, topP: 0.95, topK: 50 }, { temperature: 0.7, topP: 0.9 }, { temperature: 1.3 }]) {
+    const opts = { maxNewTokens: 12, ...sampling, seed: 123 };
+    const first = await trainer.generate(prompts, opts);
+    const again = await trainer.generate(prompts, opts);
+    const other = await trainer.generate(prompts, { ...opts, seed: 124 });
+    assert.deepEqual(again.map((g) => Array.from(g.tokens)), first.map((g) => Array.from(g.tokens)));
+    assert.notDeepEqual(other.map((g) => Array.from(g.tokens)), first.map((g) => Array.from(g.tokens)));
 
-  const sequences = first.map((g, i) => Int32Array.from([...prompts[i], ...g.tokens]));
-  const recomputed = await trainer.logprobs(sequences);
-  first.forEach((g, i) => {
-    const tail = recomputed[i].subarray(prompts[i].length);
-    g.logprobs.forEach((lp, j) => assert.ok(Math.abs(lp - tail[j]) < 1e-4, `sample ${i} token ${j}: ${lp} vs ${tail[j]}`));
-  });
+    const sequences = first.map((g, i) => Int32Array.from([...prompts[i], ...g.tokens]));
+    const recomputed = await trainer.logprobs(sequences);
+    first.forEach((g, i) => {
+      const tail = recomputed[i].subarray(prompts[i].length);
+      g.logprobs.forEach((lp, j) => assert.ok(Math.abs(lp - tail[j]) < 1e-4, `${JSON.stringify(sampling)} sample ${i} token ${j}: ${lp} vs ${tail[j]}`));
+    });
+  }
 });
 
 /**
@@ -107,7 +110,14 @@ function scripted(vocabSize: number, scripts: number[][]): { run: RunDecode; bat
       logits[b * vocabSize + (scripts[prompt][step] ?? 0)] = 50;
     }
     step++;
-    return { logits: new Tensor('float32', logits, [B, vocabSize]) };
+    // What the decode graph's sampling head adds (at temperature 1: greedy decoding feeds that).
+    const weights = logits.map((x) => Math.exp(x - 50));
+    const logNormaliser = Float32Array.from({ length: B }, (_, b) => 50 + Math.log(weights.subarray(b * vocabSize, (b + 1) * vocabSize).reduce((a, w) => a + w, 0)));
+    return {
+      logits: new Tensor('float32', logits, [B, vocabSize]),
+      weights: new Tensor('float32', weights, [B, vocabSize]),
+      logNormaliser: new Tensor('float32', logNormaliser, [B]),
+    };
   };
   return { run, batchSizes };
 }
