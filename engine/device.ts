@@ -55,6 +55,29 @@ export async function createSession(
   }
 }
 
+/**
+ * onnxruntime's graph optimisers (level 'all', 1.30) that change none of the engine's graphs:
+ * they look for patterns our float32 graphs never hold (quantisation, convolutions, GELU,
+ * LayerNorm, fused attention), yet each walks the whole graph, twice at its level. Off, SmolLM2's
+ * SFT-step session took 3.4-3.9 s to create instead of 6.8-7.0, and the optimised graph is the
+ * same, byte for byte (tests/engine/session-options.test.ts checks that for every graph kind);
+ * the ten that do change our graphs stay on.
+ */
+export const IDLE_OPTIMIZERS = [
+  'AttentionFusion', 'BiasDropoutFusion', 'BiasGeluFusion', 'BiasSkipLayerNormFusion',
+  'BiasSoftmaxFusion', 'ConstantSharing', 'ConvActivationFusion', 'ConvAddActivationFusion',
+  'DoubleQDQPairsRemover', 'DynamicQuantizeMatMulFusion', 'EmbedLayerNormFusion',
+  'EnsureUniqueDQForNodeUnit', 'FastGeluFusion', 'FreeDimensionOverrideTransformer',
+  'FuseFp16InitializerToFp32NodeTransformer', 'GatherToSliceFusion', 'GeluFusionL1',
+  'GeluFusionL2', 'GemmActivationFusion', 'GroupQueryAttentionFusion',
+  'GroupQueryAttentionPreNormFusion', 'LayerNormFusionL1', 'LayerNormFusionL2',
+  'Level2_RuleBasedTransformer', 'MatMulActivationFusion', 'MatMulIntegerToFloatFusion',
+  'MatMulNBitsFusion', 'NchwcTransformer', 'NhwcTransformer', 'QDQFinalCleanupTransformer',
+  'QDQPropagationTransformer', 'QDQS8ToU8Transformer', 'QDQSelectorActionTransformer',
+  'ReshapeFusion', 'SkipLayerNormFusion', 'SliceConcatToSpaceToDepthFusion',
+  'TransposeOptimizer_CPUExecutionProvider', 'WeightBiasQuantization', 'WhereDummyDq',
+];
+
 /** The engine's CPU session options, with `threads` intra-op threads (onnxruntime's choice when unset). */
 export function cpuSessionOptions(threads: number | undefined): InferenceSession.SessionOptions {
   return {
@@ -64,7 +87,10 @@ export function cpuSessionOptions(threads: number | undefined): InferenceSession
     // By default idle pool threads spin between ops. The engine shares its cores with the
     // Temporal worker, rollout workers and reward sandboxes; under that contention spinning
     // threads take the cores from the threads with work, and a step ran 1.3-3x slower.
-    extra: { session: { intra_op: { allow_spinning: '0' } } },
+    extra: {
+      session: { intra_op: { allow_spinning: '0' } },
+      optimization: { disable_specified_optimizers: IDLE_OPTIMIZERS.join(';') },
+    },
     // The memory pattern gives every run one fresh block for all its activations, so each run
     // page-faults its way through them again (a 32 MB attention-score add took 35 ms instead
     // of 8). Without it, tensors come from the arena, whose pages stay mapped between runs.

@@ -259,8 +259,20 @@ export class Graph {
     return this.cast(this.reshape(this.dimValue(n), []), this.float);
   }
 
+  /**
+   * Zeros shaped like `x`. Of a static shape, onnxruntime's constant folding would store them in
+   * the optimised model: SmolLM2's embedding gradient starts as 113 MB of zeros, which every
+   * session held and every cache entry wrote and read. Their shape plus 0 x a run-time dim is
+   * the same shape, unknown before the run, so they stay a node that fills them when it runs.
+   */
   zerosLike(x: Value): Value {
-    return this.fill(x.dims, 0, x.dtype);
+    const symbol = this.symbols.keys().next().value;
+    const dims = x.dims;
+    if (symbol === undefined || !dims.every((d) => typeof d === 'number')) return this.fill(dims, 0, x.dtype);
+    const none = this.emit('Mul', [this.dimValue(symbol), this.ints([0])], {}, 'int64', [1]);
+    const shape = this.emit('Add', [this.ints(dims as number[]), none], {}, 'int64', [dims.length]);
+    const value = { name: '', dtype: x.dtype, dims: [1], raw: rawBytes(x.dtype, [0]) };
+    return this.emit('ConstantOfShape', [shape], { value: { kind: 'tensor', value } }, x.dtype, dims);
   }
 
   fill(dims: readonly Dim[], x: number, dtype: DType = this.float): Value {
