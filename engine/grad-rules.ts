@@ -25,6 +25,21 @@ function intAttr(n: Node, name: string): number {
   return a.value;
 }
 
+/**
+ * Zeros shaped like `x`, made when the graph runs: onnxruntime folds zeros of a static shape into
+ * an initializer, and an embedding's are as large as the embedding (545 MB at V=151,936, d=896),
+ * kept by every train session and written into its session-cache file. A shape that takes in a
+ * dim of `anchor` (0 times it), read at run time, cannot be folded; an anchor of static dims
+ * gives plain zeros.
+ */
+function zerosAtRunTime(g: Graph, x: Value, anchor: Value): Value {
+  const axis = anchor.dims.findIndex((d) => typeof d !== 'number');
+  if (axis < 0) return g.zerosLike(x);
+  const attrs = { start: { kind: 'int', value: axis }, end: { kind: 'int', value: axis + 1 } } as const;
+  const zero = g.mul(g.emit('Shape', [anchor], attrs, 'int64', [1]), g.ints([0]));
+  return g.fill(x.dims, 0, x.dtype, g.add(g.shapeValue(x.dims), zero));
+}
+
 /** The gradient of a reduction, spread back over the reduced axes. */
 function unreduce(g: Graph, n: Node, dy: Value): Value {
   const x = n.inputs[0];
@@ -154,7 +169,7 @@ export const gradientRules: Record<string, GradientRule> = {
   Gather: (g, n, dy) => {
     const [data, indices] = n.inputs;
     const rows = g.unsqueeze(g.cast(indices, 'int64'), -1);
-    return [g.scatterAddRows(g.zerosLike(data), rows, dy), undefined];
+    return [g.scatterAddRows(zerosAtRunTime(g, data, indices), rows, dy), undefined];
   },
   GatherElements: (g, n, dy) => {
     const [x, indices] = n.inputs;

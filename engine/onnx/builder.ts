@@ -245,9 +245,10 @@ export class Graph {
     return this.fill(x.dims, 0, x.dtype);
   }
 
-  fill(dims: readonly Dim[], x: number, dtype: DType = this.float): Value {
+  /** `dims` filled with x; `shape`: those dims as an int64 value computed some other way. */
+  fill(dims: readonly Dim[], x: number, dtype: DType = this.float, shape: Value = this.shapeValue(dims)): Value {
     const value = { name: '', dtype, dims: [1], raw: rawBytes(dtype, [x]) };
-    return this.emit('ConstantOfShape', [this.shapeValue(dims)], { value: { kind: 'tensor', value } }, dtype, dims);
+    return this.emit('ConstantOfShape', [shape], { value: { kind: 'tensor', value } }, dtype, dims);
   }
 
   // ---- elementwise ----------------------------------------------------------------------
