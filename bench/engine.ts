@@ -81,10 +81,9 @@ const CONFIGS: BenchConfig[] = [
   { name: 'SmolLM2-135M-Instruct (real weights: d=576, 30 layers, 9/3 heads, vocab 49,152)', ...smolLm2(), batch: 8, seq: 128, newTokens: 64, noCacheBatch: 0, steps: 3 },
   // The yardstick for memory (issue #15); BENCH_CONFIG=T=512 runs it alone, so its peak RSS is its own.
   { name: 'SmolLM2-135M-Instruct at T=512 (real weights)', ...smolLm2(), batch: 8, seq: 512, newTokens: 64, noCacheBatch: 0, steps: 2, onlyWhenNamed: true },
-  // Issue #15's 0.5B goal: a GRPO step at B=4 T=1024 within 20 GB, layers recomputed. Not met
-  // yet: fused, the step passed 19.5 GB; in micro-batches of 1 its first step peaked at 18.0 GB
-  // and the second passed 19.5 (the previous step's state, not yet collected by V8, beside the
-  // new). Watch its RSS on a machine without a few GB to spare.
+  // Issue #15's 0.5B goal: a GRPO step at B=4 T=1024 within 20 GB, layers recomputed. In
+  // micro-batches of 1, which hold weights and moments once (trainer.ts, accumulatedStep), its
+  // two steps peaked at 16.1 GB; fused, a step passed 19.5 GB. It needs ~17 GB free.
   {
     name: 'Qwen2.5-0.5B-shaped (random weights: d=896, 24 layers, 14/2 heads, vocab 151,936)',
     model: QWEN25_05B,

@@ -152,9 +152,9 @@ function trainedInputs(g: Graph, cfg: ModelConfig, { lora, baseInitializers }: S
 }
 
 /**
- * The parameters an update over micro-batches applies one group at a time, so that only one
- * group's new weights and moments exist twice (onnxruntime's outputs and their copies in JS) at
- * once: for a 0.5B model, the whole model's would be 12 GB. `layer`: one decoder layer, under
+ * The parameters an update over micro-batches applies one group at a time, so that what a run
+ * holds beside the state (its temporaries, and the copies of its outputs that onnxruntime-node
+ * returns) is one group's: for a 0.5B model, the whole model's would be 6 GB. `layer`: one decoder layer, under
  * layer 0's names (all layers are alike, so one graph and session serve them all); `rest`: the
  * embedding, the final norm and an untied head.
  */
@@ -177,7 +177,10 @@ export function applyGroups(cfg: ModelConfig, lora?: Lora): { group: ApplyGroup;
 /**
  * The AdamW update of one group of parameters (applyGroups) from accumulated gradients
  * `grad.<name>`, clipped by the whole model's `gradNorm` (an input): the end of a step over
- * micro-batches.
+ * micro-batches. The trainer has `new.<name>`, `new.m.<name>` and `new.v.<name>` written into
+ * the buffers of `<name>`, `m.<name>` and `v.<name>`: safe, because each of those inputs is
+ * read only by nodes its own new value depends on (adamW), so all its reads come before that
+ * write. The same holds for `new.grad.<name>` and `grad.<name>` in the gradient graph (backward).
  */
 export function applyGraph(cfg: ModelConfig, group: ApplyGroup, lora?: Lora, float: FloatType = 'float32'): Graph {
   const g = new Graph(float);
@@ -196,8 +199,9 @@ function backward(g: Graph, params: Record<string, Value>, loss: Value, part: St
     return;
   }
   const grads = gradients(g, g.mul(loss, g.input('lossWeight', g.float, [])), names.map((n) => params[n]));
-  const sums = names.map((n, i) => g.add(g.input(`grad.${n}`, g.float, params[n].dims), grads[i]));
-  sums.forEach((x, i) => g.output(x, `new.grad.${names[i]}`));
+  // Made under the output's name: an Identity to it would copy every gradient once more.
+  const sums = names.map((n, i) => g.emit('Add', [g.input(`grad.${n}`, g.float, params[n].dims), grads[i]], {}, g.float, params[n].dims, `new.grad.${n}`));
+  sums.forEach((x) => g.output(x, x.name));
   const squares = sums.map((x) => g.emit('ReduceSumSquare', [x], { keepdims: { kind: 'int', value: 0 } }, x.dtype, []));
   g.output(g.sqrt(squares.reduce((a, b) => g.add(a, b))), 'gradNorm');
 }

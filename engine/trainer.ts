@@ -6,6 +6,9 @@
  *
  * Sequences and per-token arrays are token-aligned: entry j of a per-token array belongs to token j
  * (a log-prob is log p(token j | tokens < j); entry 0 is 0).
+ *
+ * The trainer owns the tensors it is given (init, setWeights, importState): a step over
+ * micro-batches updates weights and moments in place. What it hands out (exportState) are copies.
  */
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
 import { Tensor } from 'onnxruntime-node';
@@ -16,6 +19,7 @@ import type { Metrics } from '../schemas/metrics';
 import { modelConfigSchema, type ModelConfig } from '../schemas/model';
 import { MemorySchema, type Memory } from '../schemas/runtime';
 import { packSequences } from './batch';
+import { collectGarbage } from './collect-garbage';
 import { createSession, type Device } from './device';
 import { engineEnvironment } from './environment';
 import { generate as sample, type GenerateOptions, type Generation } from './generate';
@@ -327,7 +331,8 @@ function grpoPart(batch: GrpoBatch, loss: GrpoLoss, [from, to]: [number, number]
 
 /**
  * One optimizer step over the batch that `parts` make up; returns its metrics as if the batch
- * had run whole. `loss` names the step's loss for lossShare and its sessions.
+ * had run whole. `loss` names the step's loss for lossShare and its sessions. A step whose loss
+ * is not finite throws NonFiniteLossError and leaves the weights and moments as they were.
  */
 async function trainStep<K extends string>(
   s: State, loss: LossAggregation | 'sft', build: (opts: StepGraphOptions) => Graph, parts: BatchPart[], metrics: readonly K[], at: OptimizerStep,
@@ -342,16 +347,22 @@ async function trainStep<K extends string>(
   for (const [k, v] of Object.entries(hyper)) update[k] = scalar(v);
   for (const [name, t] of Object.entries(optimizer.m)) update[`m.${name}`] = new Tensor('float32', t.data, t.dims);
   for (const [name, t] of Object.entries(optimizer.v)) update[`v.${name}`] = new Tensor('float32', t.data, t.dims);
-  const out = s.memory.microBatchSize === undefined
-    ? await (await trainSessionFor(s, loss, () => build(stepGraphOptions(s, 'whole')))).run({ ...update, ...parts[0].feeds })
-    : await accumulatedStep(s, loss, () => build(stepGraphOptions(s, 'gradient')), parts, update, metrics);
-  if (!Number.isFinite(out.loss.data[0] as number)) throw new NonFiniteLossError(`${loss} step ${step}: loss is ${out.loss.data[0]}; weights left unchanged`);
-  const params = trained(s);
-  for (const name of Object.keys(params)) {
-    const dims = params[name].dims;
-    params[name] = { dims, data: out[`new.${name}`].data as Float32Array };
-    optimizer.m[name] = { dims, data: out[`new.m.${name}`].data as Float32Array };
-    optimizer.v[name] = { dims, data: out[`new.v.${name}`].data as Float32Array };
+  const checkLoss = (value: number) => {
+    if (!Number.isFinite(value)) throw new NonFiniteLossError(`${loss} step ${step}: loss is ${value}; weights left unchanged`);
+  };
+  let out: Record<string, OrtTensor>;
+  if (s.memory.microBatchSize === undefined) {
+    out = await (await trainSessionFor(s, loss, () => build(stepGraphOptions(s, 'whole')))).run({ ...update, ...parts[0].feeds });
+    checkLoss(out.loss.data[0] as number);
+    const params = trained(s);
+    for (const name of Object.keys(params)) {
+      const dims = params[name].dims;
+      params[name] = { dims, data: out[`new.${name}`].data as Float32Array };
+      optimizer.m[name] = { dims, data: out[`new.m.${name}`].data as Float32Array };
+      optimizer.v[name] = { dims, data: out[`new.v.${name}`].data as Float32Array };
+    }
+  } else {
+    out = await accumulatedStep(s, loss, () => build(stepGraphOptions(s, 'gradient')), parts, update, metrics, checkLoss);
   }
   optimizer.step = step;
   if (s.lora) s.lora.merged = undefined;
@@ -360,52 +371,79 @@ async function trainStep<K extends string>(
 
 /**
  * The step of trainStep over micro-batches: the gradient graph once per part, each adding its
- * loss's share of the whole batch's (lossShare) to the gradients so far, then the update, one
- * group of parameters at a time (applyGroups), clipped by the whole batch's gradient norm. Every
- * step of such a trainer goes this way, also one whose batch fits one micro-batch: the trainer
- * never swaps sessions. Returns the update's outputs and the metrics of the whole batch: the loss
- * as the sum of the parts' shares, the others (token means) weighted by the parts' tokens.
+ * loss's share of the whole batch's (lossShare) to the gradients so far, then `checkLoss` on the
+ * whole batch's loss, then the update, one group of parameters at a time (applyGroups), clipped
+ * by the whole batch's gradient norm. Every step of such a trainer goes this way, also one whose
+ * batch fits one micro-batch: the trainer never swaps sessions. Returns the metrics of the whole
+ * batch: the loss as the sum of the parts' shares, the others (token means) weighted by the
+ * parts' tokens.
+ *
+ * The state is held once: onnxruntime writes each run's new gradient sums, weights and moments
+ * into the buffers they were computed from (preallocated outputs; applyGraph says why that is
+ * safe). A 0.5B model's weights and moments are 6 GB, and a new set beside the old one did not
+ * fit 20 GB. The copies of those outputs that the binding also returns are collected after each
+ * run (runInPlace).
  */
 async function accumulatedStep(
   s: State, loss: LossAggregation | 'sft', build: () => Graph, parts: BatchPart[], update: Record<string, OrtTensor>, metrics: readonly string[],
+  checkLoss: (value: number) => void,
 ): Promise<Record<string, OrtTensor>> {
   const session = await trainSessionFor(s, `${loss}-gradient`, build);
   const whole: BatchCounts = { sequences: sum(parts.map((p) => p.sequences)), tokens: sum(parts.map((p) => p.tokens)) };
   const params = trained(s);
   const names = Object.keys(params);
-  let grads: Record<string, OrtTensor> = {};
-  for (const name of names) grads[`grad.${name}`] = new Tensor('float32', new Float32Array(params[name].data.length), params[name].dims);
+  const grads: Record<string, OrtTensor> = {};
+  const fetches: Record<string, OrtTensor | null> = Object.fromEntries(metrics.map((m) => [m, null]));
+  for (const name of names) {
+    grads[`grad.${name}`] = new Tensor('float32', new Float32Array(params[name].data.length), params[name].dims);
+    fetches[`new.grad.${name}`] = grads[`grad.${name}`];
+  }
   const model = modelFeeds(s);
   const out: Record<string, OrtTensor> = {};
   const totals = new Map<string, number>();
   for (const part of parts) {
     const share = lossShare(loss, part, whole);
-    const partOut = await session.run({ ...model, ...part.feeds, ...grads, lossWeight: scalar(share) });
-    grads = Object.fromEntries(names.map((name) => [`grad.${name}`, partOut[`new.grad.${name}`]]));
-    out.gradNorm = partOut.gradNorm;
+    const partOut = await runInPlace(session, { ...model, ...part.feeds, ...grads, lossWeight: scalar(share) }, fetches, metrics);
+    out.gradNorm = scalar(partOut.gradNorm);
     for (const m of metrics) {
       if (m === 'gradNorm') continue;
       const weight = m === 'loss' ? share : lossShare('dapo', part, whole);
-      totals.set(m, (totals.get(m) ?? 0) + (partOut[m].data[0] as number) * weight);
+      totals.set(m, (totals.get(m) ?? 0) + partOut[m] * weight);
     }
   }
   for (const [m, total] of totals) out[m] = scalar(total);
+  checkLoss(out.loss.data[0] as number);
   const hyper = Object.fromEntries(ADAMW_INPUTS.map((k) => [k, update[k]]));
   const lora = s.lora?.config;
   for (const { group, inputs, runs } of applyGroups(s.config, lora)) {
     const apply = await sessionFor(s, `apply-${group}`, () => applyGraph(s.config, group, lora), { arena: false });
     for (const run of runs) {
       const feeds: Record<string, OrtTensor> = { ...hyper, gradNorm: out.gradNorm };
+      const written: Record<string, OrtTensor> = {};
       run.forEach((name, i) => {
         for (const prefix of ['', 'grad.', 'm.', 'v.']) feeds[prefix + inputs[i]] = (prefix === 'grad.' ? grads : update)[prefix + name];
+        for (const prefix of ['', 'm.', 'v.']) written[`new.${prefix}${inputs[i]}`] = feeds[prefix + inputs[i]];
       });
-      const applied = await apply.run(feeds);
-      run.forEach((name, i) => {
-        for (const prefix of ['new.', 'new.m.', 'new.v.']) out[prefix + name] = applied[prefix + inputs[i]];
-      });
+      await runInPlace(apply, feeds, written, []);
     }
   }
   return out;
+}
+
+/**
+ * A run whose large outputs land in the buffers `fetches` gives; returns the values of its
+ * rank-0 outputs `scalars` (also fetched, as null). The copies of the rest that the binding
+ * returns are collected before this returns (collect-garbage.ts), so one run's copies exist at a time.
+ */
+async function runInPlace(session: InferenceSession, feeds: Record<string, OrtTensor>, fetches: Record<string, OrtTensor | null>, scalars: readonly string[]): Promise<Record<string, number>> {
+  const values = await runForScalars(session, feeds, fetches, scalars);
+  await collectGarbage();
+  return values;
+}
+
+/** Apart from runInPlace, so that no frame still holds the run's outputs when it collects. */
+async function runForScalars(session: InferenceSession, feeds: Record<string, OrtTensor>, fetches: Record<string, OrtTensor | null>, scalars: readonly string[]): Promise<Record<string, number>> {
+  return pick(await session.run(feeds, fetches), scalars);
 }
 
 /**

@@ -270,14 +270,13 @@ export class Graph {
     const dims = x.dims;
     if (symbol === undefined || !dims.every((d) => typeof d === 'number')) return this.fill(dims, 0, x.dtype);
     const none = this.emit('Mul', [this.dimValue(symbol), this.ints([0])], {}, 'int64', [1]);
-    const shape = this.emit('Add', [this.ints(dims as number[]), none], {}, 'int64', [dims.length]);
-    const value = { name: '', dtype: x.dtype, dims: [1], raw: rawBytes(x.dtype, [0]) };
-    return this.emit('ConstantOfShape', [shape], { value: { kind: 'tensor', value } }, x.dtype, dims);
+    return this.fill(dims, 0, x.dtype, this.emit('Add', [this.ints(dims as number[]), none], {}, 'int64', [dims.length]));
   }
 
-  fill(dims: readonly Dim[], x: number, dtype: DType = this.float): Value {
+  /** `dims` filled with x; `shape`: those dims as an int64 value computed some other way. */
+  fill(dims: readonly Dim[], x: number, dtype: DType = this.float, shape: Value = this.shapeValue(dims)): Value {
     const value = { name: '', dtype, dims: [1], raw: rawBytes(dtype, [x]) };
-    return this.emit('ConstantOfShape', [this.shapeValue(dims)], { value: { kind: 'tensor', value } }, dtype, dims);
+    return this.emit('ConstantOfShape', [shape], { value: { kind: 'tensor', value } }, dtype, dims);
   }
 
   // ---- elementwise ----------------------------------------------------------------------

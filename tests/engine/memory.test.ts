@@ -88,6 +88,22 @@ for (const [name, step] of cases.slice(0, 2)) {
   });
 }
 
+test('a step whose loss is not finite throws and leaves weights and moments as they were, whole and in micro-batches', async () => {
+  const nan = Float32Array.from(advantages, (a, i) => (i === 3 ? NaN : a));
+  for (const memory of [{ recompute: false }, { microBatchSize: 2, recompute: false }]) {
+    await trainer.init({ config, seed: 3, device: { kind: 'cpu', threads: 1 }, memory });
+    await grpo('dapo')();
+    const before = await trainer.exportState();
+    const bad = trainer.grpoStep({ sequences, completionMask: lossMask, oldLogprobs, refLogprobs, advantages: nan }, { aggregation: 'dapo', scalars: { epsLow: 0.2, epsHigh: 0.28, beta: 0.04, maxLen: 12 } }, at);
+    await assert.rejects(bad, { name: 'NonFiniteLossError', nonRetryable: true });
+    const after = await trainer.exportState();
+    assert.equal(after.optimizer.step, before.optimizer.step);
+    for (const [what, want, got] of [['weights', before.weights, after.weights], ['m', before.optimizer.m, after.optimizer.m], ['v', before.optimizer.v, after.optimizer.v]] as const) {
+      for (const name of Object.keys(want)) assert.deepEqual(got[name].data, want[name].data, `${JSON.stringify(memory)}: ${what} ${name} changed`);
+    }
+  }
+});
+
 test('a bad memory setting is refused, naming the field', async () => {
   await assert.rejects(trainer.init({ config, seed: 1, memory: { microBatchSize: 0, recompute: false } }), /microBatchSize/);
 });
