@@ -2,7 +2,8 @@
  * onnxruntime's optimised form of each graph, kept on disk and keyed by everything that produced
  * it, so an engine that builds a graph some earlier engine (any process on this machine) already
  * optimised loads that form with graph optimisation off: SmolLM2's SFT-step session took 7.8 s to
- * create, 1.2 s from its cache entry, and every trainer start and rollout engine paid it.
+ * create, 1.2 s from its cache entry (3.4-3.9 s to create since the idle optimisers are off,
+ * device.ts), and every trainer start and rollout engine paid it.
  *
  * An entry is one file, `<key>.onnx`: a header line, the SHA-256 of the model that follows, then
  * the model. It is written under another name and renamed into place, so a reader sees a whole
