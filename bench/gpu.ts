@@ -18,11 +18,10 @@ import { createSession, type Device } from '../engine/device';
 import { Graph } from '../engine/onnx/builder';
 import * as trainer from '../engine/trainer';
 import { modelConfigSchema, type ModelConfig } from '../schemas/model';
-import { OptimizerSchema } from '../schemas/optimizer';
 import { decodeTokensPerSecond } from './decode';
 import { QWEN25_05B, SMOLLM2_135M, hasSmolLm2, smolLm2 } from './models';
 import { timed } from './timed';
-import { PROMPT_LEN, randomSequences } from './train-batch';
+import { trainBatch } from './train-batch';
 
 const DRY = process.env.GPU_BENCH_DRY === '1';
 const ON_CPU = DRY || process.env.GPU_BENCH_DEVICE === 'cpu';
@@ -62,25 +61,19 @@ async function main(): Promise<void> {
   const device: Device = ON_CPU ? { kind: 'cpu', threads: 2 } : { kind: 'cuda', deviceId: Number(process.env.GPU_BENCH_DEVICE ?? 0) };
   const { parameters } = await trainer.init({ config: c.model, seed: 1, weights: c.weights?.(), device });
   console.log(`${c.name}: ${(parameters / 1e6).toFixed(1)} M parameters, batch ${c.batch} x ${c.seq}, ${UPDATES} updates per looped run, ${JSON.stringify(device)}`);
-  const at = { optimizer: OptimizerSchema.parse({ lr: 1e-5, weightDecay: 0.01, minLrRatio: 1 }), step: 1, totalSteps: 1 };
-  const sequences = randomSequences(c.batch, c.seq, 1);
-  const lossMask = sequences.map((s) => Uint8Array.from(s, (_, j) => (j >= PROMPT_LEN ? 1 : 0)));
-  const tokens = c.batch * c.seq;
+  const batch = trainBatch(c.batch, c.seq);
   const report = (what: string, seconds: number, updates: number) =>
-    console.log(`  ${what.padEnd(34)} ${((tokens * updates) / seconds).toFixed(0).padStart(8)} tokens/s  (${(seconds / updates).toFixed(3)} s per update)`);
+    console.log(`  ${what.padEnd(34)} ${((batch.tokens * updates) / seconds).toFixed(0).padStart(8)} tokens/s  (${(seconds / updates).toFixed(3)} s per update)`);
 
-  const sft = { batch: { sequences, lossMask }, at };
-  const sftOne = await timed(REPEATS, () => trainer.sftStep(sft.batch, at));
+  const sftOne = await timed(REPEATS, () => batch.sftStep());
   report('SFT, one run per update', sftOne, 1);
-  const sftLooped = await timed(REPEATS, () => trainer.sftSteps(Array(UPDATES).fill(sft)));
+  const sftLooped = await timed(REPEATS, () => batch.sftStep(UPDATES));
   report(`SFT, ${UPDATES} updates in one run`, sftLooped, UPDATES);
 
-  const old = await trainer.logprobs(sequences);
-  const grpo = { batch: { sequences, completionMask: lossMask, oldLogprobs: old, refLogprobs: old, advantages: Float32Array.from(sequences, (_, i) => (i % 2 ? 1 : -1)) }, at };
-  const loss = { aggregation: 'dapo' as const, scalars: { epsLow: 0.2, epsHigh: 0.28, beta: 0.04, maxLen: c.seq } };
-  const grpoOne = await timed(REPEATS, () => trainer.grpoStep(grpo.batch, loss, at));
+  const grpoStep = await batch.grpoStep();
+  const grpoOne = await timed(REPEATS, () => grpoStep());
   report('GRPO (dapo), one run per update', grpoOne, 1);
-  const grpoLooped = await timed(REPEATS, () => trainer.grpoSteps(Array(UPDATES).fill(grpo), loss));
+  const grpoLooped = await timed(REPEATS, () => grpoStep(UPDATES));
   report(`GRPO (dapo), ${UPDATES} updates in one run`, grpoLooped, UPDATES);
 
   const state = await trainer.exportState();

@@ -1,6 +1,7 @@
 /**
- * The synthetic batch the engine benches train on (bench/engine.ts, first-step.ts, lora.ts) and
- * the SFT and GRPO (dapo) steps they time on it, through the trainer module of this process.
+ * The synthetic batch the engine benches train on (bench/engine.ts, first-step.ts, lora.ts,
+ * gpu.ts) and the SFT and GRPO (dapo) steps they time on it, through the trainer module of this
+ * process.
  */
 import * as trainer from '../engine/trainer';
 import { OptimizerSchema } from '../schemas/optimizer';
@@ -22,12 +23,13 @@ export interface TrainBatch {
   sequences: Int32Array[];
   mask: Uint8Array[];
   tokens: number;
-  sftStep: () => Promise<unknown>;
+  /** The SFT step on this batch; with `looped`, that many steps on it in one run (trainer.sftSteps). */
+  sftStep: (looped?: number) => Promise<unknown>;
   /**
-   * The GRPO step on this batch, its old log-probs taken under the policy now (their own graph:
-   * call this outside what is timed, after the SFT steps as a phase would).
+   * The GRPO step on this batch (with `looped`, as sftStep), its old log-probs taken under the
+   * policy now (their own graph: call this outside what is timed, after the SFT steps as a phase would).
    */
-  grpoStep: () => Promise<() => Promise<unknown>>;
+  grpoStep: () => Promise<(looped?: number) => Promise<unknown>>;
 }
 
 export function trainBatch(batch: number, seq: number): TrainBatch {
@@ -37,12 +39,16 @@ export function trainBatch(batch: number, seq: number): TrainBatch {
     sequences,
     mask,
     tokens: batch * seq,
-    sftStep: () => trainer.sftStep({ sequences, lossMask: mask }, hp),
+    sftStep: (looped) => {
+      const step = { batch: { sequences, lossMask: mask }, at: hp };
+      return looped === undefined ? trainer.sftStep(step.batch, hp) : trainer.sftSteps(Array(looped).fill(step));
+    },
     grpoStep: async () => {
       const old = await trainer.logprobs(sequences);
       const advantages = Float32Array.from(sequences, (_, i) => (i % 2 ? 1 : -1));
       const loss = { aggregation: 'dapo' as const, scalars: { epsLow: 0.2, epsHigh: 0.28, beta: 0.04, maxLen: 1 } };
-      return () => trainer.grpoStep({ sequences, completionMask: mask, oldLogprobs: old, refLogprobs: old, advantages }, loss, hp);
+      const step = { batch: { sequences, completionMask: mask, oldLogprobs: old, refLogprobs: old, advantages }, at: hp };
+      return (looped) => (looped === undefined ? trainer.grpoStep(step.batch, loss, hp) : trainer.grpoSteps(Array(looped).fill(step), loss));
     },
   };
 }

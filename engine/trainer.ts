@@ -339,14 +339,7 @@ async function trainStep<K extends string>(
 ): Promise<Record<K, number>> {
   const optimizer = optimizerOf(s);
   const step = optimizer.step + 1;
-  const o = at.optimizer;
-  const hyper: Record<(typeof ADAMW_INPUTS)[number], number> = {
-    step, lr: learningRate(at), beta1: o.beta1, beta2: o.beta2, eps: ADAM_EPS, weightDecay: o.weightDecay, gradClip: o.gradClip,
-  };
-  const update: Record<string, OrtTensor> = modelFeeds(s);
-  for (const [k, v] of Object.entries(hyper)) update[k] = scalar(v);
-  for (const [name, t] of Object.entries(optimizer.m)) update[`m.${name}`] = new Tensor('float32', t.data, t.dims);
-  for (const [name, t] of Object.entries(optimizer.v)) update[`v.${name}`] = new Tensor('float32', t.data, t.dims);
+  const update = { ...updateFeeds(s, at.optimizer), step: scalar(step), lr: scalar(learningRate(at)) };
   const checkLoss = (value: number) => {
     if (!Number.isFinite(value)) throw new NonFiniteLossError(`${loss} step ${step}: loss is ${value}; weights left unchanged`);
   };
@@ -354,13 +347,7 @@ async function trainStep<K extends string>(
   if (s.memory.microBatchSize === undefined) {
     out = await (await trainSessionFor(s, loss, () => build(stepGraphOptions(s, 'whole')))).run({ ...update, ...parts[0].feeds });
     checkLoss(out.loss.data[0] as number);
-    const params = trained(s);
-    for (const name of Object.keys(params)) {
-      const dims = params[name].dims;
-      params[name] = { dims, data: out[`new.${name}`].data as Float32Array };
-      optimizer.m[name] = { dims, data: out[`new.m.${name}`].data as Float32Array };
-      optimizer.v[name] = { dims, data: out[`new.v.${name}`].data as Float32Array };
-    }
+    keepNewState(s, out);
   } else {
     out = await accumulatedStep(s, loss, () => build(stepGraphOptions(s, 'gradient')), parts, update, metrics, checkLoss);
   }
@@ -472,30 +459,43 @@ async function loopedSteps<K extends string>(
   if (other) throw new Error(`looped updates share one optimizer's settings: step ${other.step}'s differ from step ${ats[0].step}'s`);
   const optimizer = optimizerOf(s);
   const names = Object.keys(trained(s));
-  const feeds: Record<string, OrtTensor> = modelFeeds(s);
-  for (const [k, v] of Object.entries({ beta1: o.beta1, beta2: o.beta2, eps: ADAM_EPS, weightDecay: o.weightDecay, gradClip: o.gradClip })) feeds[k] = scalar(v);
-  for (const name of names) {
-    feeds[`m.${name}`] = new Tensor('float32', optimizer.m[name].data, optimizer.m[name].dims);
-    feeds[`v.${name}`] = new Tensor('float32', optimizer.v[name].data, optimizer.v[name].dims);
-  }
   const session = await trainSessionFor(s, `${loss}-looped`, () => loopedStepGraph(build(stepGraphOptions(s, 'whole')), names, metrics));
   const updates = parts.map(({ feeds: batch }, i) => ({ ...batch, step: scalar(optimizer.step + 1 + i), lr: scalar(learningRate(ats[i])) }));
-  const out = await session.run({ ...feeds, ...loopFeeds(session.inputNames, updates) });
+  const out = await session.run({ ...updateFeeds(s, o), ...loopFeeds(session.inputNames, updates) });
   const losses = out.loss.data as Float32Array;
   const bad = losses.findIndex((x) => !Number.isFinite(x));
   if (bad >= 0) {
     throw new NonFiniteLossError(`${loss} step ${optimizer.step + 1 + bad} (update ${bad + 1} of ${parts.length} in one run): loss is ${losses[bad]}; weights left as before the first`);
   }
+  keepNewState(s, out);
+  optimizer.step += parts.length;
+  if (s.lora) s.lora.merged = undefined;
+  return parts.map((_, i) => Object.fromEntries(metrics.map((m) => [m, out[m].data[i] as number])) as Record<K, number>);
+}
+
+/**
+ * What every update of a step reads besides its batch, `step` and `lr`: the model (modelFeeds),
+ * both moments and AdamW's other settings.
+ */
+function updateFeeds(s: State, o: OptimizerStep['optimizer']): Record<string, OrtTensor> {
+  const optimizer = optimizerOf(s);
+  const feeds: Record<string, OrtTensor> = modelFeeds(s);
+  for (const [k, v] of Object.entries({ beta1: o.beta1, beta2: o.beta2, eps: ADAM_EPS, weightDecay: o.weightDecay, gradClip: o.gradClip })) feeds[k] = scalar(v);
+  for (const [name, t] of Object.entries(optimizer.m)) feeds[`m.${name}`] = new Tensor('float32', t.data, t.dims);
+  for (const [name, t] of Object.entries(optimizer.v)) feeds[`v.${name}`] = new Tensor('float32', t.data, t.dims);
+  return feeds;
+}
+
+/** Takes a run's `new.<name>`, `new.m.<name>` and `new.v.<name>` as the trained values and moments. */
+function keepNewState(s: State, out: Record<string, OrtTensor>): void {
+  const optimizer = optimizerOf(s);
   const params = trained(s);
-  for (const name of names) {
+  for (const name of Object.keys(params)) {
     const dims = params[name].dims;
     params[name] = { dims, data: out[`new.${name}`].data as Float32Array };
     optimizer.m[name] = { dims, data: out[`new.m.${name}`].data as Float32Array };
     optimizer.v[name] = { dims, data: out[`new.v.${name}`].data as Float32Array };
   }
-  optimizer.step += parts.length;
-  if (s.lora) s.lora.merged = undefined;
-  return parts.map((_, i) => Object.fromEntries(metrics.map((m) => [m, out[m].data[i] as number])) as Record<K, number>);
 }
 
 /** How this trainer's step graphs are built: its memory settings, and LoRA's adapters and base. */
