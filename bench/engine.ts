@@ -12,8 +12,8 @@
  * beside steady ones, with an empty and a filled optimised-model cache (first-step.ts;
  * BENCH_ONLY=first-step runs only those).
  * BENCH_CONFIG=LoRA runs only LoRA beside the full fine-tune on SmolLM2 (lora.ts).
- * BENCH_RECOMPUTE=1 and BENCH_MICRO_BATCH=n set the trainer's `runtime.memory` (recomputed
- * layers, micro-batches) where a config does not set its own; a config's peak RSS is its
+ * BENCH_RECOMPUTE=attention|layers and BENCH_MICRO_BATCH=n set the trainer's `runtime.memory`
+ * (what the backward pass recomputes, micro-batches) where a config does not set its own; a config's peak RSS is its
  * own only when it runs alone, so compare settings in separate runs (BENCH_ONLY=train leaves out
  * generation, sampling and model-io).
  */
@@ -43,7 +43,7 @@ const ONLY_FIRST_STEP = process.env.BENCH_ONLY === 'first-step';
 /** BENCH_ONLY=train times the train steps alone (no generation, sampling or model-io): for comparing memory settings. */
 const ONLY_TRAIN = process.env.BENCH_ONLY === 'train';
 const MEMORY = MemorySchema.parse({
-  recompute: process.env.BENCH_RECOMPUTE === '1',
+  ...(process.env.BENCH_RECOMPUTE && { recompute: process.env.BENCH_RECOMPUTE }),
   ...(process.env.BENCH_MICRO_BATCH && { microBatchSize: Number(process.env.BENCH_MICRO_BATCH) }),
 });
 
@@ -87,7 +87,7 @@ const CONFIGS: BenchConfig[] = [
   {
     name: 'Qwen2.5-0.5B-shaped (random weights: d=896, 24 layers, 14/2 heads, vocab 151,936)',
     model: QWEN25_05B,
-    batch: 4, seq: 1024, newTokens: 0, noCacheBatch: 0, steps: 1, onlyWhenNamed: true, memory: { recompute: true, microBatchSize: 1 }, grpoOnly: true,
+    batch: 4, seq: 1024, newTokens: 0, noCacheBatch: 0, steps: 1, onlyWhenNamed: true, memory: { recompute: 'layers', microBatchSize: 1 }, grpoOnly: true,
   },
 ];
 

@@ -82,8 +82,12 @@ export function recomputed(
   });
 }
 
-/** x, as a value that onnxruntime can compute only after each of `deps`: x + 0 * (one element of each). */
-function after(g: Graph, x: Value, deps: Value[]): Value {
+/**
+ * x, as a value that onnxruntime can compute only after each of `deps`: x + 0 * (one element of
+ * each). What is computed from it again is then neither run early nor merged with the first
+ * computation by common-subexpression elimination (see recomputed).
+ */
+export function after(g: Graph, x: Value, deps: Value[]): Value {
   const elements = deps.map((d) => g.emit('Slice', [d, g.ints(d.dims.map(() => 0)), g.ints(d.dims.map(() => 1))], {}, d.dtype, d.dims.map(() => 1)));
   return g.add(x, g.mul(elements.reduce((a, b) => g.add(a, b)), g.scalar(0, x.dtype)));
 }

@@ -15,6 +15,7 @@
 import type { LossAggregation } from '../schemas/grpo';
 import type { Lora } from '../schemas/lora';
 import type { ModelConfig } from '../schemas/model';
+import type { Memory } from '../schemas/runtime';
 import { gradients } from './autodiff';
 import { GRPO_LOSS_SCALARS, GrpoLossScalar, GrpoOutputs, grpoLoss, maskedMean, sftLoss, tokenLogprobs } from './losses';
 import { adapterInputs, adapterShapes } from './lora';
@@ -40,12 +41,12 @@ function sequenceInputs(g: Graph) {
 /**
  * What a train-step graph computes. `whole`: the loss, its gradient and the AdamW update. `gradient`:
  * the gradient of `lossWeight` x the loss added to the `grad.<name>` inputs, as `new.grad.<name>`,
- * and the norm of that sum, `gradNorm` (and the loss and metrics unweighted). `recompute`: decoder layers run again in the backward
- * pass instead of keeping their activations (model.ts).
+ * and the norm of that sum, `gradNorm` (and the loss and metrics unweighted). `recompute`: what the
+ * backward pass computes again instead of keeping it (runtime.memory.recompute; model.ts).
  */
 export interface StepGraphOptions {
   part: 'whole' | 'gradient';
-  recompute: boolean;
+  recompute: Memory['recompute'];
   /** Train low-rank adapters of the frozen weights instead of the weights (trainedInputs). */
   lora?: Lora;
   /**
@@ -57,7 +58,7 @@ export interface StepGraphOptions {
   baseInitializers?: boolean;
 }
 
-const WHOLE_STEP: StepGraphOptions = { part: 'whole', recompute: false };
+const WHOLE_STEP: StepGraphOptions = { part: 'whole', recompute: 'none' };
 
 /** Model forward up to per-target log-probs (and per-position entropies, when asked for). */
 function forward(g: Graph, cfg: ModelConfig, params: Record<string, Value>, s: ReturnType<typeof sequenceInputs>, entropy = false, layers: DecoderOptions = {}) {

@@ -5,7 +5,8 @@
  * are those of Hugging Face safetensors, so checkpoints load without renaming.
  */
 import type { ModelConfig } from '../schemas/model';
-import { recomputed } from './autodiff';
+import type { Memory } from '../schemas/runtime';
+import { after, recomputed } from './autodiff';
 import { chunks, concat, slice, sliceChunk } from './chunks';
 import { sumTo } from './grad-rules';
 import { Dim, Graph, Value } from './onnx/builder';
@@ -101,13 +102,14 @@ export interface LoraAdapter {
 
 /**
  * How the decoder's layers run. `adapters`: the projections they name add their low-rank update
- * (loraUpdate). `recompute`: each layer keeps only its input for the backward pass and runs again
- * there (autodiff.ts, `recomputed`), for about one more forward pass: a d=256, 16-layer model's
- * SFT step at B=8 T=512 peaked at 3.65 GB RSS without and 0.86 GB with.
+ * (loraUpdate). `recompute` (runtime.memory.recompute): `layers`: each layer keeps only its input
+ * for the backward pass and runs again there (autodiff.ts, `recomputed`), for about one more
+ * forward pass: a d=256, 16-layer model's SFT step at B=8 T=512 peaked at 3.65 GB RSS without
+ * and 0.86 GB with; `attention`: only the attention probabilities are computed again (attend).
  */
 export interface DecoderOptions {
   adapters?: Adapters;
-  recompute?: boolean;
+  recompute?: Memory['recompute'];
 }
 
 /** The decoder up to and including the final norm: hidden states [B, T, d]. */
@@ -115,13 +117,13 @@ export function decoder(g: Graph, cfg: ModelConfig, p: Record<string, Value>, in
   const { ids, positions, attentionMask } = inputs;
   const adapters = opts.adapters ?? {};
   const rope = rotaryTables(g, cfg, positions);
-  const blocks = queryBlocks(g, ids.dims[1], attentionBias(g, ids, attentionMask));
+  const attn: Attention = { blocks: queryBlocks(g, ids.dims[1], attentionBias(g, ids, attentionMask)), recomputeProbs: opts.recompute === 'attention' };
   let h = g.gather(p['model.embed_tokens.weight'], ids);
   for (let i = 0; i < cfg.numLayers; i++) {
     const pre = `model.layers.${i}.`;
-    const layer = (x: Value, lp: Record<string, Value>) => decoderLayer(g, cfg, lp, projector(g, lp, adapters), pre, x, rope, blocks);
+    const layer = (x: Value, lp: Record<string, Value>) => decoderLayer(g, cfg, lp, projector(g, lp, adapters), pre, x, rope, attn);
     const lp = layerInputs(p, adapters, pre);
-    h = opts.recompute ? recomputed(g, 'DecoderLayer', h, lp, layer) : layer(h, lp);
+    h = opts.recompute === 'layers' ? recomputed(g, 'DecoderLayer', h, lp, layer) : layer(h, lp);
   }
   return { hidden: rmsNorm(g, cfg, h, p['model.norm.weight']) };
 }
@@ -151,9 +153,9 @@ function projector(g: Graph, lp: Record<string, Value>, adapters: Adapters): Pro
 
 /** h + attn(rmsnorm(h)), then the same + mlp(rmsnorm(...)). */
 function decoderLayer(
-  g: Graph, cfg: ModelConfig, p: Record<string, Value>, project: Project, pre: string, h: Value, rope: Rotary, blocks: QueryBlock[],
+  g: Graph, cfg: ModelConfig, p: Record<string, Value>, project: Project, pre: string, h: Value, rope: Rotary, attn: Attention,
 ): Value {
-  const mid = g.add(h, attention(g, cfg, p, project, pre + 'self_attn.', rmsNorm(g, cfg, h, p[pre + 'input_layernorm.weight']), rope, blocks));
+  const mid = g.add(h, attention(g, cfg, p, project, pre + 'self_attn.', rmsNorm(g, cfg, h, p[pre + 'input_layernorm.weight']), rope, attn));
   const x = rmsNorm(g, cfg, mid, p[pre + 'post_attention_layernorm.weight']);
   const gate = silu(g, project(x, pre + 'mlp.gate_proj'));
   return g.add(mid, project(g.mul(gate, project(x, pre + 'mlp.up_proj')), pre + 'mlp.down_proj'));
@@ -318,6 +320,12 @@ interface QueryBlock {
   bias: Value;
 }
 
+/** How a decoder's layers attend: by blocks of query rows, and whether the backward pass computes their probabilities again (attend). */
+interface Attention {
+  blocks: QueryBlock[];
+  recomputeProbs: boolean;
+}
+
 /**
  * Causal attention by blocks of query rows: block i of n (positions ceil(iT/n) to ceil((i+1)T/n))
  * sees only the keys up to its last row, so the scores of all but the last block are narrower
@@ -338,7 +346,7 @@ function queryBlocks(g: Graph, T: Dim, bias: Value, n = 4): QueryBlock[] {
 
 function attention(
   g: Graph, cfg: ModelConfig, p: Record<string, Value>, project: Project, pre: string,
-  x: Value, rope: Rotary, blocks: QueryBlock[],
+  x: Value, rope: Rotary, attn: Attention,
 ): Value {
   const [B, T] = x.dims;
   const hd = headDim(cfg);
@@ -355,7 +363,7 @@ function attention(
   const q = rows('q_proj', cfg.numHeads, scaledRotary(g, rope, 1 / Math.sqrt(hd)));
   const k = g.transpose(rows('k_proj', kvHeads, rope), [0, 2, 1, 3]); // [B, kv, T, hd]
   const v = g.transpose(rows('v_proj', kvHeads), [0, 2, 1, 3]);
-  return project(attend(g, q, k, v, blocks, kvHeads), pre + 'o_proj');
+  return project(attend(g, q, k, v, attn, kvHeads), pre + 'o_proj');
 }
 
 /**
@@ -363,24 +371,32 @@ function attention(
  * of query rows (see queryBlocks); returns the heads merged, [B, T, heads*hd]. Grouped-query
  * attention without copying keys: the `group` query heads sharing a kv head (head h uses kv head
  * floor(h / group), as HF's repeat_kv) are stacked along the rows, so each (batch, kv head) is
- * one plain GEMM: [group*rows, hd] x [hd, keys]. One op for autodiff: its gradient takes the
- * softmax backward's row sums from rowsum(dctx * ctx), a pass over [group*rows, hd], not
- * rowsum(dprobs * probs) over [group*rows, keys] (FlashAttention's D), and forms dk and dv
- * transposed, as plain products of explicitly transposed small operands (see `rows` in
- * attention()).
+ * one plain GEMM: [group*rows, hd] x [hd, keys]. One op for autodiff. With `recomputeProbs` its
+ * backward pass computes each block's probabilities again from q and k, as FlashAttention's (and
+ * PyTorch's scaled_dot_product_attention's) does, instead of keeping them: they are the one
+ * activation that grows with T², [B, heads, T, T] per layer (SmolLM2 at 8 x 512: 1.4 GB over its
+ * 30 layers, kept until the backward pass reached them), for one more q·kᵀ product and softmax
+ * per block, 3-5% of a step at the bench's small config (T=256). The gradient takes the softmax backward's row sums from rowsum(dctx * ctx), a
+ * pass over [group*rows, hd], not rowsum(dprobs * probs) over [group*rows, keys]
+ * (FlashAttention's D), and forms dk and dv transposed, as plain products of explicitly
+ * transposed small operands (see `rows` in attention()).
  */
-function attend(g: Graph, q: Value, k: Value, v: Value, blocks: QueryBlock[], kvHeads: number): Value {
+function attend(g: Graph, q: Value, k: Value, v: Value, { blocks, recomputeProbs }: Attention, kvHeads: number): Value {
   const [B, T, heads, hd] = q.dims as [Dim, Dim, number, number];
   const group = heads / kvHeads;
   // The first `b.keys` keys, along `axis` of k, v or their transposes.
   const keys = (b: QueryBlock, x: Value, axis: number) => (b.keys === T ? x : slice(g, x, axis, g.ints([0]), g.dimValue(b.keys), b.keys));
+  const kT = g.transposeLast(k); // [B, kv, hd, T]
+  // Block b's softmax(q kᵀ + bias) for its query rows qb, [B, kv, group*rows, keys].
+  const probsOf = (b: QueryBlock, qb: Value) => {
+    const scores = g.reshape(g.matmul(stackHeads(g, qb, kvHeads, false), keys(b, kT, 3)), [B, kvHeads, group, b.rows, b.keys]);
+    return g.reshape(g.softmax(g.add(scores, b.bias), -1), [B, kvHeads, dimProduct([group, b.rows]), b.keys]);
+  };
   const saved: { q: Value; probs: Value; ctx: Value }[] = [];
   const body = () => {
-    const kT = g.transposeLast(k); // [B, kv, hd, T]
     const merged = blocks.map((b) => {
       const qb = slice(g, q, 1, b.start, b.end, b.rows);
-      const scores = g.reshape(g.matmul(stackHeads(g, qb, kvHeads, false), keys(b, kT, 3)), [B, kvHeads, group, b.rows, b.keys]);
-      const probs = g.reshape(g.softmax(g.add(scores, b.bias), -1), [B, kvHeads, dimProduct([group, b.rows]), b.keys]);
+      const probs = probsOf(b, qb);
       const ctx = g.matmul(probs, keys(b, v, 2));
       saved.push({ q: qb, probs, ctx });
       return mergeHeads(g, ctx, B, b.rows, group);
@@ -391,9 +407,12 @@ function attend(g: Graph, q: Value, k: Value, v: Value, blocks: QueryBlock[], kv
     const dHeads = g.reshape(dMerged, [B, T, heads, hd]);
     const vT = g.transposeLast(v);
     const grads = blocks.map((b, i) => {
-      const { q: qb, probs, ctx } = saved[i];
+      const { q: qb, ctx } = saved[i];
       const dH = slice(g, dHeads, 1, b.start, b.end, b.rows);
       const dctx = stackHeads(g, dH, kvHeads, false);
+      // Computed again only once the gradient has reached the layer (after: see autodiff.ts; not
+      // after dctx, which is empty for a block of no rows).
+      const probs = recomputeProbs ? probsOf(b, after(g, qb, [dMerged])) : saved[i].probs;
       const rowSums = g.reduceSum(g.mul(dctx, ctx), [-1], true);
       const dScores = g.mul(probs, g.sub(g.matmul(dctx, keys(b, vT, 3)), rowSums));
       return {

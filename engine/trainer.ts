@@ -122,9 +122,9 @@ interface State {
    * The one train-step session kept (SFT, or GRPO with one aggregation). onnxruntime gives each
    * session an arena as large as its run's activations and keeps it for the session's life, so
    * an SFT session kept beside a GRPO one held both: SmolLM2 at B=8 T=128 peaked at 10.2 GB
-   * instead of 6.7. Moving between kinds (a phase change) builds the next one afresh. With
-   * micro-batches this is the gradient graph's session; the apply graph's (small: it holds no
-   * activations) is among `sessions`.
+   * instead of 6.7. Moving between kinds (a phase change) builds the next one afresh. On the CPU
+   * and with micro-batches this is the gradient graph's session (trainStep); the apply graphs'
+   * (small: they hold no activations) are among `sessions`.
    */
   trainSession?: { key: string; session: Promise<InferenceSession> };
 }
@@ -179,11 +179,11 @@ export async function sftSteps(steps: { batch: SftBatch; at: OptimizerStep }[]):
 
 /**
  * One GRPO step (grpo.ts): advantages, the samples that count, μ iterations over mini-batches.
- * Its optimizer updates run in one onnxruntime run (grpoSteps) where that pays (loopPays), or
+ * Its optimizer updates run in one onnxruntime run (grpoSteps) where that pays (wholeGraphSteps), or
  * where `looped` says so.
  */
 export async function grpoUpdate(input: GrpoUpdateInput, opts: { looped?: boolean } = {}): Promise<Metrics> {
-  const looped = opts.looped ?? loopPays(current());
+  const looped = opts.looped ?? wholeGraphSteps(current());
   return runGrpoUpdate({ referenceLogprobs: (sequences) => logprobs(sequences, 'reference'), step: grpoStep, ...(looped && { steps: grpoSteps }) }, input);
 }
 
@@ -333,79 +333,74 @@ function grpoPart(batch: GrpoBatch, loss: GrpoLoss, [from, to]: [number, number]
  * One optimizer step over the batch that `parts` make up; returns its metrics as if the batch
  * had run whole. `loss` names the step's loss for lossShare and its sessions. A step whose loss
  * is not finite throws NonFiniteLossError and leaves the weights and moments as they were.
+ *
+ * Where a whole batch runs as one graph (wholeGraphSteps) the step is a looped run of one update;
+ * elsewhere the gradient graph runs once per part, each adding its loss's share of the whole
+ * batch's (lossShare) to the gradients so far, then a check of the whole batch's loss, then
+ * the update, one group of parameters at a time (applyGroups), clipped by the whole batch's
+ * gradient norm. The metrics are those of the whole batch: the loss as the sum of the parts'
+ * shares, the others (token means) weighted by the parts' tokens.
+ *
+ * The state is held once: onnxruntime writes each run's new gradient sums, weights and moments
+ * into the buffers they were computed from (preallocated outputs; applyGraph says why that is
+ * safe). A whole-batch graph holds weights and both moments three times in its run (inputs,
+ * onnxruntime's outputs, and the binding's copies of them): SmolLM2's steps at 8 x 512 peaked
+ * ~1 GB higher that way, and a 0.5B model's did not fit 20 GB. The copies of the outputs that the
+ * binding also returns are collected after each run (runInPlace).
  */
 async function trainStep<K extends string>(
   s: State, loss: LossAggregation | 'sft', build: (opts: StepGraphOptions) => Graph, parts: BatchPart[], metrics: readonly K[], at: OptimizerStep,
 ): Promise<Record<K, number>> {
+  if (wholeGraphSteps(s)) return (await loopedSteps(s, loss, build, parts, [at], metrics))[0];
   const optimizer = optimizerOf(s);
   const step = optimizer.step + 1;
-  const update = { ...updateFeeds(s, at.optimizer), step: scalar(step), lr: scalar(learningRate(at)) };
-  const checkLoss = (value: number) => {
-    if (!Number.isFinite(value)) throw new NonFiniteLossError(`${loss} step ${step}: loss is ${value}; weights left unchanged`);
-  };
-  let out: Record<string, OrtTensor>;
-  if (s.memory.microBatchSize === undefined) {
-    out = await (await trainSessionFor(s, loss, () => build(stepGraphOptions(s, 'whole')))).run({ ...update, ...parts[0].feeds });
-    checkLoss(out.loss.data[0] as number);
-    keepNewState(s, out);
-  } else {
-    out = await accumulatedStep(s, loss, () => build(stepGraphOptions(s, 'gradient')), parts, update, metrics, checkLoss);
-  }
+  const session = await trainSessionFor(s, `${loss}-gradient`, () => build(stepGraphOptions(s, 'gradient')));
+  const { grads, values } = await gradientSums(s, session, loss, parts, metrics);
+  if (!Number.isFinite(values.loss)) throw new NonFiniteLossError(`${loss} step ${step}: loss is ${values.loss}; weights left unchanged`);
+  await applyUpdate(s, grads, { ...updateFeeds(s, at.optimizer), step: scalar(step), lr: scalar(learningRate(at)), gradNorm: scalar(values.gradNorm) });
   optimizer.step = step;
   if (s.lora) s.lora.merged = undefined;
-  return pick(out, metrics);
+  return values;
 }
 
-/**
- * The step of trainStep over micro-batches: the gradient graph once per part, each adding its
- * loss's share of the whole batch's (lossShare) to the gradients so far, then `checkLoss` on the
- * whole batch's loss, then the update, one group of parameters at a time (applyGroups), clipped
- * by the whole batch's gradient norm. Every step of such a trainer goes this way, also one whose
- * batch fits one micro-batch: the trainer never swaps sessions. Returns the metrics of the whole
- * batch: the loss as the sum of the parts' shares, the others (token means) weighted by the
- * parts' tokens.
- *
- * The state is held once: onnxruntime writes each run's new gradient sums, weights and moments
- * into the buffers they were computed from (preallocated outputs; applyGraph says why that is
- * safe). A 0.5B model's weights and moments are 6 GB, and a new set beside the old one did not
- * fit 20 GB. The copies of those outputs that the binding also returns are collected after each
- * run (runInPlace).
- */
-async function accumulatedStep(
-  s: State, loss: LossAggregation | 'sft', build: () => Graph, parts: BatchPart[], update: Record<string, OrtTensor>, metrics: readonly string[],
-  checkLoss: (value: number) => void,
-): Promise<Record<string, OrtTensor>> {
-  const session = await trainSessionFor(s, `${loss}-gradient`, build);
+/** The gradient graph over each part in turn: the whole batch's gradients `grad.<name>` and its metrics. */
+async function gradientSums<K extends string>(
+  s: State, session: InferenceSession, loss: LossAggregation | 'sft', parts: BatchPart[], metrics: readonly K[],
+): Promise<{ grads: Record<string, OrtTensor>; values: Record<K | 'loss' | 'gradNorm', number> }> {
   const whole: BatchCounts = { sequences: sum(parts.map((p) => p.sequences)), tokens: sum(parts.map((p) => p.tokens)) };
   const params = trained(s);
-  const names = Object.keys(params);
   const grads: Record<string, OrtTensor> = {};
   const fetches: Record<string, OrtTensor | null> = Object.fromEntries(metrics.map((m) => [m, null]));
-  for (const name of names) {
+  for (const name of Object.keys(params)) {
     grads[`grad.${name}`] = new Tensor('float32', new Float32Array(params[name].data.length), params[name].dims);
     fetches[`new.grad.${name}`] = grads[`grad.${name}`];
   }
   const model = modelFeeds(s);
-  const out: Record<string, OrtTensor> = {};
-  const totals = new Map<string, number>();
+  const values = Object.fromEntries([...metrics, 'loss', 'gradNorm'].map((m) => [m, 0])) as Record<K | 'loss' | 'gradNorm', number>;
   for (const part of parts) {
     const share = lossShare(loss, part, whole);
     const partOut = await runInPlace(session, { ...model, ...part.feeds, ...grads, lossWeight: scalar(share) }, fetches, metrics);
-    out.gradNorm = scalar(partOut.gradNorm);
     for (const m of metrics) {
-      if (m === 'gradNorm') continue;
-      const weight = m === 'loss' ? share : lossShare('dapo', part, whole);
-      totals.set(m, (totals.get(m) ?? 0) + partOut[m] * weight);
+      // The norm of the sums so far: the last part's is the whole batch's.
+      if (m === 'gradNorm') values.gradNorm = partOut.gradNorm;
+      else values[m] += partOut[m] * (m === 'loss' ? share : lossShare('dapo', part, whole));
     }
   }
-  for (const [m, total] of totals) out[m] = scalar(total);
-  checkLoss(out.loss.data[0] as number);
-  const hyper = Object.fromEntries(ADAMW_INPUTS.map((k) => [k, update[k]]));
+  return { grads, values };
+}
+
+/**
+ * AdamW from the gradients `grads`, one group of parameters at a time (applyGroups), each run
+ * writing the new values, moments included, over the old. `update`: updateFeeds, with the
+ * step's `step`, `lr` and the whole gradient's `gradNorm`.
+ */
+async function applyUpdate(s: State, grads: Record<string, OrtTensor>, update: Record<string, OrtTensor>): Promise<void> {
+  const hyper = Object.fromEntries([...ADAMW_INPUTS, 'gradNorm'].map((k) => [k, update[k]]));
   const lora = s.lora?.config;
   for (const { group, inputs, runs } of applyGroups(s.config, lora)) {
     const apply = await sessionFor(s, `apply-${group}`, () => applyGraph(s.config, group, lora), { arena: false });
     for (const run of runs) {
-      const feeds: Record<string, OrtTensor> = { ...hyper, gradNorm: out.gradNorm };
+      const feeds: Record<string, OrtTensor> = { ...hyper };
       const written: Record<string, OrtTensor> = {};
       run.forEach((name, i) => {
         for (const prefix of ['', 'grad.', 'm.', 'v.']) feeds[prefix + inputs[i]] = (prefix === 'grad.' ? grads : update)[prefix + name];
@@ -414,7 +409,6 @@ async function accumulatedStep(
       await runInPlace(apply, feeds, written, []);
     }
   }
-  return out;
 }
 
 /**
@@ -434,11 +428,13 @@ async function runForScalars(session: InferenceSession, feeds: Record<string, Or
 }
 
 /**
- * Whether a GRPO update's optimizer updates run in one onnxruntime run (looped.ts): on a GPU,
- * where every run copies the trained values and both moments in and out (NOTES.md). Not over
- * micro-batches, which loopedSteps does not take; nor on the CPU, where a run copies nothing.
+ * Whether a whole batch's step runs as one graph, and a GRPO update's optimizer updates in one
+ * onnxruntime run (looped.ts): on a GPU, where every run copies the trained values and both
+ * moments in and out anyway (NOTES.md), so writing them in place (trainStep) saves nothing. Not
+ * over micro-batches, which loopedSteps does not take; nor on the CPU, where a run copies nothing
+ * and the state written in place is held once.
  */
-function loopPays(s: State): boolean {
+function wholeGraphSteps(s: State): boolean {
   return s.device.kind === 'cuda' && s.memory.microBatchSize === undefined;
 }
 

@@ -5,7 +5,7 @@ import { initParameters } from '../../engine/model';
 import { modelConfigSchema } from '../../schemas/model';
 
 const config = modelConfigSchema.parse({ vocabSize: 259, hiddenSize: 16, intermediateSize: 32, numLayers: 1, numHeads: 2, numKvHeads: 1, maxSeqLen: 32 });
-const opts = { runtime: { seed: 1, chatTemplate: 'plain' as const, device: 'cpu' as const, thinkPrefill: false, memory: { recompute: false } }, basis: 's3://b/base', step: 0 };
+const opts = { runtime: { seed: 1, chatTemplate: 'plain' as const, device: 'cpu' as const, thinkPrefill: false, memory: { recompute: 'none' as const } }, basis: 's3://b/base', step: 0 };
 
 test('a full trainer host evicts its least recently used trainer, which first saves its unsaved steps', async () => {
   const host = new TrainerHost({ kind: 'cpu', threads: 1 }, 2);

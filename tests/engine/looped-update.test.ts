@@ -163,7 +163,7 @@ for (const base of ['inputs', 'initializers'] as const) {
 }
 
 test('recomputed layers (runtime.memory.recompute) inside the loop: the same steps as one by one', async () => {
-  const memory = { recompute: true };
+  const memory = { recompute: 'layers' as const };
   assertSame(await sftInTurn(undefined, memory), await sftLooped({ memory }));
 });
 
@@ -188,7 +188,7 @@ test('a non-finite loss in any update keeps the trainer as it was before the fir
 });
 
 test('micro-batches: a looped update is refused by name, and grpoUpdate takes the updates one run each', async () => {
-  await fresh({ microBatchSize: 2, recompute: false });
+  await fresh({ microBatchSize: 2, recompute: 'none' });
   const grpoConfig = GrpoConfigSchema.parse({ groupSize: 3, iterations: 2, miniBatches: 2 });
   const input: GrpoUpdateInput = { step: 1, rollouts, scores, settings: { grpo: grpoConfig, optimizer, totalSteps: 10, maxNewTokens: 9 } };
   await assert.rejects(trainer.grpoUpdate(input, { looped: true }), /runtime\.memory\.microBatchSize/);

@@ -25,6 +25,7 @@ import type { SftBatch } from '../../engine/trainer';
 import { LoraSchema } from '../../schemas/lora';
 import { modelConfigSchema } from '../../schemas/model';
 import { OptimizerSchema } from '../../schemas/optimizer';
+import type { Memory } from '../../schemas/runtime';
 import { assertGradient } from './gradcheck';
 
 const config = modelConfigSchema.parse({
@@ -183,7 +184,7 @@ async function logits(weights: NamedTensors, adapters?: NamedTensors): Promise<F
 }
 
 test('LoRA with recomputed layers, or in micro-batches, trains the same adapters as whole batches', async () => {
-  const adaptersAfter = async (memory: { recompute: boolean; microBatchSize?: number }) => {
+  const adaptersAfter = async (memory: Memory) => {
     const engine = await Engine.start({ config, seed: 5, weights: initParameters(config, 5), lora, memory, intraOpThreads: 1 });
     try {
       for (let i = 0; i < 2; i++) await engine.sftStep(batch, hp);
@@ -192,10 +193,10 @@ test('LoRA with recomputed layers, or in micro-batches, trains the same adapters
       await engine.close();
     }
   };
-  const plain = await adaptersAfter({ recompute: false });
+  const plain = await adaptersAfter({ recompute: 'none' });
   assert.ok(plain['model.layers.1.mlp.down_proj.lora_B.weight'].data.some((x) => x !== 0), 'the adapters did not train');
   // Micro-batches of 2 split the 3 sequences 2 + 1: each part's loss share must follow its tokens.
-  for (const [memory, tolerance] of [[{ recompute: true }, 1e-6], [{ recompute: false, microBatchSize: 2 }, 1e-2 * hp.optimizer.lr]] as const) {
+  for (const [memory, tolerance] of [[{ recompute: 'layers' }, 1e-6], [{ recompute: 'attention' }, 1e-6], [{ recompute: 'none', microBatchSize: 2 }, 1e-2 * hp.optimizer.lr]] as const) {
     const other = await adaptersAfter(memory);
     for (const [name, t] of Object.entries(plain)) {
       const worst = t.data.reduce((w, x, i) => Math.max(w, Math.abs(x - other[name].data[i])), 0);
@@ -209,14 +210,14 @@ test('LoRA step and merge graphs with the base as initializers take no base weig
   try {
     const device = { kind: 'cpu', threads: 1 } as const;
     const weights = Object.keys(parameterShapes(config));
-    const held = await createSession(sftStepGraph(config, { part: 'whole', recompute: false, lora, baseInitializers: true }).toModel(), device, { cacheDir, initializers: initParameters(config, 1) });
+    const held = await createSession(sftStepGraph(config, { part: 'whole', recompute: 'none', lora, baseInitializers: true }).toModel(), device, { cacheDir, initializers: initParameters(config, 1) });
     assert.deepEqual(held.inputNames.filter((n) => weights.includes(n)), []);
     for (const name of Object.keys(adapterShapes(config, lora))) assert.ok(['', 'm.', 'v.'].every((p) => held.inputNames.includes(p + name)), `${name} or its moments is no input`);
     const merge = await createSession(mergeGraph(config, lora, true).toModel(), device, { cacheDir, initializers: initParameters(config, 1) });
     assert.deepEqual([...merge.inputNames].sort(), Object.keys(adapterShapes(config, lora)).sort());
     assert.deepEqual(fs.readdirSync(cacheDir), [], 'a session holding the base wrote a cache entry');
     // The same graph with the base as inputs takes every weight, and is cached.
-    const fed = await createSession(sftStepGraph(config, { part: 'whole', recompute: false, lora }).toModel(), device, { cacheDir });
+    const fed = await createSession(sftStepGraph(config, { part: 'whole', recompute: 'none', lora }).toModel(), device, { cacheDir });
     assert.deepEqual(weights.filter((n) => !fed.inputNames.includes(n)), []);
     assert.equal(fs.readdirSync(cacheDir).length, 1);
   } finally {
@@ -233,7 +234,7 @@ test('LoRA step and merge graphs with the base as initializers take no base weig
  */
 test('LoRA with the base as session initializers trains the same adapters, moments and metrics as with the base as inputs (whole batches, recomputed layers, micro-batches)', async () => {
   const grpoBatch = { sequences: batch.sequences, completionMask: batch.lossMask, oldLogprobs: batch.sequences.map((s) => new Float32Array(s.length).fill(-5.5)), advantages: Float32Array.of(1, -1, 0.5) };
-  const run = async (loraBase: 'inputs' | 'initializers', memory: { recompute: boolean; microBatchSize?: number }) => {
+  const run = async (loraBase: 'inputs' | 'initializers', memory: Memory) => {
     const engine = await Engine.start({ config, seed: 5, weights: initParameters(config, 5), lora, loraBase, memory, intraOpThreads: 1 });
     try {
       const metrics: object[] = [await engine.sftStep(batch, hp)];
@@ -247,7 +248,7 @@ test('LoRA with the base as session initializers trains the same adapters, momen
     }
   };
   const apart = (x: Float32Array, y: Float32Array) => x.reduce((w, xi, i) => Math.max(w, Math.abs(xi - y[i])), 0);
-  for (const memory of [{ recompute: false }, { recompute: true }, { recompute: false, microBatchSize: 2 }]) {
+  for (const memory of [{ recompute: 'none' }, { recompute: 'layers' }, { recompute: 'none', microBatchSize: 2 }] as const) {
     const [fed, held] = [await run('inputs', memory), await run('initializers', memory)];
     const what = JSON.stringify(memory);
     fed.metrics.forEach((m, i) => {

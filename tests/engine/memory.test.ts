@@ -2,13 +2,15 @@
  * The trainer's memory settings (schemas/runtime.ts, `runtime.memory`) change how a step runs,
  * never what it computes: a batch split into micro-batches takes the whole batch's step (SFT and
  * every GRPO aggregation, each normalising its loss differently; clipping over the whole
- * gradient), and recomputed decoder layers give the gradient that kept activations give.
+ * gradient), and recomputed decoder layers or attention probabilities give the gradient that kept
+ * activations give.
  * Compared through AdamW's first moments, which hold the clipped gradient itself ((1 - beta1) c g;
  * the first update's weights move by about lr sign(g) and would hide a wrong gradient), and
  * through the weights after a second step.
  */
 import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { sftStepGraph } from '../../engine/graphs';
 import { Rng } from '../../engine/rng';
 import type { OptimizerStep } from '../../engine/schedule';
 import type { NamedTensors } from '../../engine/tensors';
@@ -72,25 +74,26 @@ const cases: [string, () => Promise<object>][] = [['SFT', sft], ...(['grpo', 'da
 
 for (const [name, step] of cases) {
   test(`${name}: a batch in micro-batches of 2 (2 + 2 + 1) takes the whole batch's step, clipping included`, async () => {
-    const whole = await train({ recompute: false }, step);
+    const whole = await train({ recompute: 'none' }, step);
     assert.ok(whole.metrics[0].gradNorm > 10 * at.optimizer.gradClip, `the clip must act: gradNorm ${whole.metrics[0].gradNorm}`);
-    assertSameSteps(whole, await train({ microBatchSize: 2, recompute: false }, step), 2e-5);
-    // One micro-batch of the whole batch goes the accumulating way too (gradient graph, then apply graph).
-    assertSameSteps(whole, await train({ microBatchSize: 5, recompute: false }, step), 2e-5);
+    assertSameSteps(whole, await train({ microBatchSize: 2, recompute: 'none' }, step), 2e-5);
+    assertSameSteps(whole, await train({ microBatchSize: 5, recompute: 'none' }, step), 2e-5);
   });
 }
 
 for (const [name, step] of cases.slice(0, 2)) {
-  test(`${name}: recomputed decoder layers give the step that kept activations give, alone and with micro-batches`, async () => {
-    const kept = await train({ recompute: false }, step);
-    assertSameSteps(kept, await train({ recompute: true }, step), 1e-6);
-    assertSameSteps(kept, await train({ microBatchSize: 2, recompute: true }, step), 2e-5);
+  test(`${name}: recomputed decoder layers or attention probabilities give the step that kept activations give, alone and with micro-batches`, async () => {
+    const kept = await train({ recompute: 'none' }, step);
+    assertSameSteps(kept, await train({ recompute: 'layers' }, step), 1e-6);
+    assertSameSteps(kept, await train({ recompute: 'attention' }, step), 1e-6);
+    assertSameSteps(kept, await train({ microBatchSize: 2, recompute: 'layers' }, step), 2e-5);
+    assertSameSteps(kept, await train({ microBatchSize: 2, recompute: 'attention' }, step), 2e-5);
   });
 }
 
 test('a step whose loss is not finite throws and leaves weights and moments as they were, whole and in micro-batches', async () => {
   const nan = Float32Array.from(advantages, (a, i) => (i === 3 ? NaN : a));
-  for (const memory of [{ recompute: false }, { microBatchSize: 2, recompute: false }]) {
+  for (const memory of [{ recompute: 'none' }, { microBatchSize: 2, recompute: 'none' }] as const) {
     await trainer.init({ config, seed: 3, device: { kind: 'cpu', threads: 1 }, memory });
     await grpo('dapo')();
     const before = await trainer.exportState();
@@ -104,6 +107,27 @@ test('a step whose loss is not finite throws and leaves weights and moments as t
   }
 });
 
+test('recomputing attention or layers, the backward pass computes attention probabilities again: none that the forward pass made is read after the loss', () => {
+  for (const recompute of ['attention', 'layers', 'none'] as const) {
+    const g = sftStepGraph(config, { part: 'gradient', recompute });
+    const loss = g.nodes.find((n) => n.outputs[0].name === 'loss')!.inputs[0]; // the output's Identity reads it
+    const lossAt = g.nodes.findIndex((n) => n.outputs.includes(loss));
+    assert.ok(lossAt > 0 && lossAt < g.nodes.length / 2, `the loss is made at node ${lossAt} of ${g.nodes.length}`);
+    const readers = new Map<string, number[]>();
+    g.nodes.forEach((n, i) => n.inputs.forEach((x) => readers.set(x.name, [...(readers.get(x.name) ?? []), i])));
+    // A forward softmax's probabilities, followed through the reshapes that only relabel them.
+    const lastRead = (name: string): number => Math.max(...(readers.get(name) ?? []).map((i) => (g.nodes[i].op === 'Reshape' ? Math.max(i, lastRead(g.nodes[i].outputs[0].name)) : i)));
+    // Attention's softmax runs over [B, kv, group, rows, keys] (the loss's over [rows, V] chunks).
+    const isAttention = (n: (typeof g.nodes)[number]) => n.op === 'Softmax' && n.outputs[0].dims.length === 5;
+    const forward = g.nodes.map((n, i) => [n, i] as const).filter(([n, i]) => isAttention(n) && i < lossAt);
+    assert.ok(forward.length >= 2 * config.numLayers, `recompute ${recompute}: ${forward.length} forward softmaxes`);
+    const again = g.nodes.filter((n, i) => isAttention(n) && i > lossAt).length;
+    assert.ok(recompute === 'none' ? again === 0 : again >= 2 * config.numLayers, `recompute ${recompute}: ${again} softmaxes computed again`);
+    const keptForBackward = forward.filter(([n]) => lastRead(n.outputs[0].name) > lossAt).length;
+    assert.equal(keptForBackward, recompute === 'none' ? forward.length : 0, `recompute ${recompute}: forward probabilities read by the backward pass`);
+  }
+});
+
 test('a bad memory setting is refused, naming the field', async () => {
-  await assert.rejects(trainer.init({ config, seed: 1, memory: { microBatchSize: 0, recompute: false } }), /microBatchSize/);
+  await assert.rejects(trainer.init({ config, seed: 1, memory: { microBatchSize: 0, recompute: 'none' } }), /microBatchSize/);
 });

@@ -6,13 +6,14 @@
 import { test } from 'node:test';
 import { Tensor } from 'onnxruntime-node';
 import type { ModelConfig } from '../../schemas/model';
+import type { Memory } from '../../schemas/runtime';
 import { sftLoss, tokenLogprobs } from '../../engine/losses';
 import { decoder, lmHeadWeight, parameterShapes } from '../../engine/model';
 import { GradInput, assertGradient } from './gradcheck';
 
 const base = { vocabSize: 11, hiddenSize: 8, intermediateSize: 12, numLayers: 2, ropeTheta: 10000, rmsNormEps: 1e-6, maxSeqLen: 16, qkNorm: false };
 
-async function checkModel(cfg: ModelConfig, recompute = false): Promise<void> {
+async function checkModel(cfg: ModelConfig, recompute: Memory['recompute'] = 'none'): Promise<void> {
   const [B, T] = [2, 5];
   const ints = (data: number[]) => new Tensor('int32', Int32Array.from(data), [B, T]);
   const floats = (data: number[]) => new Tensor('float64', Float64Array.from(data), [B, T]);
@@ -56,5 +57,9 @@ test('decoder gradient (Qwen3 q/k norm, Llama 3 rope scaling) matches finite dif
 });
 
 test('decoder gradient with every layer recomputed in the backward pass (GQA, q/k norm) matches finite differences', async () => {
-  await checkModel({ ...base, numHeads: 4, numKvHeads: 2, tieEmbeddings: true, qkvBias: true, qkNorm: true }, true);
+  await checkModel({ ...base, numHeads: 4, numKvHeads: 2, tieEmbeddings: true, qkvBias: true, qkNorm: true }, 'layers');
+});
+
+test('decoder gradient with attention probabilities computed again in the backward pass (GQA) matches finite differences', async () => {
+  await checkModel({ ...base, numHeads: 4, numKvHeads: 2, tieEmbeddings: false, qkvBias: true }, 'attention');
 });

@@ -28,7 +28,7 @@ const lora: Lora = { rank: 2, alpha: 4, targets: ['q_proj', 'k_proj', 'v_proj', 
 function graphs(cfg: ModelConfig): Record<string, () => Graph> {
   const list: Record<string, () => Graph> = { logprobs: () => logprobsGraph(cfg), decode: () => decodeGraph(cfg), 'lora merge': () => mergeGraph(cfg, lora) };
   for (const part of ['whole', 'gradient'] as const) {
-    for (const [memory, opts] of [['', { part, recompute: false }], [', recomputed', { part, recompute: true }], [', LoRA', { part, recompute: false, lora }]] as const) {
+    for (const [memory, opts] of [['', { part, recompute: 'none' }], [', recomputed layers', { part, recompute: 'layers' }], [', recomputed attention', { part, recompute: 'attention' }], [', LoRA', { part, recompute: 'none', lora }]] as const) {
       list[`sft ${part}${memory}`] = () => sftStepGraph(cfg, opts);
       for (const aggregation of ['grpo', 'dapo', 'dr_grpo'] as const) list[`${aggregation} ${part}${memory}`] = () => grpoStepGraph(cfg, aggregation, opts);
     }

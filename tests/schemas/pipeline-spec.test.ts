@@ -41,7 +41,7 @@ const badSpecs: { why: string; spec: unknown; path: string }[] = [
   { why: 'no sampling settings', spec: { ...valid, phases: [{ ...grpo, sampling: undefined }] }, path: 'phases.0.sampling' },
   { why: 'negative learning rate', spec: { ...valid, phases: [{ ...sft, optimizer: { lr: -1 } }] }, path: 'phases.0.optimizer.lr' },
   { why: 'a micro-batch of no sequences', spec: { ...valid, runtime: { memory: { microBatchSize: 0 } } }, path: 'runtime.memory.microBatchSize' },
-  { why: 'recompute that is not a boolean', spec: { ...valid, runtime: { memory: { recompute: 'yes' } } }, path: 'runtime.memory.recompute' },
+  { why: 'recompute that is not none, attention or layers', spec: { ...valid, runtime: { memory: { recompute: true } } }, path: 'runtime.memory.recompute' },
   { why: "Adam's beta2 of 1", spec: { ...valid, phases: [{ ...sft, optimizer: { lr: 1e-3, beta2: 1 } }] }, path: 'phases.0.optimizer.beta2' },
   { why: 'a LoRA rank of 0', spec: { ...valid, phases: [{ ...sft, lora: { ...lora, rank: 0 } }] }, path: 'phases.0.lora.rank' },
   { why: 'a fractional LoRA rank', spec: { ...valid, phases: [{ ...grpo, lora: { ...lora, rank: 2.5 } }] }, path: 'phases.0.lora.rank' },
@@ -83,7 +83,7 @@ test('YAML and JSON files both load, with defaults filled in', () => {
   const fromJson = loadSpecFile(join(dir, 'spec.json'));
   assert.deepEqual(fromYaml, fromJson);
   assert.equal(fromYaml.seed, 0);
-  assert.deepEqual(fromYaml.runtime, { chatTemplate: 'auto', thinkPrefill: false, device: 'cpu', memory: { recompute: false } });
+  assert.deepEqual(fromYaml.runtime, { chatTemplate: 'auto', thinkPrefill: false, device: 'cpu', memory: { recompute: 'none' } });
 });
 
 test("runtime: a system prompt needs the model's template; a tokenizer setting is told it is gone", () => {
