@@ -114,7 +114,7 @@ async function main(): Promise<void> {
     const memory = { ...MEMORY, ...cfg.memory };
     console.log(`\n${cfg.name}, batch ${cfg.batch} x seq ${cfg.seq}, memory ${JSON.stringify(memory)}`);
     // First, while this process holds no model: each case runs in processes of its own.
-    if (!ONLY_GENERATE && !ONLY_TRAIN && !cfg.grpoOnly) benchFirstStep({ model: cfg.model, gguf: cfg.gguf, batch: cfg.batch, seq: cfg.seq, newTokens: cfg.newTokens, threads: THREADS, steps: Math.min(cfg.steps, 3) });
+    if (!ONLY_GENERATE && !ONLY_TRAIN && !cfg.grpoOnly) benchFirstStep({ model: cfg.model, gguf: cfg.gguf, batch: cfg.batch, seq: cfg.seq, newTokens: cfg.newTokens, threads: THREADS, steps: Math.min(cfg.steps, 3), memory });
     if (ONLY_FIRST_STEP) continue;
     const { parameters } = await trainer.init({ config: cfg.model, seed: 1, weights: cfg.weights?.(), device: { kind: 'cpu', threads: THREADS }, memory });
     console.log(`  parameters: ${(parameters / 1e6).toFixed(2)} M`);

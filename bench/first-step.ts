@@ -15,6 +15,7 @@ import * as trainer from '../engine/trainer';
 import { seconds } from './timed';
 import { PROMPT_LEN, trainBatch } from './train-batch';
 import type { ModelConfig } from '../schemas/model';
+import type { Memory } from '../schemas/runtime';
 
 export interface FirstStepCase {
   model: ModelConfig;
@@ -26,6 +27,8 @@ export interface FirstStepCase {
   threads: number;
   /** Steady steps timed after the first; the fastest counts, as in the rest of the bench. */
   steps: number;
+  /** The trainer's memory settings (BENCH_MICRO_BATCH, BENCH_RECOMPUTE): micro-batches make a step run the gradient and apply graphs. */
+  memory: Memory;
 }
 
 const KINDS = ['generation', 'sft', 'grpo'] as const;
@@ -65,7 +68,7 @@ async function child(c: FirstStepCase): Promise<Figures> {
   const source = c.gguf ? openGguf(c.gguf) : undefined;
   try {
     const real = source && { weights: readWeights(source), assets: source.assets };
-    await trainer.init({ config: c.model, seed: 1, ...real, device: { kind: 'cpu', threads: c.threads } });
+    await trainer.init({ config: c.model, seed: 1, ...real, device: { kind: 'cpu', threads: c.threads }, memory: c.memory });
   } finally {
     source?.close();
   }

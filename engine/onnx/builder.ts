@@ -194,9 +194,21 @@ export class Graph {
     return `_${this.counter++}_${op}`;
   }
 
-  /** Records one node with a single output and returns that output. */
+  /**
+   * Records one node with a single output and returns that output. Shape arithmetic (an
+   * unnamed int64 value computed from int64 values only) is recorded once: the shape of every
+   * Reshape, Expand and Pad is assembled from the same few run-time dims, and SmolLM2's train
+   * graph held 2,600 such Concats and Subs, all but 120 of them copies that onnxruntime merged
+   * again while creating each session. No gradient flows through integers, so sharing them
+   * changes nothing autodiff sees (units in autodiff.ts).
+   */
   emit(op: string, inputs: Value[], attrs: Record<string, AttributeValue>, dtype: DType, dims: readonly Dim[], name?: string, args?: StaticArgs): Value {
+    const shared = name === undefined && dtype === 'int64' && inputs.every((i) => i.dtype === 'int64');
+    const key = shared ? `node|${op}|${formatDims(dims)}|${JSON.stringify(attrs)}|${inputs.map((i) => i.name)}` : '';
+    const hit = shared ? this.cache.get(key) : undefined;
+    if (hit) return hit;
     const out: Value = { name: name ?? this.fresh(op), dtype, dims: [...dims] };
+    if (shared) this.cache.set(key, out);
     const node: Node = { op, name: out.name, inputs, outputs: [out], attrs, args };
     this.nodes.push(node);
     this.producers.set(out.name, node);

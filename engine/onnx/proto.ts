@@ -47,29 +47,48 @@ export interface GraphProto {
   valueInfo: ValueInfoProto[];
 }
 
-/** Serialises one protobuf message; nested messages are written through `message()`. */
+const utf8 = new TextEncoder();
+const ASCII = /^[\x00-\x7f]*$/;
+
+/**
+ * Serialises one protobuf message into one growing buffer; nested messages are written through
+ * `message()`. A SmolLM2 train graph is about 10,000 nodes and 1.3 MB: writing it a few bytes
+ * at a time into arrays of their own (and every varint through a BigInt) took 0.2-0.3 s of
+ * every engine's first step.
+ */
 class Writer {
-  private chunks: Uint8Array[] = [];
+  private buf = new Uint8Array(64);
   private size = 0;
 
-  private push(bytes: Uint8Array): void {
-    this.chunks.push(bytes);
-    this.size += bytes.length;
+  private reserve(n: number): void {
+    if (this.size + n <= this.buf.length) return;
+    const grown = new Uint8Array(Math.max(2 * this.buf.length, this.size + n));
+    grown.set(this.buf.subarray(0, this.size));
+    this.buf = grown;
   }
 
-  private varint(v: number | bigint): void {
-    let x = BigInt.asUintN(64, BigInt(v)); // negative ints are sent as 10-byte two's complement
-    const out: number[] = [];
-    while (x >= 0x80n) {
-      out.push(Number(x & 0x7fn) | 0x80);
-      x >>= 7n;
+  private varint(v: number): void {
+    this.reserve(10);
+    if (v < 0) {
+      // Negative ints are sent as 10-byte two's complement.
+      let x = BigInt.asUintN(64, BigInt(v));
+      for (; x >= 0x80n; x >>= 7n) this.buf[this.size++] = Number(x & 0x7fn) | 0x80;
+      this.buf[this.size++] = Number(x);
+      return;
     }
-    out.push(Number(x));
-    this.push(Uint8Array.from(out));
+    if (!Number.isSafeInteger(v)) throw new Error(`protobuf varint: ${v} is not an integer the encoder can write exactly`);
+    for (; v >= 0x80; v = Math.floor(v / 0x80)) this.buf[this.size++] = (v % 0x80) | 0x80;
+    this.buf[this.size++] = v;
   }
 
   private tag(field: number, wireType: number): void {
     this.varint((field << 3) | wireType);
+  }
+
+  private raw(b: Uint8Array): void {
+    this.reserve(b.length);
+    this.buf.set(b, this.size);
+    this.size += b.length;
   }
 
   int(field: number, v: number): this {
@@ -80,35 +99,35 @@ class Writer {
 
   float(field: number, v: number): this {
     this.tag(field, 5);
-    const b = new Uint8Array(4);
-    new DataView(b.buffer).setFloat32(0, v, true);
-    this.push(b);
+    this.reserve(4);
+    new DataView(this.buf.buffer).setFloat32(this.size, v, true);
+    this.size += 4;
     return this;
   }
 
   bytes(field: number, b: Uint8Array): this {
     this.tag(field, 2);
     this.varint(b.length);
-    this.push(b);
+    this.raw(b);
     return this;
   }
 
   string(field: number, s: string): this {
-    return this.bytes(field, new TextEncoder().encode(s));
+    // Names are ASCII (one byte a character) but for what a user may name; TextEncoder was the slowest part.
+    if (!ASCII.test(s)) return this.bytes(field, utf8.encode(s));
+    this.tag(field, 2);
+    this.varint(s.length);
+    this.reserve(s.length);
+    for (let i = 0; i < s.length; i++) this.buf[this.size++] = s.charCodeAt(i);
+    return this;
   }
 
   message(field: number, w: Writer): this {
-    return this.bytes(field, w.finish());
+    return this.bytes(field, w.buf.subarray(0, w.size));
   }
 
   finish(): Uint8Array {
-    const out = new Uint8Array(this.size);
-    let o = 0;
-    for (const c of this.chunks) {
-      out.set(c, o);
-      o += c.length;
-    }
-    return out;
+    return this.buf.slice(0, this.size);
   }
 }
 
