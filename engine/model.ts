@@ -376,10 +376,11 @@ function attention(
  * PyTorch's scaled_dot_product_attention's) does, instead of keeping them: they are the one
  * activation that grows with T², [B, heads, T, T] per layer (SmolLM2 at 8 x 512: 1.4 GB over its
  * 30 layers, kept until the backward pass reached them), for one more q·kᵀ product and softmax
- * per block, 3-5% of a step at the bench's small config (T=256). The gradient takes the softmax backward's row sums from rowsum(dctx * ctx), a
- * pass over [group*rows, hd], not rowsum(dprobs * probs) over [group*rows, keys]
- * (FlashAttention's D), and forms dk and dv transposed, as plain products of explicitly
- * transposed small operands (see `rows` in attention()).
+ * per block, 3-5% of a step at the bench's small config (T=256). The gradient takes the softmax
+ * backward's row sums from rowsum(dctx * ctx), a pass over [group*rows, hd], not
+ * rowsum(dprobs * probs) over [group*rows, keys] (FlashAttention's D), and forms dk and dv
+ * transposed, as plain products of explicitly transposed small operands (see `rows` in
+ * attention()).
  */
 function attend(g: Graph, q: Value, k: Value, v: Value, { blocks, recomputeProbs }: Attention, kvHeads: number): Value {
   const [B, T, heads, hd] = q.dims as [Dim, Dim, number, number];
