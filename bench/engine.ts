@@ -82,7 +82,7 @@ const CONFIGS: BenchConfig[] = [
   // The yardstick for memory (issue #15); BENCH_CONFIG=T=512 runs it alone, so its peak RSS is its own.
   { name: 'SmolLM2-135M-Instruct at T=512 (real weights)', ...smolLm2(), batch: 8, seq: 512, newTokens: 64, noCacheBatch: 0, steps: 2, onlyWhenNamed: true },
   // Issue #15's 0.5B goal: a GRPO step at B=4 T=1024 within 20 GB, layers recomputed. In
-  // micro-batches of 1, which hold weights and moments once (trainer.ts, accumulatedStep), its
+  // micro-batches of 1, which hold weights and moments once (trainer.ts, trainStep), its
   // two steps peaked at 16.1 GB; fused, a step passed 19.5 GB. It needs ~17 GB free.
   {
     name: 'Qwen2.5-0.5B-shaped (random weights: d=896, 24 layers, 14/2 heads, vocab 151,936)',

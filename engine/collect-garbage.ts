@@ -1,5 +1,5 @@
 /**
- * A full garbage collection, now. onnxruntime-node returns a fresh copy of every output a run
+ * A garbage collection, now. onnxruntime-node returns a fresh copy of every output a run
  * writes, even of one written into a buffer the caller gave it (a preallocated output), and V8
  * frees such copies only when it next collects, which a heap of a few MB gives it little reason
  * to do: a 0.5B model's train step, whose gradient runs each return 2 GB of copies it drops at

@@ -9,8 +9,9 @@
  * Batch inputs (B sequences right-padded to T):
  *   ids, targets, positions [B, T] int32 (targets[t] = ids[t+1]); attentionMask, lossMask [B, T] float.
  *
- * A train step over micro-batches (gradient accumulation) runs two graphs instead: the step graph
- * cut at the gradient (`part: 'gradient'`), once per micro-batch, and applyGraph once.
+ * A train step on the CPU, and any over micro-batches (gradient accumulation), runs two graphs
+ * instead: the step graph cut at the gradient (`part: 'gradient'`), once per micro-batch, then
+ * applyGraph once per group of parameters (trainer.ts, trainStep).
  */
 import type { LossAggregation } from '../schemas/grpo';
 import type { Lora } from '../schemas/lora';
@@ -153,7 +154,7 @@ function trainedInputs(g: Graph, cfg: ModelConfig, { lora, baseInitializers }: S
 }
 
 /**
- * The parameters an update over micro-batches applies one group at a time, so that what a run
+ * The parameters an update after the gradient graph applies one group at a time, so that what a run
  * holds beside the state (its temporaries, and the copies of its outputs that onnxruntime-node
  * returns) is one group's: for a 0.5B model, the whole model's would be 6 GB. `layer`: one decoder layer, under
  * layer 0's names (all layers are alike, so one graph and session serve them all); `rest`: the
@@ -177,8 +178,8 @@ export function applyGroups(cfg: ModelConfig, lora?: Lora): { group: ApplyGroup;
 
 /**
  * The AdamW update of one group of parameters (applyGroups) from accumulated gradients
- * `grad.<name>`, clipped by the whole model's `gradNorm` (an input): the end of a step over
- * micro-batches. The trainer has `new.<name>`, `new.m.<name>` and `new.v.<name>` written into
+ * `grad.<name>`, clipped by the whole model's `gradNorm` (an input): the end of a step that
+ * ran the gradient graph. The trainer has `new.<name>`, `new.m.<name>` and `new.v.<name>` written into
  * the buffers of `<name>`, `m.<name>` and `v.<name>`: safe, because each of those inputs is
  * read only by nodes its own new value depends on (adamW), so all its reads come before that
  * write. The same holds for `new.grad.<name>` and `grad.<name>` in the gradient graph (backward).

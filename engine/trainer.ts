@@ -7,8 +7,8 @@
  * Sequences and per-token arrays are token-aligned: entry j of a per-token array belongs to token j
  * (a log-prob is log p(token j | tokens < j); entry 0 is 0).
  *
- * The trainer owns the tensors it is given (init, setWeights, importState): a step over
- * micro-batches updates weights and moments in place. What it hands out (exportState) are copies.
+ * The trainer owns the tensors it is given (init, setWeights, importState): a step on the
+ * CPU, or over micro-batches, updates weights and moments in place. What it hands out (exportState) are copies.
  */
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
 import { Tensor } from 'onnxruntime-node';
